@@ -1,0 +1,83 @@
+package sim
+
+import "fmt"
+
+// actorState is where an actor is in its life.
+type actorState uint8
+
+const (
+	stateRunnable actorState = iota
+	stateSleeping
+	stateParked
+	stateDone
+)
+
+// ActorOptions configure an actor at spawn time.
+type ActorOptions struct {
+	// Daemon actors (flusher, compactor, GC) serve others: a run ends when
+	// every non-daemon actor has finished, and daemons are then stopped.
+	Daemon bool
+	// Watched marks an actor on the snapshot path: the open-deleted-file
+	// oracle applies to its opens and stats.
+	Watched bool
+}
+
+// Actor is one sequential activity of the simulated system. Its function
+// runs as a coroutine and gives control back at every scheduling point
+// (Yield, Sleep, Park, and every filesystem operation).
+type Actor struct {
+	id    int
+	name  string
+	opts  ActorOptions
+	state actorState
+	// wake is the virtual time at which a sleeping actor becomes runnable.
+	wake  Micros
+	sched *Scheduler
+	co    coroutine
+}
+
+// ID returns the actor's index in spawn order (stable for a given run).
+func (a *Actor) ID() int { return a.id }
+
+// Name returns the actor's name as it appears in traces.
+func (a *Actor) Name() string { return a.name }
+
+// Watched reports whether the actor is on the snapshot path.
+func (a *Actor) Watched() bool { return a.opts.Watched }
+
+// Done reports whether the actor has finished (returned, panicked or been
+// stopped).
+func (a *Actor) Done() bool { return a.state == stateDone }
+
+// Yield is a scheduling point: the actor stays runnable, and the scheduler
+// decides who runs the next step.
+func (a *Actor) Yield() {
+	a.mustBeCurrent("Yield")
+	a.state = stateRunnable
+	a.co.suspend()
+}
+
+// Sleep blocks the actor for d of virtual time (a timer, a backoff, a stall).
+func (a *Actor) Sleep(d Micros) {
+	a.mustBeCurrent("Sleep")
+	if d < 0 {
+		panic(fmt.Sprintf("sim: %s: Sleep(%d): negative span", a.name, d))
+	}
+	a.state = stateSleeping
+	a.wake = a.sched.clock.Now() + d
+	a.co.suspend()
+}
+
+// Park blocks the actor until another actor calls Scheduler.Wake on it.
+// Callers re-check their condition after Park returns.
+func (a *Actor) Park() {
+	a.mustBeCurrent("Park")
+	a.state = stateParked
+	a.co.suspend()
+}
+
+func (a *Actor) mustBeCurrent(op string) {
+	if a.sched.current != a {
+		panic(fmt.Sprintf("sim: %s called on actor %q, which is not running", op, a.name))
+	}
+}

@@ -1,0 +1,12 @@
+// Package sim is snapsim's deterministic kernel. It knows nothing about
+// storage: it runs actors (ordinary sequential Go functions that yield at
+// scheduling points) one step at a time on a single thread, draws every
+// decision from one Choice source, keeps a virtual clock, and records a trace
+// whose hash is the determinism check.
+//
+// The same Choice stream and configuration always produce the same trace, in
+// any process and with any GOMAXPROCS: there is no wall-clock time, no global
+// randomness, no unsorted map iteration and no free-running goroutine here.
+// Actors are coroutines built on iter.Pull (see coroutine.go), so only one of
+// them ever runs at a time.
+package sim

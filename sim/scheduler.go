@@ -1,0 +1,297 @@
+package sim
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Config configures one run.
+type Config struct {
+	// MaxSteps is the step budget: the run ends after this many steps even
+	// if actors are still alive (End "budget").
+	MaxSteps int64
+	// Strategy picks the next actor.
+	Strategy Strategy
+	// KeepTrace retains every event (for printing); otherwise only the hash
+	// and the count are kept.
+	KeepTrace bool
+	// StopOnViolation ends the run at the end of the first step that raised
+	// an observation.
+	StopOnViolation bool
+}
+
+// DefaultMaxSteps is the step budget when Config.MaxSteps is zero.
+const DefaultMaxSteps = 20000
+
+// How a run ended.
+const (
+	EndDone      = "done"      // every non-daemon actor finished
+	EndBudget    = "budget"    // MaxSteps reached
+	EndViolation = "violation" // StopOnViolation and an observation
+	EndDeadlock  = "deadlock"  // actors parked with nobody to wake them
+	EndStopped   = "stopped"   // Stop was called or a replay diverged
+)
+
+// Result is what a run produced.
+type Result struct {
+	Steps        int64         `json:"steps"`
+	Time         Micros        `json:"time_us"`
+	End          string        `json:"end"`
+	TraceHash    uint64        `json:"-"`
+	Events       []Event       `json:"events,omitempty"`
+	EventCount   int           `json:"event_count"`
+	Observations []Observation `json:"violations"`
+}
+
+// Scheduler is the deterministic kernel: it owns the actors, the clock, the
+// Choice source and the trace, and runs one actor step at a time.
+type Scheduler struct {
+	cfg      Config
+	choice   Choice
+	clock    Clock
+	trace    *Trace
+	picker   picker
+	actors   []*Actor
+	runnable []*Actor // reused every step: scheduling allocates nothing
+	current  *Actor
+	step     int64
+	obs      []Observation
+	stop     string
+	end      string
+	running  bool
+}
+
+// New returns a Scheduler drawing every decision from choice.
+func New(choice Choice, cfg Config) *Scheduler {
+	if choice == nil {
+		panic("sim: New: nil Choice")
+	}
+	if cfg.MaxSteps <= 0 {
+		cfg.MaxSteps = DefaultMaxSteps
+	}
+	s := &Scheduler{cfg: cfg, choice: choice, trace: newTrace(cfg.KeepTrace)}
+	s.picker = newPicker(cfg.Strategy, s)
+	return s
+}
+
+// Spawn creates an actor running fn. It may be called before Run or from a
+// running actor; the new actor is runnable from the next step.
+func (s *Scheduler) Spawn(name string, opts ActorOptions, fn func(a *Actor)) *Actor {
+	if name == "" {
+		panic("sim: Spawn: empty actor name")
+	}
+	a := &Actor{id: len(s.actors), name: name, opts: opts, sched: s}
+	a.co.start(func() { fn(a) })
+	s.actors = append(s.actors, a)
+	s.picker.spawned(a)
+	return a
+}
+
+// Intn draws from the run's Choice source. Every decision of every layer
+// goes through here.
+func (s *Scheduler) Intn(n int) int { return s.choice.Intn(n) }
+
+// Now returns the virtual time.
+func (s *Scheduler) Now() Micros { return s.clock.Now() }
+
+// Advance charges d of virtual time (the modeled cost of an operation).
+func (s *Scheduler) Advance(d Micros) { s.clock.Advance(d) }
+
+// Step returns the number of the step being run (1-based; 0 before Run).
+func (s *Scheduler) Step() int64 { return s.step }
+
+// Current returns the running actor, or nil outside any actor (set-up code
+// before Run, or checks after it).
+func (s *Scheduler) Current() *Actor { return s.current }
+
+// Actors returns every actor in spawn order.
+func (s *Scheduler) Actors() []*Actor { return s.actors }
+
+// Wake makes a parked actor runnable. Waking an actor that is not parked
+// does nothing.
+func (s *Scheduler) Wake(a *Actor) {
+	if a.state == stateParked {
+		a.state = stateRunnable
+	}
+}
+
+// Stop ends the run at the end of the current step.
+func (s *Scheduler) Stop(reason string) {
+	if s.stop == "" {
+		s.stop = reason
+	}
+}
+
+// Record appends an event for the running actor (or "setup" outside one).
+func (s *Scheduler) Record(class Class, op, detail, result string) {
+	s.trace.Add(Event{Step: s.step, Time: s.clock.Now(), Actor: s.actorName(s.current),
+		Class: class, Op: op, Detail: detail, Result: result})
+}
+
+// Observe raises an observation attributed to the running actor and records
+// it in the trace.
+func (s *Scheduler) Observe(kind Kind, detail string) {
+	s.observeAs(s.current, kind, detail, "")
+}
+
+// Observations returns what has been observed so far.
+func (s *Scheduler) Observations() []Observation { return s.obs }
+
+func (s *Scheduler) observeAs(a *Actor, kind Kind, detail, stack string) {
+	name := s.actorName(a)
+	s.obs = append(s.obs, Observation{Kind: kind, Step: s.step, Time: s.clock.Now(),
+		Actor: name, Detail: detail, Stack: stack})
+	s.trace.Add(Event{Step: s.step, Time: s.clock.Now(), Actor: name,
+		Class: ClassViolation, Op: string(kind), Detail: detail})
+}
+
+func (s *Scheduler) actorName(a *Actor) string {
+	if a == nil {
+		return "setup"
+	}
+	return a.name
+}
+
+// Run drives the actors until every non-daemon actor has finished, the step
+// budget is spent, the actors deadlock, or (with StopOnViolation) something
+// is observed. Then it stops every remaining actor and returns the result.
+// Run may be called once.
+func (s *Scheduler) Run() Result {
+	if s.running {
+		panic("sim: Run called twice")
+	}
+	s.running = true
+	s.end = s.loop()
+	// Index, not range: an actor's deferred code may Spawn while being
+	// halted, and that actor must be halted too (or its goroutine leaks).
+	for i := 0; i < len(s.actors); i++ {
+		if a := s.actors[i]; a.state != stateDone {
+			s.current = a
+			a.co.halt()
+			a.state = stateDone
+			s.current = nil
+		}
+	}
+	return s.Result()
+}
+
+// Result returns the run's result so far: after Run, it includes anything
+// observed or recorded by post-run checks.
+func (s *Scheduler) Result() Result {
+	return Result{
+		Steps: s.step, Time: s.clock.Now(), End: s.end,
+		TraceHash: s.trace.Hash(), Events: s.trace.Events(), EventCount: s.trace.Len(),
+		Observations: s.obs,
+	}
+}
+
+// ObserveAs raises an observation on behalf of a named party that is not an
+// actor (a post-run checker, say).
+func (s *Scheduler) ObserveAs(who string, kind Kind, detail string) {
+	s.obs = append(s.obs, Observation{Kind: kind, Step: s.step, Time: s.clock.Now(), Actor: who, Detail: detail})
+	s.trace.Add(Event{Step: s.step, Time: s.clock.Now(), Actor: who, Class: ClassViolation, Op: string(kind), Detail: detail})
+}
+
+// RecordAs appends an event on behalf of a named party that is not an actor.
+func (s *Scheduler) RecordAs(who string, class Class, op, detail, result string) {
+	s.trace.Add(Event{Step: s.step, Time: s.clock.Now(), Actor: who, Class: class, Op: op, Detail: detail, Result: result})
+}
+
+func (s *Scheduler) loop() string {
+	for {
+		if s.stop != "" {
+			return EndStopped
+		}
+		if !s.anyLiveWorker() {
+			return EndDone
+		}
+		if s.step >= s.cfg.MaxSteps {
+			return EndBudget
+		}
+		s.collectRunnable()
+		if len(s.runnable) == 0 {
+			wake, ok := s.earliestWake()
+			if !ok {
+				s.observeAs(nil, KindLiveness, "deadlock: "+s.parkedNames(), "")
+				return EndDeadlock
+			}
+			s.clock.advanceTo(wake)
+			continue
+		}
+		i := s.picker.pick(s.runnable, s.step+1)
+		if i < 0 {
+			return EndStopped
+		}
+		if i >= len(s.runnable) {
+			panic(fmt.Sprintf("sim: strategy picked %d of %d runnable actors", i, len(s.runnable)))
+		}
+		a := s.runnable[i]
+		s.step++
+		s.trace.fold(uint64(s.step), uint64(a.id))
+		s.resume(a)
+		if s.cfg.StopOnViolation && len(s.obs) > 0 {
+			return EndViolation
+		}
+	}
+}
+
+// resume runs one step of a.
+func (s *Scheduler) resume(a *Actor) {
+	s.current = a
+	alive := a.co.resume()
+	s.current = nil
+	if a.co.panicked {
+		a.co.panicked = false
+		s.observeAs(a, KindPanic, panicMessage(a.co.panicValue), a.co.panicStack)
+		a.state = stateDone
+		return
+	}
+	if !alive {
+		a.state = stateDone
+	}
+}
+
+func (s *Scheduler) anyLiveWorker() bool {
+	for _, a := range s.actors {
+		if a.state != stateDone && !a.opts.Daemon {
+			return true
+		}
+	}
+	return false
+}
+
+// collectRunnable fills s.runnable, in spawn order, with the actors that may
+// run now, waking sleepers whose time has come.
+func (s *Scheduler) collectRunnable() {
+	s.runnable = s.runnable[:0]
+	now := s.clock.Now()
+	for _, a := range s.actors {
+		if a.state == stateSleeping && a.wake <= now {
+			a.state = stateRunnable
+		}
+		if a.state == stateRunnable {
+			s.runnable = append(s.runnable, a)
+		}
+	}
+}
+
+func (s *Scheduler) earliestWake() (Micros, bool) {
+	var best Micros
+	found := false
+	for _, a := range s.actors {
+		if a.state == stateSleeping && (!found || a.wake < best) {
+			best, found = a.wake, true
+		}
+	}
+	return best, found
+}
+
+func (s *Scheduler) parkedNames() string {
+	var names []string
+	for _, a := range s.actors {
+		if a.state == stateParked && !a.opts.Daemon {
+			names = append(names, a.name)
+		}
+	}
+	return "parked forever: " + strings.Join(names, ", ")
+}

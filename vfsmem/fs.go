@@ -1,0 +1,428 @@
+package vfsmem
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"syscall"
+
+	"github.com/cockroachdb/pebble/vfs"
+	"github.com/snapsim/snapsim/sim"
+)
+
+// FS is the observable filesystem. It implements vfs.FS; every method is a
+// scheduling point of the kernel when called from an actor.
+type FS struct {
+	mem  *vfs.MemFS
+	s    *sim.Scheduler
+	opts Options
+	led  ledger
+	sp   space
+	// generation is bumped by Crash; handles of an older generation are
+	// invalid (trap 3).
+	generation uint64
+	// dirs is the set of directories created through MkdirAll, kept for
+	// crash recovery walks.
+	dirs map[string]bool
+	// counts of injected faults, for reports.
+	stats FaultStats
+}
+
+var _ vfs.FS = (*FS)(nil)
+
+// FaultStats counts the faults injected so far.
+type FaultStats struct {
+	EIO, ENOSPC, Spikes, Stalls, Crashes int
+}
+
+// New returns an empty FS whose operations are scheduled by s.
+func New(s *sim.Scheduler, opts Options) *FS {
+	fs := &FS{mem: vfs.NewStrictMem(), s: s, opts: opts, led: newLedger(), sp: newSpace(),
+		dirs: map[string]bool{"/": true}}
+	// Trap 5: an unsynced root directory makes a reset empty the whole FS.
+	fs.syncDir("/")
+	return fs
+}
+
+// Mem exposes the underlying MemFS for white-box tests.
+func (fs *FS) Mem() *vfs.MemFS { return fs.mem }
+
+// Faults returns the counts of injected faults.
+func (fs *FS) Faults() FaultStats { return fs.stats }
+
+// clean normalises a path to the ledger's form: absolute and cleaned.
+func clean(p string) string { return path.Clean("/" + p) }
+
+// enter is the scheduling point before an operation: the actor yields (or,
+// if a stall fires, sleeps) and the operation runs when it is resumed.
+func (fs *FS) enter(op, p string) {
+	a := fs.s.Current()
+	if a == nil {
+		return
+	}
+	f := &fs.opts.Faults
+	if f.StallPermille > 0 && fs.s.Intn(1000) < f.StallPermille {
+		fs.stats.Stalls++
+		fs.s.Record(sim.ClassIO, "stall", op+" "+p, "stalled "+f.StallMicros.String())
+		a.Sleep(f.StallMicros)
+		return
+	}
+	a.Yield()
+}
+
+// finish charges the operation's cost (plus a spike, if one fires) and
+// records it in the trace.
+func (fs *FS) finish(op, p string, cost sim.Micros, err error) {
+	if fs.fault(fs.opts.Faults.SpikePermille) {
+		fs.stats.Spikes++
+		cost += fs.opts.Faults.SpikeMicros
+	}
+	fs.s.Advance(cost)
+	result := "ok"
+	if err != nil {
+		result = err.Error()
+	}
+	fs.s.Record(sim.ClassIO, op, p, result)
+}
+
+// fault draws a fault with the given rate (parts per thousand). Set-up code
+// (outside any actor) gets no faults and draws no choices: only the
+// simulated system is subject to interference, and a run's choice stream
+// starts with the run.
+func (fs *FS) fault(permille int) bool {
+	return permille > 0 && fs.s.Current() != nil && fs.s.Intn(1000) < permille
+}
+
+func eio(op, p string) error {
+	return &os.PathError{Op: op, Path: p, Err: syscall.EIO}
+}
+
+// life appends to the ledger for the running actor.
+func (fs *FS) life(p string, op LifeOp, other, why string) {
+	name := "setup"
+	if a := fs.s.Current(); a != nil {
+		name = a.Name()
+	}
+	fs.led.add(p, LifeEvent{Step: fs.s.Step(), Time: fs.s.Now(), Actor: name, Op: op, Other: other, Why: why})
+}
+
+// oracle raises open-deleted-file when a snapshot-path actor's access to p
+// failed because p had been deleted.
+func (fs *FS) oracle(op, p string, err error) {
+	a := fs.s.Current()
+	if err == nil || a == nil || !a.Watched() || !errors.Is(err, os.ErrNotExist) {
+		return
+	}
+	if ev, ok := fs.led.removed(p); ok {
+		fs.s.Observe(sim.KindOpenDeletedFile, fmt.Sprintf("%s %s: %s", op, p, ev))
+	}
+}
+
+// History returns the lifecycle of p (nil if the ledger never saw it).
+func (fs *FS) History(p string) []LifeEvent { return fs.led.paths[clean(p)] }
+
+// Deleted reports the event that deleted p, if p's last event was a
+// deletion.
+func (fs *FS) Deleted(p string) (LifeEvent, bool) { return fs.led.removed(clean(p)) }
+
+// Paths returns every path the ledger has seen, sorted.
+func (fs *FS) Paths() []string { return fs.led.sortedPaths() }
+
+// Usage returns the space breakdown; classify says which class each
+// existing path is in (nil: everything counts as garbage).
+func (fs *FS) Usage(classify func(path string) SpaceClass) Usage { return fs.sp.usage(classify) }
+
+// Create implements vfs.FS.
+func (fs *FS) Create(name string) (vfs.File, error) {
+	p := clean(name)
+	fs.enter("create", p)
+	f, err := fs.mem.Create(p)
+	if err == nil {
+		ino := fs.sp.create(p)
+		ino.modTime = int64(fs.s.Now())
+		fs.life(p, LifeCreated, "", "")
+		fs.finish("create", p, fs.opts.Costs.Create, nil)
+		return fs.newFile(f, p, ino, true), nil
+	}
+	fs.finish("create", p, fs.opts.Costs.Create, err)
+	return nil, err
+}
+
+// Link implements vfs.FS. Linking a deleted path counts as opening it.
+func (fs *FS) Link(oldname, newname string) error {
+	op, np := clean(oldname), clean(newname)
+	fs.enter("link", op+" -> "+np)
+	err := fs.mem.Link(op, np)
+	fs.finish("link", op+" -> "+np, fs.opts.Costs.Link, err)
+	if err != nil {
+		fs.oracle("link", op, err)
+		return err
+	}
+	if ino, ok := fs.sp.byPath[op]; ok {
+		fs.sp.link(np, ino)
+	}
+	fs.life(np, LifeLinked, op, "")
+	return nil
+}
+
+// Open implements vfs.FS.
+func (fs *FS) Open(name string, opts ...vfs.OpenOption) (vfs.File, error) {
+	return fs.OpenChecked(name, nil, opts...)
+}
+
+// OpenChecked is Open with a check that runs in the same step as the open,
+// after the scheduling point: a collector's lease re-validation and its open
+// are then atomic with respect to every other actor (GC included). If check
+// returns an error the file is not opened and the error is returned.
+func (fs *FS) OpenChecked(name string, check func() error, opts ...vfs.OpenOption) (vfs.File, error) {
+	p := clean(name)
+	fs.enter("open", p)
+	if check != nil {
+		if err := check(); err != nil {
+			fs.finish("open", p, 0, fmt.Errorf("pre-open check: %w", err))
+			return nil, err
+		}
+	}
+	if fs.fault(fs.opts.Faults.OpenEIOPermille) {
+		fs.stats.EIO++
+		err := eio("open", p)
+		fs.finish("open", p, fs.opts.Costs.Open, err)
+		return nil, err
+	}
+	f, err := fs.mem.Open(p, opts...)
+	fs.finish("open", p, fs.opts.Costs.Open, err)
+	if err != nil {
+		fs.oracle("open", p, err)
+		return nil, err
+	}
+	ino := fs.sp.byPath[p]
+	return fs.newFile(f, p, ino, false), nil
+}
+
+// OpenReadWrite implements vfs.FS (creating the file if it is missing).
+func (fs *FS) OpenReadWrite(name string, opts ...vfs.OpenOption) (vfs.File, error) {
+	p := clean(name)
+	fs.enter("open-rw", p)
+	at := int64(fs.s.Now()) // a creation happens before the cost is charged, as in Create
+	_, existed := fs.sp.byPath[p]
+	f, err := fs.mem.OpenReadWrite(p, opts...)
+	fs.finish("open-rw", p, fs.opts.Costs.Open, err)
+	if err != nil {
+		return nil, err
+	}
+	ino := fs.sp.byPath[p]
+	if !existed || ino == nil {
+		ino = fs.sp.create(p)
+		ino.modTime = at
+		fs.life(p, LifeCreated, "", "open-rw")
+	}
+	return fs.newFile(f, p, ino, true), nil
+}
+
+// OpenDir implements vfs.FS.
+func (fs *FS) OpenDir(name string) (vfs.File, error) {
+	p := clean(name)
+	fs.enter("open-dir", p)
+	f, err := fs.mem.OpenDir(p)
+	fs.finish("open-dir", p, fs.opts.Costs.Open, err)
+	if err != nil {
+		return nil, err
+	}
+	return fs.newFile(f, p, nil, false), nil
+}
+
+// Remove implements vfs.FS.
+func (fs *FS) Remove(name string) error { return fs.RemoveBecause(name, "") }
+
+// RemoveBecause is Remove with a reason kept in the ledger ("obsolete after
+// compaction 3"), which the oracle quotes when someone opens the path later.
+func (fs *FS) RemoveBecause(name, why string) error {
+	p := clean(name)
+	fs.enter("remove", p)
+	err := fs.mem.Remove(p)
+	if err == nil {
+		fs.sp.unlink(p)
+		fs.life(p, LifeRemoved, "", why)
+	} else if errors.Is(err, os.ErrNotExist) {
+		// MemFS returns a bare ErrNotExist here; give it the path.
+		err = &os.PathError{Op: "remove", Path: p, Err: err}
+	}
+	fs.finish("remove", p, fs.opts.Costs.Remove, err)
+	return err
+}
+
+// RemoveAll implements vfs.FS.
+func (fs *FS) RemoveAll(name string) error {
+	p := clean(name)
+	fs.enter("remove-all", p)
+	victims := fs.under(p)
+	err := fs.mem.RemoveAll(p)
+	if err == nil {
+		for _, v := range victims {
+			fs.sp.unlink(v)
+			fs.life(v, LifeRemoved, "", "remove-all "+p)
+		}
+		//detguard:order-independent deletes every matching key; order cannot matter
+		for d := range fs.dirs {
+			if d == p || isUnder(d, p) {
+				delete(fs.dirs, d)
+			}
+		}
+	}
+	fs.finish("remove-all", p, fs.opts.Costs.Remove, err)
+	return err
+}
+
+// under returns the accounted files at or below p, sorted.
+func (fs *FS) under(p string) []string {
+	var out []string
+	for _, q := range fs.led.sortedPaths() {
+		if _, live := fs.sp.byPath[q]; live && (q == p || isUnder(q, p)) {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+func isUnder(q, dir string) bool {
+	if dir == "/" {
+		return q != "/"
+	}
+	return len(q) > len(dir) && q[:len(dir)] == dir && q[len(dir)] == '/'
+}
+
+// Rename implements vfs.FS. Trap 2: the destination's parent is checked
+// before MemFS removes the source, so a missing parent cannot lose the file.
+func (fs *FS) Rename(oldname, newname string) error {
+	op, np := clean(oldname), clean(newname)
+	fs.enter("rename", op+" -> "+np)
+	err := fs.renameChecked(op, np)
+	fs.finish("rename", op+" -> "+np, fs.opts.Costs.Rename, err)
+	return err
+}
+
+func (fs *FS) renameChecked(op, np string) error {
+	if fi, err := fs.mem.Stat(path.Dir(np)); err != nil || !fi.IsDir() {
+		return &os.LinkError{Op: "rename", Old: op, New: np, Err: os.ErrNotExist}
+	}
+	if _, err := fs.mem.Stat(op); err != nil {
+		return &os.LinkError{Op: "rename", Old: op, New: np, Err: os.ErrNotExist}
+	}
+	if err := fs.mem.Rename(op, np); err != nil {
+		return err
+	}
+	if ino, ok := fs.sp.byPath[op]; ok {
+		fs.sp.link(np, ino)
+		fs.sp.unlink(op)
+	}
+	fs.life(op, LifeRenamedTo, np, "")
+	fs.life(np, LifeRenamedIn, op, "")
+	return nil
+}
+
+// ReuseForWrite implements vfs.FS: rename, then open for writing.
+func (fs *FS) ReuseForWrite(oldname, newname string) (vfs.File, error) {
+	if err := fs.Rename(oldname, newname); err != nil {
+		return nil, err
+	}
+	return fs.OpenReadWrite(newname)
+}
+
+// MkdirAll implements vfs.FS. Trap 5: each directory it creates is made
+// durable (it and its parent are synced), so a crash does not lose the tree;
+// the model treats directory creation as durable set-up. Directories that
+// already existed are not synced: that would make unsynced entries in them
+// crash-proof. (Syncing the parent of a new directory does make the parent's
+// other entries durable too; MemFS cannot sync one entry alone.)
+func (fs *FS) MkdirAll(dir string, perm os.FileMode) error {
+	p := clean(dir)
+	fs.enter("mkdir", p)
+	var missing []string // deepest first
+	for d := p; d != "/"; d = path.Dir(d) {
+		if _, err := fs.mem.Stat(d); err != nil {
+			missing = append(missing, d)
+		}
+	}
+	err := fs.mem.MkdirAll(p, perm)
+	if err == nil {
+		for _, d := range missing {
+			fs.dirs[d] = true
+			fs.syncDir(d)
+			fs.syncDir(path.Dir(d))
+		}
+	}
+	fs.finish("mkdir", p, fs.opts.Costs.Create, err)
+	return err
+}
+
+// syncDir syncs a directory's entries directly on MemFS (no scheduling).
+func (fs *FS) syncDir(p string) {
+	d, err := fs.mem.OpenDir(p)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	_ = d.Close()
+}
+
+// Lock implements vfs.FS.
+func (fs *FS) Lock(name string) (io.Closer, error) {
+	p := clean(name)
+	fs.enter("lock", p)
+	c, err := fs.mem.Lock(p)
+	fs.finish("lock", p, fs.opts.Costs.Create, err)
+	if err == nil {
+		fs.sp.create(p).modTime = int64(fs.s.Now())
+		fs.life(p, LifeCreated, "", "lock")
+	}
+	return c, err
+}
+
+// List implements vfs.FS. Trap 1: the names are sorted.
+func (fs *FS) List(dir string) ([]string, error) {
+	p := clean(dir)
+	fs.enter("list", p)
+	names, err := fs.mem.List(p)
+	sort.Strings(names)
+	fs.finish("list", p, fs.opts.Costs.List, err)
+	return names, err
+}
+
+// Stat implements vfs.FS. Trap 6: ModTime is virtual.
+func (fs *FS) Stat(name string) (os.FileInfo, error) {
+	p := clean(name)
+	fs.enter("stat", p)
+	fi, err := fs.mem.Stat(p)
+	fs.finish("stat", p, fs.opts.Costs.Stat, err)
+	if err != nil {
+		fs.oracle("stat", p, err)
+		return nil, err
+	}
+	return fs.info(fi, fs.sp.byPath[p]), nil
+}
+
+// PathBase implements vfs.FS.
+func (fs *FS) PathBase(p string) string { return path.Base(p) }
+
+// PathJoin implements vfs.FS.
+func (fs *FS) PathJoin(elem ...string) string { return path.Join(elem...) }
+
+// PathDir implements vfs.FS.
+func (fs *FS) PathDir(p string) string { return path.Dir(p) }
+
+// GetDiskUsage implements vfs.FS from this package's accounting (trap 10).
+func (fs *FS) GetDiskUsage(string) (vfs.DiskUsage, error) {
+	used := uint64(max(fs.sp.used, 0))
+	total := uint64(1) << 40
+	if fs.opts.QuotaBytes > 0 {
+		total = uint64(fs.opts.QuotaBytes)
+	}
+	avail := uint64(0)
+	if total > used {
+		avail = total - used
+	}
+	return vfs.DiskUsage{AvailBytes: avail, TotalBytes: total, UsedBytes: used}, nil
+}
