@@ -1,6 +1,9 @@
 package sim
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // actorState is where an actor is in its life.
 type actorState uint8
@@ -65,6 +68,9 @@ func (a *Actor) Sleep(d Micros) {
 	}
 	a.state = stateSleeping
 	a.wake = a.sched.clock.Now() + d
+	if a.wake < d { // saturate instead of wrapping to the past
+		a.wake = Micros(math.MaxInt64)
+	}
 	a.co.suspend()
 }
 

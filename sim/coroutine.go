@@ -23,6 +23,18 @@ type coroutine struct {
 	panicked   bool
 	panicValue any
 	panicStack string
+	// abort holds an Abort raised in the last resume.
+	abort *Abort
+}
+
+// Abort is a panic value that abandons the whole run instead of failing one
+// actor: the kernel stops every actor and re-panics with the Abort in the
+// goroutine that called Run. A Choice source uses it to carry its own
+// control flow through actor coroutines (rapid signals "out of data" and
+// "stop this test case" by panicking inside a draw).
+type Abort struct {
+	// Cause is the original panic value.
+	Cause any
 }
 
 // start prepares fn to run as a coroutine; it does not run it yet.
@@ -35,6 +47,10 @@ func (c *coroutine) start(fn func()) {
 				return
 			}
 			if _, ok := r.(stopSignal); ok {
+				return
+			}
+			if ab, ok := r.(Abort); ok {
+				c.abort = &ab
 				return
 			}
 			c.panicked = true

@@ -161,7 +161,16 @@ func (s *Scheduler) Run() Result {
 		panic("sim: Run called twice")
 	}
 	s.running = true
+	defer s.haltAll()
 	s.end = s.loop()
+	s.haltAll()
+	return s.Result()
+}
+
+// haltAll stops every actor that has not finished, unwinding its stack. It
+// also runs when Run is left by an Abort panic, so no coroutine outlives
+// the run.
+func (s *Scheduler) haltAll() {
 	// Index, not range: an actor's deferred code may Spawn while being
 	// halted, and that actor must be halted too (or its goroutine leaks).
 	for i := 0; i < len(s.actors); i++ {
@@ -172,7 +181,6 @@ func (s *Scheduler) Run() Result {
 			s.current = nil
 		}
 	}
-	return s.Result()
 }
 
 // Result returns the run's result so far: after Run, it includes anything
@@ -240,6 +248,11 @@ func (s *Scheduler) resume(a *Actor) {
 	s.current = a
 	alive := a.co.resume()
 	s.current = nil
+	if ab := a.co.abort; ab != nil {
+		a.co.abort = nil
+		a.state = stateDone
+		panic(*ab)
+	}
 	if a.co.panicked {
 		a.co.panicked = false
 		s.observeAs(a, KindPanic, panicMessage(a.co.panicValue), a.co.panicStack)

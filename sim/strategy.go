@@ -77,7 +77,7 @@ type picker interface {
 func newPicker(st Strategy, s *Scheduler) picker {
 	switch st.Name {
 	case "", "random":
-		return &randomPicker{c: s.choice}
+		return &randomPicker{c: s.choice, s: s}
 	case "pct":
 		return newPCT(st, s)
 	case "replay":
@@ -86,13 +86,48 @@ func newPicker(st Strategy, s *Scheduler) picker {
 	panic(fmt.Sprintf("sim: unknown strategy %q", st.Name))
 }
 
-// randomPicker is the uniform random walk.
-type randomPicker struct{ c Choice }
+// randomPicker is the uniform random walk over runnable actors, by
+// rejection sampling: it draws an actor id among all actors and redraws
+// while that actor cannot run. Drawing identities, not positions in the
+// runnable list, keeps every choice's meaning stable when a shrinker removes
+// work elsewhere ("run the compactor" stays "run the compactor"), and a
+// draw for an actor that is not runnable is simply skipped. After
+// maxRejections draws it falls back to the first runnable actor at or after
+// the last draw.
+type randomPicker struct {
+	c Choice
+	s *Scheduler
+}
+
+// maxRejections bounds the redraws of one decision (TigerStyle: every loop
+// has a bound). With n actors and at least one runnable, falling back has
+// probability at most ((n-1)/n)^64.
+const maxRejections = 64
 
 func (*randomPicker) spawned(*Actor) {}
 
 func (p *randomPicker) pick(runnable []*Actor, _ int64) int {
-	return p.c.Intn(len(runnable))
+	if len(runnable) == 1 {
+		return 0
+	}
+	n := len(p.s.actors)
+	id := 0
+	for try := 0; try < maxRejections; try++ {
+		id = p.c.Intn(n)
+		if a := p.s.actors[id]; a.state == stateRunnable {
+			for i, r := range runnable {
+				if r == a {
+					return i
+				}
+			}
+		}
+	}
+	for i, a := range runnable {
+		if a.id >= id {
+			return i
+		}
+	}
+	return 0
 }
 
 // pctPicker implements PCT (Burckhardt et al., ASPLOS 2010): every actor gets

@@ -308,8 +308,20 @@ func (fs *FS) renameChecked(op, np string) error {
 	if fi, err := fs.mem.Stat(path.Dir(np)); err != nil || !fi.IsDir() {
 		return &os.LinkError{Op: "rename", Old: op, New: np, Err: os.ErrNotExist}
 	}
-	if _, err := fs.mem.Stat(op); err != nil {
+	src, err := fs.mem.Stat(op)
+	if err != nil {
 		return &os.LinkError{Op: "rename", Old: op, New: np, Err: os.ErrNotExist}
+	}
+	if op == np {
+		return nil // POSIX: renaming a path to itself does nothing
+	}
+	if isUnder(np, op) {
+		// MemFS would unlink op and then fail to find np's parent (trap 2).
+		return &os.LinkError{Op: "rename", Old: op, New: np, Err: syscall.EINVAL}
+	}
+	var moved []string // the accounted files below a renamed directory
+	if src.IsDir() {
+		moved = fs.under(op)
 	}
 	if err := fs.mem.Rename(op, np); err != nil {
 		return err
@@ -320,6 +332,13 @@ func (fs *FS) renameChecked(op, np string) error {
 	}
 	fs.life(op, LifeRenamedTo, np, "")
 	fs.life(np, LifeRenamedIn, op, "")
+	for _, q := range moved {
+		nq := np + q[len(op):]
+		fs.sp.link(nq, fs.sp.byPath[q])
+		fs.sp.unlink(q)
+		fs.life(q, LifeRenamedTo, nq, "rename "+op)
+		fs.life(nq, LifeRenamedIn, q, "rename "+op)
+	}
 	return nil
 }
 

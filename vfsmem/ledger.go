@@ -13,10 +13,10 @@ type LifeOp string
 // Path lifecycle events.
 const (
 	LifeCreated    LifeOp = "created"
-	LifeLinked     LifeOp = "linked"      // a hard link to Other was made at this path
-	LifeRenamedTo  LifeOp = "renamed-to"  // this path was renamed to Other
-	LifeRenamedIn  LifeOp = "renamed-in"  // Other was renamed to this path
-	LifeRemoved    LifeOp = "removed"     // unlinked (Remove, RemoveAll, replaced by a rename)
+	LifeLinked     LifeOp = "linked"     // a hard link to Other was made at this path
+	LifeRenamedTo  LifeOp = "renamed-to" // this path was renamed to Other
+	LifeRenamedIn  LifeOp = "renamed-in" // Other was renamed to this path
+	LifeRemoved    LifeOp = "removed"    // unlinked (Remove, RemoveAll, replaced by a rename)
 	LifeLostCrash  LifeOp = "lost-in-crash"
 	LifeBackFromCr LifeOp = "restored-by-crash" // an unsynced removal undone by a crash
 )

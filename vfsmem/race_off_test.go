@@ -1,0 +1,5 @@
+//go:build !race
+
+package vfsmem_test
+
+const raceEnabled = false
