@@ -1,0 +1,122 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/snapsim/snapsim/sim"
+)
+
+// Collector is a snapshot file-collection design: how snapshot generation
+// finds the region's SST files and protects them while it reads them.
+// DESIGN.md §2 lists the designs; this slice has naive and lease-retry.
+type Collector interface {
+	// Collect returns the region's data as of an engine snapshot. It runs
+	// inside the snapshot generator actor; every file it opens is a
+	// scheduling point. A design may panic (naive does, as TiKV did).
+	Collect(g *Gen) (Collected, error)
+}
+
+// Collected is what a collector gathered.
+type Collected struct {
+	// Seq is the engine snapshot's sequence number.
+	Seq uint64
+	// Epoch is the region epoch the data belongs to.
+	Epoch Epoch
+	// Files are the SST files read, by name.
+	Files []string
+	// Records are the region's live records at Seq, sorted by key.
+	Records []Record
+}
+
+// Gen is the context of one snapshot generation: the node, the running
+// generator actor and the attempt counter.
+type Gen struct {
+	Node     *Node
+	Actor    *sim.Actor
+	Attempts int
+}
+
+type collectorSpec struct {
+	summary string
+	build   func(cfg Config) Collector
+}
+
+// collectors is the registry of designs, by name.
+var collectors = map[string]collectorSpec{
+	"naive": {
+		summary: "lists the region's SSTs from the current version, pins nothing, opens later; an open error panics",
+		build:   func(Config) Collector { return naive{} },
+	},
+	"lease-retry": {
+		summary: "epoch check, then a lease (renewed) on the listed files; lease and epoch re-checked before each open; a lost lease or changed epoch aborts and retries from a fresh version; never panics",
+		build:   func(c Config) Collector { return leaseRetry{cfg: c} },
+	},
+}
+
+// Errors a retrying collector handles.
+var (
+	ErrLeaseLost     = errors.New("lease lost")
+	ErrEpochChanged  = errors.New("region epoch changed")
+	ErrRegionBusy    = errors.New("region is not in normal state")
+	ErrAttemptsSpent = errors.New("snapshot attempts exhausted")
+)
+
+// list returns the region's files in the current version: the listing step
+// every design starts from. It pins nothing by itself.
+func (g *Gen) list() (*Version, []*FileMeta) {
+	v := g.Node.Engine.Current()
+	var files []*FileMeta
+	r := g.Node.Region
+	for _, f := range v.Files() {
+		if overlaps(f, r) {
+			files = append(files, f)
+		}
+	}
+	g.Node.s.Record(sim.ClassAction, "list", fmt.Sprintf("version %d: %d files: %s", v.ID, len(files), names(files)), "ok")
+	return v, files
+}
+
+// throttle is the snapshot I/O rate limiter (TiKV's
+// snap-io-max-bytes-per-sec): before reading a file the generator requests
+// its size in tokens and sleeps until the bucket allows it. While it sleeps,
+// flushes, compactions and GC go on: this is the window between listing a
+// file and opening it.
+func (g *Gen) throttle(sizeBytes int64) {
+	if d := g.throttleWait(sizeBytes); d > 0 {
+		g.Actor.Sleep(d)
+	}
+}
+
+// throttleWait returns how long the limiter makes a read of sizeBytes wait,
+// and records the wait in the trace.
+func (g *Gen) throttleWait(sizeBytes int64) sim.Micros {
+	rate := g.Node.cfg.SnapIOBytesPerSec
+	if rate <= 0 || sizeBytes <= 0 {
+		return 0
+	}
+	d := sim.Micros(sizeBytes * int64(sim.Second) / rate)
+	g.Node.s.Record(sim.ClassInfo, "throttle", fmt.Sprintf("%d bytes at %d B/s", sizeBytes, rate), "wait "+d.String())
+	return d
+}
+
+func overlaps(f *FileMeta, r *Region) bool {
+	return (r.End == "" || f.Smallest < r.End) && f.Largest >= r.Start
+}
+
+// readFiles reads and decodes files already opened by the caller's open
+// function, and reduces them to the region's live records at seq.
+func (g *Gen) read(open func(f *FileMeta) ([]Record, error), files []*FileMeta, seq uint64) (Collected, error) {
+	var all []Record
+	c := Collected{Seq: seq, Epoch: g.Node.Region.Epoch}
+	for _, f := range files {
+		recs, err := open(f)
+		if err != nil {
+			return Collected{}, err
+		}
+		all = append(all, recs...)
+		c.Files = append(c.Files, f.Name())
+	}
+	c.Records = visible(all, g.Node.Region, seq)
+	return c, nil
+}

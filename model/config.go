@@ -1,0 +1,203 @@
+package model
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/snapsim/snapsim/sim"
+	"github.com/snapsim/snapsim/vfsmem"
+)
+
+// Config is everything that selects a model run besides the Choice stream:
+// the collector under validation, its variant switches, and the workload
+// bounds. Per-run workload sizes are drawn from Choice within these bounds
+// (see Workload), so shrinking a run also shrinks its workload.
+type Config struct {
+	// Collector names the snapshot file-collection design (see Collectors).
+	Collector string `json:"collector"`
+
+	// KeySpace is the number of distinct keys the writer uses.
+	KeySpace int `json:"key_space"`
+	// MaxPuts bounds the writer's operations per run (drawn in 1..MaxPuts).
+	MaxPuts int `json:"max_puts"`
+	// ValueBytes is the size of each written value (padded), which sets how
+	// many read and write calls (scheduling points) an SST file takes.
+	ValueBytes int `json:"value_bytes"`
+	// DeletePermille is the share of writes that are deletions.
+	DeletePermille int `json:"delete_permille"`
+	// MaxFlushThreshold bounds the memtable size that triggers a flush
+	// (drawn in 1..MaxFlushThreshold records).
+	MaxFlushThreshold int `json:"max_flush_threshold"`
+	// MaxCompactTrigger bounds the L0 file count that triggers an L0→L1
+	// compaction (drawn in 1..MaxCompactTrigger).
+	MaxCompactTrigger int `json:"max_compact_trigger"`
+	// MaxSnapshots bounds the snapshots generated per run (each of them is
+	// drawn present or absent; at least one is generated).
+	MaxSnapshots int `json:"max_snapshots"`
+	// SnapshotDelaySteps bounds the pause before each snapshot, in units of
+	// SnapshotDelayUnit (drawn in 0..SnapshotDelaySteps).
+	SnapshotDelaySteps int        `json:"snapshot_delay_steps"`
+	SnapshotDelayUnit  sim.Micros `json:"snapshot_delay_unit_us"`
+
+	// GCInterval is how long GC waits between deletion passes.
+	GCInterval sim.Micros `json:"gc_interval_us"`
+	// GCGrace is how long after a lease's expiry GC still keeps its files.
+	// lease-retry with a non-atomic check needs a grace longer than any
+	// stall; zero is the unsafe setting.
+	GCGrace sim.Micros `json:"gc_grace_us"`
+
+	// LeaseTTL is the lifetime of a lease (lease-retry).
+	LeaseTTL sim.Micros `json:"lease_ttl_us"`
+	// NonAtomicCheck makes lease-retry check its lease and epoch in one step
+	// and open the file in the next, so a stall can fall in between. The
+	// default (false) runs check and open in the same step.
+	NonAtomicCheck bool `json:"non_atomic_check,omitempty"`
+	// MaxAttempts bounds the build attempts of retrying collectors (TiKV's
+	// MAX_SNAP_TRY_CNT is 5).
+	MaxAttempts int `json:"max_attempts"`
+	// Backoff is the sleep after a failed attempt, multiplied by the
+	// attempt number.
+	Backoff sim.Micros `json:"backoff_us"`
+
+	// SnapIOBytesPerSec is the snapshot I/O rate limit (0: unlimited).
+	SnapIOBytesPerSec int64 `json:"snap_io_bytes_per_sec"`
+
+	// FS configures the filesystem: costs, faults, quota.
+	FS vfsmem.Options `json:"fs"`
+}
+
+// DefaultConfig returns the default workload for collector.
+func DefaultConfig(collector string) Config {
+	return Config{
+		Collector:          collector,
+		KeySpace:           8,
+		MaxPuts:            24,
+		ValueBytes:         100,
+		DeletePermille:     100,
+		MaxFlushThreshold:  6,
+		MaxCompactTrigger:  1,
+		MaxSnapshots:       2,
+		SnapshotDelaySteps: 4,
+		SnapshotDelayUnit:  200 * sim.Microsecond,
+		GCInterval:         200 * sim.Microsecond,
+		GCGrace:            0,
+		LeaseTTL:           20 * sim.Millisecond,
+		MaxAttempts:        5,
+		Backoff:            500 * sim.Microsecond,
+		SnapIOBytesPerSec:  64 << 10,
+		FS:                 vfsmem.DefaultOptions(),
+	}
+}
+
+// Validate reports the first setting that cannot work, naming it.
+func (c Config) Validate() error {
+	if _, ok := collectors[c.Collector]; !ok {
+		return fmt.Errorf("unknown collector %q (want one of %v)", c.Collector, CollectorNames())
+	}
+	checks := []struct {
+		name string
+		ok   bool
+	}{
+		{"key_space must be in 1..1000", c.KeySpace >= 1 && c.KeySpace <= 1000},
+		{"max_puts must be in 1..100000", c.MaxPuts >= 1 && c.MaxPuts <= 100000},
+		{"value_bytes must be in 1..65536", c.ValueBytes >= 1 && c.ValueBytes <= 65536},
+		{"delete_permille must be in 0..1000", c.DeletePermille >= 0 && c.DeletePermille <= 1000},
+		{"max_flush_threshold must be >= 1", c.MaxFlushThreshold >= 1},
+		{"max_compact_trigger must be >= 1", c.MaxCompactTrigger >= 1},
+		{"max_snapshots must be in 1..100", c.MaxSnapshots >= 1 && c.MaxSnapshots <= 100},
+		{"snapshot_delay_steps must be >= 0", c.SnapshotDelaySteps >= 0},
+		{"gc_interval_us must be > 0", c.GCInterval > 0},
+		{"gc_grace_us must be >= 0", c.GCGrace >= 0},
+		{"lease_ttl_us must be > 0", c.LeaseTTL > 0},
+		{"max_attempts must be in 1..100", c.MaxAttempts >= 1 && c.MaxAttempts <= 100},
+		{"backoff_us must be >= 0", c.Backoff >= 0},
+		{"snap_io_bytes_per_sec must be >= 0", c.SnapIOBytesPerSec >= 0},
+	}
+	for _, ch := range checks {
+		if !ch.ok {
+			return fmt.Errorf("config: %s", ch.name)
+		}
+	}
+	return nil
+}
+
+// Workload is the per-run part of the configuration, drawn from Choice at
+// the start of the run within Config's bounds.
+type Workload struct {
+	Puts int `json:"puts"`
+	// Salt picks which keys the writes touch and which are deletions (see
+	// write); it is one draw, so the writes consume no choices of their
+	// own and shrinking the number of puts does not shift the schedule.
+	Salt           uint64       `json:"salt"`
+	FlushThreshold int          `json:"flush_threshold"`
+	CompactTrigger int          `json:"compact_trigger"`
+	Snapshots      int          `json:"snapshots"`
+	SnapshotDelays []sim.Micros `json:"snapshot_delays_us"`
+}
+
+// drawWorkload draws the workload. It is the first thing a run draws, so a
+// shrinker lowers workload sizes before it touches the schedule.
+func drawWorkload(c Config, ch sim.Choice) Workload {
+	w := Workload{
+		Puts:           1 + ch.Intn(c.MaxPuts),
+		Salt:           uint64(ch.Intn(1 << 30)),
+		FlushThreshold: 1 + ch.Intn(c.MaxFlushThreshold),
+		CompactTrigger: 1 + ch.Intn(c.MaxCompactTrigger),
+	}
+	// One draw per possible snapshot: 0 means "no such snapshot", k means a
+	// snapshot after a delay of k-1 units. The number of draws never depends
+	// on earlier draws, and a shrinker can drop any one snapshot by lowering
+	// its draw to 0 without shifting the others.
+	for i := 0; i < c.MaxSnapshots; i++ {
+		if k := ch.Intn(c.SnapshotDelaySteps + 2); k > 0 {
+			w.SnapshotDelays = append(w.SnapshotDelays, sim.Micros(k-1)*c.SnapshotDelayUnit)
+		}
+	}
+	if len(w.SnapshotDelays) == 0 {
+		w.SnapshotDelays = []sim.Micros{0}
+	}
+	w.Snapshots = len(w.SnapshotDelays)
+	return w
+}
+
+// CollectorInfo describes a collector for listings.
+type CollectorInfo struct {
+	Name    string
+	Summary string
+}
+
+// CollectorNames returns the registered collector names, sorted.
+func CollectorNames() []string {
+	out := make([]string, 0, len(collectors))
+	for n := range collectors {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Collectors describes every registered collector, sorted by name.
+func Collectors() []CollectorInfo {
+	var out []CollectorInfo
+	for _, n := range CollectorNames() {
+		out = append(out, CollectorInfo{Name: n, Summary: collectors[n].summary})
+	}
+	return out
+}
+
+// write returns the key of the i-th write and whether it is a deletion,
+// derived from the salt by a SplitMix64 finaliser.
+func (w *Workload) write(i int, c Config) (string, bool) {
+	h := mix64(w.Salt ^ uint64(i)*0x9e3779b97f4a7c15)
+	key := KeyName(int(h % uint64(c.KeySpace)))
+	del := int((h>>32)%1000) < c.DeletePermille
+	return key, del
+}
+
+// mix64 is the SplitMix64 output function.
+func mix64(z uint64) uint64 {
+	z += 0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}

@@ -1,0 +1,109 @@
+package properties
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/sim"
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+)
+
+// maxCounterexampleActions is the largest shrunk counterexample we accept
+// (DESIGN.md §7).
+const maxCounterexampleActions = 10
+
+// neverOpensDeletedNorPanics is the safety property of the report: the
+// snapshot path never opens a deleted file and no actor panics. last, if
+// not nil, receives each violating outcome (rapid's final call is the
+// shrunk counterexample).
+func neverOpensDeletedNorPanics(cfg model.Config, last *model.Outcome) func(*rapid.T) {
+	return func(t *rapid.T) {
+		out := Run(t, cfg)
+		if Has(&out, sim.KindOpenDeletedFile) || Has(&out, sim.KindPanic) {
+			if last != nil {
+				*last = out
+			}
+			t.Fatalf("collector %s violated the property: %v\n%s\n(replay: rerun this test with the -rapid.seed or -rapid.failfile printed below)",
+				cfg.Collector, Kinds(&out), Story(&out))
+		}
+	}
+}
+
+func TestLeaseRetryNeverOpensDeletedFileNorPanics(t *testing.T) {
+	rapid.Check(t, neverOpensDeletedNorPanics(model.DefaultConfig("lease-retry"), nil))
+}
+
+// TestNaiveIsCaught is the negative control: the same property, run against
+// the naive collector, must fail within rapid's bounded search, and the
+// shrunk counterexample must be small.
+func TestNaiveIsCaught(t *testing.T) {
+	var minimal model.Outcome
+	rec := expectFailure(t, neverOpensDeletedNorPanics(model.DefaultConfig("naive"), &minimal))
+	require.True(t, rec.failed, "rapid found no violation of naive within its checks: the property cannot catch the bug it exists for\nrapid log:\n%s", rec.log.String())
+	require.True(t, Has(&minimal, sim.KindOpenDeletedFile), "shrunk counterexample has no open-deleted-file: %v\n%s\n%v", Kinds(&minimal), Story(&minimal), minimal.Result.Observations)
+	n := ActionCount(minimal.Result.Events)
+	t.Logf("naive caught; shrunk counterexample has %d high-level actions:\n%s", n, Story(&minimal))
+	require.LessOrEqual(t, n, maxCounterexampleActions, "shrunk counterexample too long:\n%s", Story(&minimal))
+	require.Contains(t, rec.log.String(), "-rapid.seed", "rapid's failure report must carry a replay line")
+}
+
+// expectFailure runs rapid.Check against a recording TB, so a failure is
+// captured instead of failing t, and fail files are not written (the
+// failure is expected).
+func expectFailure(t *testing.T, prop func(*rapid.T)) *recordingTB {
+	t.Helper()
+	f := flag.Lookup("rapid.nofailfile")
+	require.NotNil(t, f, "rapid flags not registered")
+	old := f.Value.String()
+	require.NoError(t, f.Value.Set("true"))
+	defer func() { _ = f.Value.Set(old) }()
+	rec := &recordingTB{name: t.Name()}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				if _, ok := r.(failNow); !ok {
+					panic(r)
+				}
+			}
+		}()
+		rapid.Check(rec, prop)
+	}()
+	return rec
+}
+
+// recordingTB is a rapid.TB that records failure instead of failing.
+type recordingTB struct {
+	name   string
+	failed bool
+	log    strings.Builder
+}
+
+type failNow struct{}
+
+func (r *recordingTB) Helper()                         {}
+func (r *recordingTB) Name() string                    { return r.name }
+func (r *recordingTB) Logf(format string, args ...any) { fmt.Fprintf(&r.log, format+"\n", args...) }
+func (r *recordingTB) Log(args ...any)                 { fmt.Fprintln(&r.log, args...) }
+func (r *recordingTB) Skipf(format string, args ...any) {
+	r.Logf("skip: "+format, args...)
+	panic(failNow{})
+}
+func (r *recordingTB) Skip(args ...any) { r.Log(args...); panic(failNow{}) }
+func (r *recordingTB) SkipNow()         { panic(failNow{}) }
+func (r *recordingTB) Errorf(format string, args ...any) {
+	r.failed = true
+	r.Logf(format, args...)
+}
+func (r *recordingTB) Error(args ...any) { r.failed = true; r.Log(args...) }
+func (r *recordingTB) Fatalf(format string, args ...any) {
+	r.Errorf(format, args...)
+	panic(failNow{})
+}
+func (r *recordingTB) Fatal(args ...any) { r.Error(args...); panic(failNow{}) }
+func (r *recordingTB) FailNow()          { r.failed = true; panic(failNow{}) }
+func (r *recordingTB) Fail()             { r.failed = true }
+func (r *recordingTB) Failed() bool      { return r.failed }
