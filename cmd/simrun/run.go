@@ -42,7 +42,7 @@ func newRunCmd() *cobra.Command {
 		},
 	}
 	sel.register(cmd)
-	cmd.Flags().Int64Var(&seeds, "seeds", 100, "number of seeds to run")
+	cmd.Flags().Var(newIntValue(&seeds, 100), "seeds", "number of seeds to run (decimal or 0x-hex)")
 	cmd.Flags().StringVar(&start, "seed", "1", "first seed (decimal or 0x-hex)")
 	return cmd
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -25,7 +26,7 @@ func (s *selection) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&s.collector, "collector", "lease-retry", "collector design: "+strings.Join(model.CollectorNames(), ", "))
 	f.StringVar(&s.strategy, "strategy", "random", "scheduling strategy: random, pct or pct:DEPTH")
-	f.Int64Var(&s.maxSteps, "max-steps", sim.DefaultMaxSteps, "step budget per seed")
+	f.Var(newIntValue(&s.maxSteps, sim.DefaultMaxSteps), "max-steps", "step budget per seed (decimal or 0x-hex)")
 	f.BoolVar(&s.asJSON, "json", false, "print JSON instead of text")
 }
 
@@ -37,8 +38,12 @@ func (s *selection) resolve() (model.Config, sim.Config, error) {
 	}
 	st, err := sim.ParseStrategy(s.strategy)
 	if err != nil || st.Name == "replay" {
-		if err == nil {
+		switch name, _, _ := strings.Cut(s.strategy, ":"); {
+		case err == nil:
 			err = fmt.Errorf("strategy %q needs a recorded schedule; use random, pct or pct:DEPTH", s.strategy)
+		case name != "pct":
+			// sim's message offers "replay", which the CLI refuses.
+			err = fmt.Errorf("%q is not a strategy (want random, pct or pct:DEPTH with DEPTH in 1..64)", s.strategy)
 		}
 		return model.Config{}, sim.Config{}, usagef("--strategy: %v", err)
 	}
@@ -48,11 +53,12 @@ func (s *selection) resolve() (model.Config, sim.Config, error) {
 	return cfg, sim.Config{MaxSteps: s.maxSteps, Strategy: st, StopOnViolation: true}, nil
 }
 
-// replayLine is the shell command that replays seed with this selection.
+// replayLine is the shell command that replays seed with this selection;
+// every word is shell-quoted where needed, so it can be pasted as is.
 func (s *selection) replayLine(seed uint64) string {
-	parts := []string{invocation(), "replay", "--collector", s.collector, "--seed", strconv.FormatUint(seed, 10)}
+	parts := []string{invocation(), "replay", "--collector", shellQuote(s.collector), "--seed", strconv.FormatUint(seed, 10)}
 	if s.strategy != "random" {
-		parts = append(parts, "--strategy", s.strategy)
+		parts = append(parts, "--strategy", shellQuote(s.strategy))
 	}
 	if s.maxSteps != sim.DefaultMaxSteps {
 		parts = append(parts, "--max-steps", strconv.FormatInt(s.maxSteps, 10))
@@ -67,7 +73,19 @@ func invocation() string {
 	if strings.Contains(arg0, "go-build") || strings.HasSuffix(arg0, ".test") {
 		return "go run ./cmd/simrun"
 	}
-	return arg0
+	return shellQuote(arg0)
+}
+
+// shellQuote returns s as one POSIX shell word: unchanged when it holds only
+// characters no shell treats specially, else single-quoted.
+func shellQuote(s string) string {
+	safe := func(r rune) bool {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:,+=@%", r)
+	}
+	if s != "" && strings.IndexFunc(s, func(r rune) bool { return !safe(r) }) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // parseSeed accepts a decimal or 0x-hexadecimal uint64.
@@ -84,6 +102,40 @@ func parseSeed(flag, s string) (uint64, error) {
 		return 0, usagef("%s: %q is not a seed (want a decimal or 0x-hex unsigned 64-bit integer, e.g. 42 or 0x2a)", flag, s)
 	}
 	return v, nil
+}
+
+// intValue is an int64 flag read in decimal or 0x-hex, like the seeds.
+// pflag's own int flags parse with base 0, which reads "010" as octal 8 and
+// accepts 0b and 0o forms the contract does not promise.
+type intValue int64
+
+func newIntValue(p *int64, def int64) *intValue {
+	*p = def
+	return (*intValue)(p)
+}
+
+func (v *intValue) String() string { return strconv.FormatInt(int64(*v), 10) }
+func (v *intValue) Type() string   { return "int" }
+
+func (v *intValue) Set(s string) error {
+	t := strings.TrimSpace(s)
+	digits, neg := strings.CutPrefix(t, "-")
+	var u uint64
+	var err error
+	if rest, ok := strings.CutPrefix(strings.ToLower(digits), "0x"); ok {
+		u, err = strconv.ParseUint(rest, 16, 63)
+	} else {
+		u, err = strconv.ParseUint(digits, 10, 63)
+	}
+	if err != nil {
+		return errors.New("want a decimal or 0x-hex integer, e.g. 100 or 0x64")
+	}
+	n := int64(u)
+	if neg {
+		n = -n
+	}
+	*v = intValue(n)
+	return nil
 }
 
 // runSeed runs one seed of the selection.
