@@ -73,7 +73,9 @@ func (c leaseRetry) attempt(g *Gen) (Collected, error) {
 		renew()
 		wait := g.throttleWait(f.SizeBytes)
 		for wait > 0 {
-			slice := min(wait, c.cfg.LeaseTTL/4)
+			// At least 1µs: a TTL under 4µs would otherwise make the
+			// slice 0 and this loop spin without ever finishing the wait.
+			slice := min(wait, max(c.cfg.LeaseTTL/4, 1))
 			g.Actor.Sleep(slice)
 			wait -= slice
 			renew()

@@ -20,6 +20,8 @@ const (
 	sstFooterBytes = 12
 	maxKeyBytes    = 1 << 15
 	maxValueBytes  = 1 << 20
+	// minEntryBytes is the size of an entry with an empty key and value.
+	minEntryBytes = 2 + 8 + 1 + 4
 )
 
 // ErrCorrupt is wrapped by every decoding failure.
@@ -62,7 +64,10 @@ func DecodeSST(b []byte) ([]Record, error) {
 	if got := crc32.ChecksumIEEE(body); got != sum {
 		return nil, fmt.Errorf("%w: crc32 %08x, footer says %08x", ErrCorrupt, got, sum)
 	}
-	out := make([]Record, 0, count)
+	// The count is not covered by the checksum: never size an allocation
+	// by it before the entries are decoded (a flipped high bit would ask
+	// for ~200 GB and kill the process).
+	out := make([]Record, 0, min(int(count), len(body)/minEntryBytes))
 	for len(body) > 0 {
 		if len(body) < 2 {
 			return nil, fmt.Errorf("%w: truncated key length", ErrCorrupt)

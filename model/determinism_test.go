@@ -1,0 +1,198 @@
+package model
+
+import (
+	"encoding/json"
+	"maps"
+	"runtime"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/snapsim/snapsim/sim"
+	"github.com/snapsim/snapsim/vfsmem"
+)
+
+func deterministicConfigs() map[string]Config {
+	na := stallConfig()
+	na.NonAtomicCheck = true
+	return map[string]Config{
+		"naive":                 DefaultConfig("naive"),
+		"lease-retry":           DefaultConfig("lease-retry"),
+		"lease-retry-stalls":    stallConfig(),
+		"lease-retry-nonatomic": na,
+	}
+}
+
+func outcomeJSON(t *testing.T, o Outcome) string {
+	t.Helper()
+	o.Result.Observations = stripStacks(o.Result.Observations)
+	b, err := json.Marshal(o)
+	require.NoError(t, err)
+	return string(b)
+}
+
+func TestSameSeedSameOutcome(t *testing.T) {
+	for name, cfg := range deterministicConfigs() {
+		for seed := uint64(1); seed <= 40; seed++ {
+			a, b := mustRun(t, cfg, seed), mustRun(t, cfg, seed)
+			require.Equal(t, a.Result.TraceHash, b.Result.TraceHash, "%s seed %d", name, seed)
+			require.Equal(t, outcomeJSON(t, a), outcomeJSON(t, b), "%s seed %d", name, seed)
+			if len(a.Result.Observations) == 0 {
+				// Nothing to strip: the raw JSON is identical too.
+				ja, _ := json.Marshal(a)
+				jb, _ := json.Marshal(b)
+				require.Equal(t, string(ja), string(jb))
+			}
+		}
+	}
+}
+
+// Panic stacks carry goroutine ids and addresses: they are the one part of
+// an Outcome that may differ between two runs of a seed. They are never
+// hashed.
+func TestPanicStackIsTheOnlyVariablePart(t *testing.T) {
+	out := mustRun(t, DefaultConfig("naive"), 1)
+	p := ofKind(out.Result.Observations, sim.KindPanic)
+	require.NotEmpty(t, p, "naive seed 1 panics")
+	assert.Contains(t, p[0].Stack, "goroutine ")
+	j, err := json.Marshal(out)
+	require.NoError(t, err)
+	assert.Contains(t, string(j), `"stack":`)
+}
+
+func TestDifferentSeedsDiffer(t *testing.T) {
+	for _, name := range []string{"naive", "lease-retry"} {
+		hashes := map[uint64]bool{}
+		for seed := uint64(1); seed <= 200; seed++ {
+			hashes[mustRun(t, DefaultConfig(name), seed).Result.TraceHash] = true
+		}
+		assert.GreaterOrEqual(t, len(hashes), 195, name)
+	}
+}
+
+func TestTraceHashIndependentOfKeepTraceAndReplayable(t *testing.T) {
+	for _, name := range []string{"naive", "lease-retry"} {
+		cfg := DefaultConfig(name)
+		for seed := uint64(1); seed <= 20; seed++ {
+			rec := sim.NewRecorder(sim.NewPRNG(seed))
+			kept, err := Run(cfg, rec, sim.Config{KeepTrace: true})
+			require.NoError(t, err)
+			plain := mustRun(t, cfg, seed)
+			require.Equal(t, plain.Result.TraceHash, kept.Result.TraceHash)
+			require.Len(t, kept.Result.Events, kept.Result.EventCount)
+			require.Empty(t, plain.Result.Events)
+
+			log := sim.NewLog(rec.Draws())
+			replay, err := Run(cfg, log, sim.Config{})
+			require.NoError(t, err)
+			require.Equal(t, plain.Result.TraceHash, replay.Result.TraceHash, "%s seed %d replay", name, seed)
+			require.Zero(t, log.Divergences)
+			require.Equal(t, len(rec.Draws()), log.Consumed())
+		}
+	}
+}
+
+func TestGOMAXPROCSDoesNotMatter(t *testing.T) {
+	hashes := func() []uint64 {
+		var hs []uint64
+		cfgs := deterministicConfigs()
+		for _, name := range slices.Sorted(maps.Keys(cfgs)) {
+			cfg := cfgs[name]
+			for seed := uint64(1); seed <= 30; seed++ {
+				hs = append(hs, mustRun(t, cfg, seed).Result.TraceHash)
+			}
+		}
+		return hs
+	}
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+	one := hashes()
+	runtime.GOMAXPROCS(4)
+	four := hashes()
+	require.Equal(t, one, four)
+}
+
+// An Abort raised by the Choice source (rapid's control flow) escapes Run
+// with its cause, whether it fires while drawing the workload or inside an
+// actor.
+func TestRunPropagatesAbort(t *testing.T) {
+	for _, after := range []int{0, 3, 50} {
+		ch := &abortAfter{inner: sim.NewPRNG(1), n: after}
+		assert.PanicsWithValue(t, "out of data", func() {
+			_, _ = Run(DefaultConfig("naive"), ch, sim.Config{})
+		}, "abort after %d draws", after)
+	}
+}
+
+type abortAfter struct {
+	inner sim.Choice
+	n     int
+}
+
+func (a *abortAfter) Intn(n int) int {
+	if a.n == 0 {
+		panic(sim.Abort{Cause: "out of data"})
+	}
+	a.n--
+	return a.inner.Intn(n)
+}
+
+func TestSpaceAccounting(t *testing.T) {
+	for seed := uint64(1); seed <= 50; seed++ {
+		out := mustRun(t, DefaultConfig("lease-retry"), seed)
+		u := out.Usage
+		require.Positive(t, u.TotalBytes, "seed %d", seed)
+		require.Positive(t, u.LiveBytes, "seed %d", seed)
+		require.Positive(t, u.Files)
+		require.Equal(t, u.TotalBytes, u.LiveBytes+u.PinnedBytes+u.GarbageBytes+u.OrphanBytes, "seed %d: %+v", seed, u)
+		require.GreaterOrEqual(t, u.PeakBytes, u.TotalBytes)
+		var snapBytes int64
+		for _, s := range out.Snapshots {
+			snapBytes += s.SizeBytes
+		}
+		require.GreaterOrEqual(t, u.LiveBytes, snapBytes, "snapshot data files are live")
+	}
+}
+
+// classify: the snap dir and the current version are live, an obsolete file
+// under a lease is pinned, one in an old referenced version is pinned, and
+// an obsolete unprotected file is garbage.
+func TestClassify(t *testing.T) {
+	s := sim.New(sim.NewPRNG(1), sim.Config{})
+	cfg := DefaultConfig("lease-retry")
+	n, err := newNode(s, cfg, Workload{Puts: 1, FlushThreshold: 1, CompactTrigger: 1, Snapshots: 1, SnapshotDelays: []sim.Micros{0}})
+	require.NoError(t, err)
+	e := n.Engine
+	var leased, referenced, garbage, live *FileMeta
+	s.Spawn("script", sim.ActorOptions{}, func(a *sim.Actor) {
+		e.Put("a", "1")
+		assert.NoError(t, e.Flush())
+		leased = e.Current().Files()[0]
+		e.AcquireLease("reader", e.Current().Files(), sim.Second)
+		assert.NoError(t, e.Compact())
+		e.Put("b", "2")
+		assert.NoError(t, e.Flush())
+		v := e.Current()
+		e.Ref(v)
+		referenced = v.Levels[0][0]
+		assert.NoError(t, e.Compact())
+		e.Put("c", "3")
+		assert.NoError(t, e.Flush())
+		garbage = e.Current().Levels[0][0]
+		assert.NoError(t, e.Compact())
+		live = e.Current().Levels[1][0]
+		assert.NoError(t, e.writeFile(SnapDir+"/1_1_1.sst", EncodeSST(nil)))
+	})
+	s.Run()
+	assert.Equal(t, vfsmem.SpaceLive, n.classify(SnapDir+"/1_1_1.sst"))
+	assert.Equal(t, vfsmem.SpaceLive, n.classify(live.Path))
+	assert.Equal(t, vfsmem.SpacePinned, n.classify(leased.Path))
+	assert.Equal(t, vfsmem.SpacePinned, n.classify(referenced.Path))
+	assert.Equal(t, vfsmem.SpaceGarbage, n.classify(garbage.Path))
+	u := n.FS.Usage(n.classify)
+	assert.Positive(t, u.PinnedBytes)
+	assert.Positive(t, u.GarbageBytes)
+	assert.Positive(t, u.LiveBytes)
+}

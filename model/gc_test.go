@@ -1,0 +1,242 @@
+package model
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/snapsim/snapsim/sim"
+	"github.com/snapsim/snapsim/vfsmem"
+)
+
+// removal returns the event that deleted p, failing if p still exists.
+func removal(t *testing.T, fs *vfsmem.FS, p string) vfsmem.LifeEvent {
+	t.Helper()
+	ev, ok := fs.Deleted(p)
+	require.True(t, ok, "%s was not deleted; history %v", p, fs.History(p))
+	return ev
+}
+
+func TestGCDeletesObsoleteFilesWithReason(t *testing.T) {
+	r := newRig(t, testOpts(), vfsmem.DefaultOptions()).withGC()
+	e := r.e
+	var inputs []*FileMeta
+	var compactedAt sim.Micros
+	r.run(t, func(a *sim.Actor) {
+		e.Put("a", "1")
+		assert.NoError(t, e.Flush())
+		e.Put("b", "2")
+		assert.NoError(t, e.Flush())
+		inputs = e.Current().Files()
+		assert.NoError(t, e.Compact())
+		compactedAt = r.s.Now()
+		assert.Len(t, e.Obsolete(), 2)
+		a.Sleep(10 * e.opts.GCInterval)
+	})
+	require.Len(t, inputs, 2)
+	for _, f := range inputs {
+		ev := removal(t, r.fs, f.Path)
+		assert.Equal(t, "gc", ev.Actor)
+		assert.Equal(t, "obsolete after compaction 1", ev.Why)
+		assert.GreaterOrEqual(t, ev.Time, compactedAt+e.opts.GCInterval, "GC waits its interval")
+		assert.True(t, f.deleted)
+	}
+	assert.Empty(t, e.Obsolete())
+	live := e.Current().Files()
+	require.Len(t, live, 1)
+	assert.True(t, exists(r.fs, live[0].Path), "the compaction output is live")
+	assert.Contains(t, eventDetails(r.s.Result().Events, "delete"), "/db/000001.sst (obsolete after compaction 1)")
+	assert.Empty(t, r.s.Observations())
+}
+
+// A lease keeps obsolete files until expiry + grace; GC then deletes them
+// without being woken (it sleeps until the lease ends).
+func TestGCHonoursLeaseUntilExpiryPlusGrace(t *testing.T) {
+	for _, grace := range []sim.Micros{0, 300 * sim.Microsecond, 5 * sim.Millisecond} {
+		o := testOpts()
+		o.GCGrace = grace
+		r := newRig(t, o, vfsmem.DefaultOptions()).withGC()
+		e := r.e
+		const ttl = sim.Millisecond
+		var f1 *FileMeta
+		var lease *Lease
+		r.run(t, func(a *sim.Actor) {
+			e.Put("a", "1")
+			assert.NoError(t, e.Flush())
+			f1 = e.Current().Files()[0]
+			lease = e.AcquireLease("reader", e.Current().Files(), ttl)
+			assert.Equal(t, []uint64{f1.Num}, lease.Files)
+			assert.NoError(t, e.Compact())
+			assert.Equal(t, []*FileMeta{f1}, e.Obsolete())
+			assert.Contains(t, e.pinnedBy(f1), "leased by reader until")
+			// Watch the file until well past the end of its protection.
+			end := lease.Expiry + grace
+			for r.s.Now() < end+10*o.GCInterval {
+				if r.s.Now() < end {
+					assert.True(t, exists(r.fs, f1.Path), "deleted at %s, protected until %s", r.s.Now(), end)
+				}
+				a.Sleep(50 * sim.Microsecond)
+			}
+		})
+		ev := removal(t, r.fs, f1.Path)
+		assert.GreaterOrEqual(t, ev.Time, lease.Expiry+grace, "grace %s", grace)
+		assert.Less(t, ev.Time, lease.Expiry+grace+3*o.GCInterval, "GC wakes by itself at the lease's end")
+		assert.Equal(t, "obsolete after compaction 1", ev.Why)
+		assert.Empty(t, r.s.Observations(), "grace %s", grace)
+	}
+}
+
+// A renewed lease moves the deletion with it.
+func TestGCFollowsRenewedLease(t *testing.T) {
+	r := newRig(t, testOpts(), vfsmem.DefaultOptions()).withGC()
+	e := r.e
+	var f1 *FileMeta
+	var lease *Lease
+	var start sim.Micros
+	r.run(t, func(a *sim.Actor) {
+		e.Put("a", "1")
+		assert.NoError(t, e.Flush())
+		f1 = e.Current().Files()[0]
+		lease = e.AcquireLease("reader", e.Current().Files(), 5*sim.Millisecond)
+		assert.NoError(t, e.Compact())
+		start = r.s.Now()
+		assert.True(t, e.RenewLease(lease, sim.Millisecond))
+		for i := 0; i < 5; i++ {
+			a.Sleep(800 * sim.Microsecond)
+			assert.True(t, e.RenewLease(lease, sim.Millisecond))
+			assert.True(t, exists(r.fs, f1.Path))
+		}
+		a.Sleep(2 * sim.Millisecond)
+	})
+	ev := removal(t, r.fs, f1.Path)
+	assert.GreaterOrEqual(t, ev.Time, lease.Expiry)
+	assert.GreaterOrEqual(t, ev.Time, start+5*800*sim.Microsecond+sim.Millisecond)
+}
+
+func TestGCPassSkipsPinnedFiles(t *testing.T) {
+	r := newRig(t, testOpts(), vfsmem.DefaultOptions())
+	e := r.e
+	var leased, free *FileMeta
+	r.run(t, func(a *sim.Actor) {
+		e.Put("a", "1")
+		assert.NoError(t, e.Flush())
+		leased = e.Current().Files()[0]
+		e.AcquireLease("reader", e.Current().Files(), sim.Second)
+		assert.NoError(t, e.Compact()) // leased obsolete
+		e.Put("b", "2")
+		assert.NoError(t, e.Flush())
+		assert.NoError(t, e.Compact()) // the first output and the new L0 file obsolete
+		assert.Len(t, e.Obsolete(), 3)
+		free = e.Obsolete()[1]
+		e.gcPass()
+		assert.Equal(t, []*FileMeta{leased}, e.Obsolete())
+		wait, ok := e.nextLeaseEnd()
+		assert.True(t, ok)
+		assert.Equal(t, e.leases[0].Expiry-r.s.Now(), wait)
+	})
+	assert.True(t, exists(r.fs, leased.Path))
+	assert.False(t, exists(r.fs, free.Path))
+	assert.Empty(t, r.s.Observations())
+}
+
+func TestDeleteFileOfPinnedFileIsObserved(t *testing.T) {
+	r := newRig(t, testOpts(), vfsmem.DefaultOptions())
+	e := r.e
+	var live, leased *FileMeta
+	r.run(t, func(a *sim.Actor) {
+		e.Put("a", "1")
+		assert.NoError(t, e.Flush())
+		live = e.Current().Files()[0]
+		e.deleteFile(live) // in the current version: must never happen
+		e.Put("b", "2")
+		assert.NoError(t, e.Flush())
+		leased = e.Current().Levels[0][1]
+		e.AcquireLease("reader", []*FileMeta{leased}, sim.Second)
+		e.Current().Levels[0] = e.Current().Levels[0][:1] // white-box: drop it from the version
+		e.deleteFile(leased)
+	})
+	got := ofKind(r.s.Observations(), sim.KindGCDeletedPinnedFile)
+	require.Len(t, got, 2)
+	assert.Equal(t, "script", got[0].Actor)
+	assert.Contains(t, got[0].Detail, live.Path+" deleted while referenced by live version 2 (refs 1)")
+	assert.Contains(t, got[1].Detail, leased.Path+" deleted while leased by reader until")
+	assert.False(t, exists(r.fs, live.Path), "the forced deletion still happened")
+	assert.False(t, exists(r.fs, leased.Path))
+}
+
+// A failed removal leaves the file in the obsolete list for a later pass.
+func TestDeleteFileFailureKeepsItObsolete(t *testing.T) {
+	r := newRig(t, testOpts(), vfsmem.DefaultOptions())
+	e := r.e
+	r.run(t, func(a *sim.Actor) {
+		e.Put("a", "1")
+		assert.NoError(t, e.Flush())
+		assert.NoError(t, e.Compact())
+		f := e.Obsolete()[0]
+		assert.NoError(t, r.fs.RemoveBecause(f.Path, "someone else"))
+		e.deleteFile(f)
+		assert.False(t, f.deleted)
+		assert.Equal(t, []*FileMeta{f}, e.Obsolete())
+	})
+	assert.Contains(t, eventDetails(r.s.Result().Events, "delete"), "(obsolete after compaction 1)")
+}
+
+func TestRenewLease(t *testing.T) {
+	r := newRig(t, testOpts(), vfsmem.DefaultOptions())
+	e := r.e
+	r.run(t, func(a *sim.Actor) {
+		l := e.AcquireLease("x", nil, 100)
+		assert.Equal(t, r.s.Now()+100, l.Expiry)
+		assert.Equal(t, "x", l.Holder)
+		a.Sleep(60)
+		assert.True(t, e.RenewLease(l, 100), "valid: renewed")
+		assert.Equal(t, r.s.Now()+100, l.Expiry)
+		before := l.Expiry
+		a.Sleep(100) // exactly at expiry: no longer valid
+		assert.False(t, l.Valid(r.s.Now()))
+		assert.False(t, e.RenewLease(l, 100), "an expired lease cannot be renewed")
+		assert.Equal(t, before, l.Expiry, "a refused renewal changes nothing")
+
+		l2 := e.AcquireLease("y", nil, sim.Second)
+		assert.Greater(t, l2.ID, l.ID)
+		e.ReleaseLease(l2)
+		assert.False(t, e.RenewLease(l2, sim.Second), "a released lease cannot be renewed")
+		assert.NotContains(t, e.leases, l2)
+		e.ReleaseLease(l2) // twice: harmless
+		assert.Equal(t, []*Lease{l}, e.leases)
+	})
+}
+
+// GC parked with work it cannot see (no Unref woke it) is woken by a lease
+// release. Without the wake the file would stay forever.
+func TestReleaseLeaseWakesGC(t *testing.T) {
+	r := newRig(t, testOpts(), vfsmem.DefaultOptions()).withGC()
+	e := r.e
+	const p = "/db/000099.sst"
+	r.run(t, func(a *sim.Actor) {
+		a.Sleep(sim.Millisecond) // GC finds nothing to do and parks
+		assert.NoError(t, e.writeFile(p, EncodeSST(nil)))
+		e.obsolete = append(e.obsolete, &FileMeta{Num: 99, Path: p, replacedBy: "test"})
+		l := e.AcquireLease("x", nil, sim.Second)
+		a.Sleep(100 * e.opts.GCInterval)
+		assert.True(t, exists(r.fs, p), "GC is parked: nobody woke it")
+		e.ReleaseLease(l)
+		a.Sleep(2 * e.opts.GCInterval)
+		assert.False(t, exists(r.fs, p), "the release woke GC")
+	})
+	assert.Equal(t, "obsolete after test", removal(t, r.fs, p).Why)
+}
+
+func TestSnapshotsRegistry(t *testing.T) {
+	r := newRig(t, testOpts(), vfsmem.DefaultOptions())
+	e := r.e
+	id1, s1 := e.TakeSnapshot()
+	id2, s2 := e.TakeSnapshot()
+	assert.Equal(t, [2]uint64{1, 2}, [2]uint64{id1, id2})
+	assert.Equal(t, [2]uint64{0, 0}, [2]uint64{s1, s2})
+	e.ReleaseSnapshot(id1)
+	assert.Equal(t, []engineSnapshot{{id: 2, seq: 0}}, e.snapshots)
+	assert.True(t, e.snapshotBetween(0, 1))
+	assert.False(t, e.snapshotBetween(1, 5))
+}
