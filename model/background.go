@@ -193,6 +193,10 @@ func (e *Engine) GCLoop(a *sim.Actor) {
 		if len(e.obsolete) == 0 {
 			continue
 		}
+		if e.deletionsDisabled > 0 {
+			a.Park() // EnableDeletions wakes us
+			continue
+		}
 		// Whatever is left is pinned: by a lease (wait for its end) or by
 		// a version reference (wait to be woken by Unref).
 		if wait, ok := e.nextLeaseEnd(); ok {
@@ -223,9 +227,14 @@ func (e *Engine) nextLeaseEnd() (sim.Micros, bool) {
 }
 
 // gcPass deletes every currently deletable obsolete file, oldest first.
+// The eager variant ignores pins; nothing is deleted while deletions are
+// disabled.
 func (e *Engine) gcPass() {
 	for _, f := range append([]*FileMeta(nil), e.obsolete...) {
-		if e.pinnedBy(f) != "" {
+		if e.deletionsDisabled > 0 {
+			return
+		}
+		if !e.opts.EagerGC && e.pinnedBy(f) != "" {
 			continue
 		}
 		e.deleteFile(f)

@@ -25,8 +25,9 @@ type Collected struct {
 	Epoch Epoch
 	// Files are the SST files read, by name.
 	Files []string
-	// Records are the region's live records at Seq, sorted by key.
-	Records []Record
+	// Data holds, per column family, the region's live records at Seq,
+	// sorted by key.
+	Data [NumCFs][]Record
 }
 
 // Gen is the context of one snapshot generation: the node, the running
@@ -40,6 +41,15 @@ type Gen struct {
 type collectorSpec struct {
 	summary string
 	build   func(cfg Config) Collector
+}
+
+// registerCollector adds a design to the registry (called from init
+// functions, one per design file).
+func registerCollector(name, summary string, build func(cfg Config) Collector) {
+	if _, dup := collectors[name]; dup {
+		panic("model: collector registered twice: " + name)
+	}
+	collectors[name] = collectorSpec{summary: summary, build: build}
 }
 
 // collectors is the registry of designs, by name.
@@ -107,16 +117,18 @@ func overlaps(f *FileMeta, r *Region) bool {
 // readFiles reads and decodes files already opened by the caller's open
 // function, and reduces them to the region's live records at seq.
 func (g *Gen) read(open func(f *FileMeta) ([]Record, error), files []*FileMeta, seq uint64) (Collected, error) {
-	var all []Record
+	var all [NumCFs][]Record
 	c := Collected{Seq: seq, Epoch: g.Node.Region.Epoch}
 	for _, f := range files {
 		recs, err := open(f)
 		if err != nil {
 			return Collected{}, err
 		}
-		all = append(all, recs...)
+		all[f.CF] = append(all[f.CF], recs...)
 		c.Files = append(c.Files, f.Name())
 	}
-	c.Records = visible(all, g.Node.Region, seq)
+	for _, cf := range CFs {
+		c.Data[cf] = visible(all[cf], g.Node.Region, seq)
+	}
 	return c, nil
 }

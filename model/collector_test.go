@@ -470,7 +470,7 @@ func TestLeaseRetryAbortsOnEpochChange(t *testing.T) {
 	assert.Equal(t, 2, g.Attempts)
 	assert.Equal(t, Epoch{Version: 2, ConfVer: 1}, got.Epoch, "the data belongs to the new epoch")
 	assert.Contains(t, retryLines(s), "attempt 1 aborted: region epoch changed: v1/c1 -> v2/c1")
-	assert.Len(t, got.Records, cfg.KeySpace)
+	assert.Len(t, got.Data[CFDefault], cfg.KeySpace)
 	assert.Empty(t, g.Node.Engine.leases, "every lease was released")
 	assert.Empty(t, g.Node.Engine.snapshots, "every engine snapshot was released")
 }
@@ -506,7 +506,7 @@ func TestLeaseRetryLostLeaseRetries(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, g.Attempts)
 	assert.Contains(t, retryLines(s), "attempt 1 aborted: lease lost: lease 1 expired")
-	assert.Equal(t, g.Node.Ref.At(g.Node.Region, got.Seq), got.Records)
+	assert.Equal(t, g.Node.Ref.At(g.Node.Region, got.Seq), got.Data[CFDefault])
 }
 
 func retryLines(s *sim.Scheduler) string {

@@ -37,6 +37,11 @@ type Engine struct {
 	leases    []*Lease
 	nextLease uint64
 
+	// deletionsDisabled counts DisableDeletions calls not yet matched by
+	// EnableDeletions (RocksDB's DisableFileDeletions): GC deletes nothing
+	// while it is positive.
+	deletionsDisabled int
+
 	// snapshots are engine snapshots (sequence numbers) that compaction
 	// must preserve: they pin data, not files.
 	snapshots []engineSnapshot
@@ -61,6 +66,10 @@ type EngineOptions struct {
 	GCInterval sim.Micros
 	// GCGrace is how long past a lease's expiry its files are still kept.
 	GCGrace sim.Micros
+	// EagerGC is the deliberately unsafe deleter: a file becomes deletable
+	// as soon as it leaves the current version, whatever references or
+	// leases hold it.
+	EagerGC bool
 }
 
 // NewEngine creates an engine with its directory (set-up: no scheduling).
@@ -175,6 +184,12 @@ func (e *Engine) install(v *Version, reason string) {
 	for _, f := range old.Files() {
 		if !v.contains(f.Num) {
 			f.replacedBy = reason
+			// The eager deleter considers a file obsolete the moment it
+			// leaves the current version, referenced or not.
+			if e.opts.EagerGC && !f.deleted && !e.isObsolete(f.Num) {
+				e.obsolete = append(e.obsolete, f)
+				e.wake(e.gc)
+			}
 		}
 	}
 	e.Unref(old)
@@ -221,6 +236,22 @@ func (e *Engine) ReleaseLease(l *Lease) {
 	}
 	e.wake(e.gc)
 }
+
+// DisableDeletions stops GC from deleting files until the matching
+// EnableDeletions (a counter, like RocksDB's DisableFileDeletions).
+func (e *Engine) DisableDeletions() { e.deletionsDisabled++ }
+
+// EnableDeletions undoes one DisableDeletions and wakes GC.
+func (e *Engine) EnableDeletions() {
+	if e.deletionsDisabled <= 0 {
+		panic("model: EnableDeletions without DisableDeletions")
+	}
+	e.deletionsDisabled--
+	e.wake(e.gc)
+}
+
+// DeletionsDisabled reports whether GC is currently held off.
+func (e *Engine) DeletionsDisabled() bool { return e.deletionsDisabled > 0 }
 
 // TakeSnapshot registers an engine snapshot at the flushed sequence of the
 // current version and returns its id and sequence number.

@@ -14,8 +14,11 @@ const (
 	KindDelete Kind = 2
 )
 
-// Record is one versioned write: key, sequence number, kind and value.
+// Record is one versioned write: column family, key, sequence number, kind
+// and value. Inside an SST file every record has the file's column family;
+// the CF is not encoded per record.
 type Record struct {
+	CF    CF
 	Key   string
 	Seq   uint64
 	Kind  Kind
@@ -34,9 +37,12 @@ func (r Record) String() string {
 	return fmt.Sprintf("%s@%d=%s", r.Key, r.Seq, v)
 }
 
-// less orders records by key ascending, then sequence descending (newest
-// first), as an LSM iterator sees them.
+// less orders records by column family, then key ascending, then sequence
+// descending (newest first), as an LSM iterator sees them.
 func less(a, b Record) bool {
+	if a.CF != b.CF {
+		return a.CF < b.CF
+	}
 	if a.Key != b.Key {
 		return a.Key < b.Key
 	}

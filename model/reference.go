@@ -18,8 +18,9 @@ func (r *Reference) At(region *Region, seq uint64) []Record {
 	return visible(r.log, region, seq)
 }
 
-// visible reduces records to the newest version of each key in region with
-// sequence ≤ seq, dropping deletions; the result is sorted by key.
+// visible reduces records to the newest version of each (column family,
+// key) in region with sequence ≤ seq, dropping deletions; the result is
+// sorted by column family, then key.
 func visible(records []Record, region *Region, seq uint64) []Record {
 	sorted := append([]Record(nil), records...)
 	sort.Slice(sorted, func(i, j int) bool { return less(sorted[i], sorted[j]) })
@@ -27,7 +28,7 @@ func visible(records []Record, region *Region, seq uint64) []Record {
 	for i := 0; i < len(sorted); {
 		j := i
 		var newest *Record
-		for ; j < len(sorted) && sorted[j].Key == sorted[i].Key; j++ {
+		for ; j < len(sorted) && sorted[j].Key == sorted[i].Key && sorted[j].CF == sorted[i].CF; j++ {
 			if newest == nil && sorted[j].Seq <= seq {
 				newest = &sorted[j]
 			}

@@ -68,9 +68,9 @@ func (n *Node) generate(a *sim.Actor, id int) {
 		n.s.Record(sim.ClassAction, "generate", fmt.Sprintf("snapshot %d", id), "failed: "+err.Error())
 		return
 	}
-	rep.Seq, rep.Epoch, rep.Files, rep.Keys = got.Seq, got.Epoch, got.Files, len(got.Records)
+	rep.Seq, rep.Epoch, rep.Files, rep.Keys = got.Seq, got.Epoch, got.Files, len(got.Data[CFDefault])
 	base := path.Join(SnapDir, fmt.Sprintf("%d_%d_%d", n.Region.ID, id, got.Seq))
-	data := EncodeSST(got.Records)
+	data := EncodeSST(got.Data[CFDefault])
 	if err := n.Engine.writeFile(base+".sst", data); err != nil {
 		rep.Status, rep.Error, rep.End = SnapFailed, err.Error(), n.s.Now()
 		n.s.Record(sim.ClassAction, "generate", fmt.Sprintf("snapshot %d", id), "failed: "+err.Error())

@@ -11,6 +11,7 @@ const NumLevels = 2
 // FileMeta describes one immutable SST file.
 type FileMeta struct {
 	Num       uint64
+	CF        CF
 	Path      string
 	SizeBytes int64
 	Smallest  string

@@ -202,6 +202,27 @@ func (fs *FS) OpenChecked(name string, check func() error, opts ...vfs.OpenOptio
 	return fs.newFile(f, p, ino, false), nil
 }
 
+// OpenExpectMissing is Open for a caller that handles a missing file by
+// design (TiKV's get_total_snap_size ignores NotFound; a graceful stats
+// reader skips a vanished procfs entry): the oracle does not raise
+// open-deleted-file for it. The trace records the operation as "open?".
+func (fs *FS) OpenExpectMissing(name string) (vfs.File, error) {
+	p := clean(name)
+	fs.enter("open?", p)
+	if fs.fault(fs.opts.Faults.OpenEIOPermille) {
+		fs.stats.EIO++
+		err := eio("open", p)
+		fs.finish("open?", p, fs.opts.Costs.Open, err)
+		return nil, err
+	}
+	f, err := fs.mem.Open(p)
+	fs.finish("open?", p, fs.opts.Costs.Open, err)
+	if err != nil {
+		return nil, err
+	}
+	return fs.newFile(f, p, fs.sp.byPath[p], false), nil
+}
+
 // OpenReadWrite implements vfs.FS (creating the file if it is missing).
 func (fs *FS) OpenReadWrite(name string, opts ...vfs.OpenOption) (vfs.File, error) {
 	p := clean(name)
