@@ -1,20 +1,22 @@
 package model
 
 import (
+	"errors"
 	"fmt"
-	"sort"
+	"os"
+	"strings"
 
 	"github.com/snapsim/snapsim/sim"
 )
 
-// This file holds the engine's background work: flush, compaction and the
-// obsolete-file deleter (GC). Each runs as a daemon actor.
+// This file holds the engine's flush and the obsolete-file deleter (GC);
+// compaction is in compaction.go. Each runs as a daemon actor.
 
-// FlushLoop is the flusher actor: it flushes the memtable whenever it
-// reaches the threshold.
+// FlushLoop is the flusher actor: it flushes the memtables whenever they
+// reach the threshold.
 func (e *Engine) FlushLoop(a *sim.Actor) {
 	for {
-		if len(e.mem) < e.opts.FlushThreshold {
+		if e.MemLen() < e.opts.FlushThreshold || e.Down() || e.recovering {
 			a.Park()
 			continue
 		}
@@ -25,32 +27,77 @@ func (e *Engine) FlushLoop(a *sim.Actor) {
 	}
 }
 
-// Flush writes the memtable to a new L0 file and installs a version with it.
-// Writes that arrive meanwhile go to a fresh memtable.
+// Flush is an atomic flush: every non-empty column family's memtable is
+// written to a new L0 file (create, chunked writes, sync, close), then ONE
+// version with all of them, and FlushedSeq the last sequence number they
+// include, is made durable in the MANIFEST and installed. Writes that
+// arrive meanwhile go to fresh memtables. Flushes run one at a time, in
+// order. On failure nothing is installed, the new files are removed and
+// the records go back in front of later writes.
 func (e *Engine) Flush() error {
-	if len(e.mem) == 0 {
+	if e.MemLen() == 0 {
 		return nil
 	}
-	imm := e.mem
-	e.mem = nil
-	flushed := e.seq
-	num := e.nextFile
-	e.nextFile++
-	p := e.filePath(num)
-	data := EncodeSST(imm)
-	if err := e.writeFile(p, data); err != nil {
-		// Put the records back in front of anything written meanwhile.
-		e.mem = append(imm, e.mem...)
+	gen := e.gen
+	unlock, err := e.acquire(lockFlush, gen)
+	if err != nil {
 		return err
 	}
-	f := &FileMeta{Num: num, Path: p, SizeBytes: int64(len(data)), MaxSeq: flushed, Level: 0}
-	f.Smallest, f.Largest = keyRange(imm)
-	v := e.clone()
-	v.Levels[0] = append(v.Levels[0], f)
-	v.FlushedSeq = flushed
-	e.install(v, fmt.Sprintf("flush of %s", f.Name()))
-	e.s.Record(sim.ClassAction, "flush", fmt.Sprintf("L0 %s: %d records, seq<=%d, version %d", f.Name(), len(imm), flushed, v.ID), "ok")
-	if len(v.Levels[0]) >= e.opts.CompactTrigger {
+	defer unlock()
+	if e.MemLen() == 0 {
+		return nil // flushed by whoever held the lock
+	}
+	imm := e.mem
+	e.mem = [NumCFs][]Record{}
+	flushed := e.seq
+	check := func() error { return e.checkGen(gen) }
+	var files []*FileMeta
+	fail := func(err error) error {
+		if errors.Is(err, ErrCrashed) {
+			return err // the memtables died with the engine's previous life
+		}
+		for _, f := range files {
+			_ = e.fs.RemoveBecause(f.Path, "flush failed")
+		}
+		for cf := range e.mem {
+			e.mem[cf] = append(imm[cf], e.mem[cf]...)
+		}
+		return err
+	}
+	for _, cf := range CFs {
+		recs := imm[cf]
+		if len(recs) == 0 {
+			continue
+		}
+		num := e.newFileNum()
+		f := &FileMeta{Num: num, CF: cf, Path: e.filePath(num), Level: 0}
+		data := EncodeSST(recs)
+		if err := e.writeFileChecked(f.Path, data, check); err != nil {
+			return fail(err)
+		}
+		f.SizeBytes = int64(len(data))
+		f.Smallest, f.Largest = keyRange(recs)
+		for _, r := range recs {
+			f.MaxSeq = max(f.MaxSeq, r.Seq)
+		}
+		files = append(files, f)
+	}
+	reason := "flush of " + names(files)
+	v, err := e.logAndApply(gen, reason, func(v *Version) {
+		v.Levels[0] = append(v.Levels[0], files...)
+		v.FlushedSeq = flushed
+	})
+	if err != nil {
+		return fail(err)
+	}
+	parts := make([]string, len(files))
+	total := 0
+	for i, f := range files {
+		parts[i] = fmt.Sprintf("%s (%s, %d records)", f.Name(), f.CF, len(imm[f.CF]))
+		total += len(imm[f.CF])
+	}
+	e.s.Record(sim.ClassAction, "flush", fmt.Sprintf("L0 %s: %d records, seq<=%d, version %d", strings.Join(parts, " "), total, flushed, v.ID), "ok")
+	if e.CompactionDue() {
 		e.wake(e.compactor)
 	}
 	return nil
@@ -67,144 +114,38 @@ func keyRange(recs []Record) (string, string) {
 	return lo, hi
 }
 
-// CompactLoop is the compactor actor: it compacts L0 into L1 whenever L0
-// reaches the trigger.
-func (e *Engine) CompactLoop(a *sim.Actor) {
-	for {
-		if len(e.current.Levels[0]) < e.opts.CompactTrigger {
-			a.Park()
-			continue
-		}
-		if err := e.Compact(); err != nil {
-			e.s.Record(sim.ClassAction, "compact", "failed", err.Error())
-			a.Sleep(e.opts.GCInterval)
-		}
-	}
-}
-
-// Compact merges every L0 file and every L1 file into one new L1 file,
-// reading inputs and writing the output through the filesystem, then
-// installs a version without the inputs. The inputs become obsolete once no
-// version references them. Versions of a key that no engine snapshot can
-// see are dropped.
-func (e *Engine) Compact() error {
-	base := e.current
-	e.Ref(base) // our inputs must not be deleted under us
-	defer e.Unref(base)
-	inputs := append(append([]*FileMeta(nil), base.Levels[0]...), base.Levels[1]...)
-	if len(inputs) == 0 {
-		return nil
-	}
-	e.compactions++
-	id := e.compactions
-	var all []Record
-	for _, f := range inputs {
-		h, err := e.fs.Open(f.Path)
-		if err != nil {
-			return fmt.Errorf("compaction %d: %w", id, err)
-		}
-		recs, err := readSST(h, f)
-		if err != nil {
-			return fmt.Errorf("compaction %d: %w", id, err)
-		}
-		all = append(all, recs...)
-	}
-	merged := e.retain(all)
-	num := e.nextFile
-	e.nextFile++
-	p := e.filePath(num)
-	data := EncodeSST(merged)
-	if err := e.writeFile(p, data); err != nil {
-		return fmt.Errorf("compaction %d: %w", id, err)
-	}
-	out := &FileMeta{Num: num, Path: p, SizeBytes: int64(len(data)), Level: 1}
-	out.Smallest, out.Largest = keyRange(merged)
-	for _, f := range inputs {
-		out.MaxSeq = max(out.MaxSeq, f.MaxSeq)
-	}
-	// The current version may have gained L0 files while we worked.
-	v := e.clone()
-	v.Levels[0] = without(v.Levels[0], inputs)
-	v.Levels[1] = append(without(v.Levels[1], inputs), out)
-	e.install(v, fmt.Sprintf("compaction %d", id))
-	e.s.Record(sim.ClassAction, "compact", fmt.Sprintf("compaction %d: %s -> %s, version %d", id, names(inputs), out.Name(), v.ID), "ok")
-	return nil
-}
-
-func without(files, drop []*FileMeta) []*FileMeta {
-	var out []*FileMeta
-	for _, f := range files {
-		keep := true
-		for _, d := range drop {
-			if d.Num == f.Num {
-				keep = false
-				break
-			}
-		}
-		if keep {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// retain keeps, for each key, the newest version plus every older version
-// some engine snapshot still sees.
-func (e *Engine) retain(all []Record) []Record {
-	sort.Slice(all, func(i, j int) bool { return less(all[i], all[j]) })
-	var out []Record
-	for i := 0; i < len(all); {
-		j := i
-		var prev *Record
-		for ; j < len(all) && all[j].Key == all[i].Key; j++ {
-			r := all[j]
-			if prev == nil || e.snapshotBetween(r.Seq, prev.Seq) {
-				out = append(out, r)
-				prev = &out[len(out)-1]
-			}
-		}
-		i = j
-	}
-	return out
-}
-
-// snapshotBetween reports whether some engine snapshot s has lo ≤ s < hi:
-// it sees the version at lo, which the newer one at hi would hide.
-func (e *Engine) snapshotBetween(lo, hi uint64) bool {
-	for _, s := range e.snapshots {
-		if lo <= s.seq && s.seq < hi {
-			return true
-		}
-	}
-	return false
-}
-
 // GCLoop is the obsolete-file deleter. Every GCInterval it deletes the
 // obsolete files that no live version references and no lease covers.
-// Files held only by leases are retried once the leases (plus grace) end.
+// While some obsolete file is held by a lease (or became obsolete during
+// the pass) it keeps polling every GCInterval, so a lease released early,
+// or expiring, lets its files go within one interval; when only version
+// references hold files back, or deletions are disabled, it parks until
+// Unref, EnableDeletions, ReleaseLease or a new obsolete file wakes it.
 func (e *Engine) GCLoop(a *sim.Actor) {
 	for {
-		if len(e.obsolete) == 0 {
+		if len(e.obsolete) == 0 || e.deletionsDisabled > 0 || e.Down() || e.recovering {
 			a.Park()
 			continue
 		}
 		a.Sleep(e.opts.GCInterval)
 		e.gcPass()
-		if len(e.obsolete) == 0 {
-			continue
-		}
-		if e.deletionsDisabled > 0 {
-			a.Park() // EnableDeletions wakes us
-			continue
-		}
-		// Whatever is left is pinned: by a lease (wait for its end) or by
-		// a version reference (wait to be woken by Unref).
-		if wait, ok := e.nextLeaseEnd(); ok {
-			a.Sleep(wait)
-		} else {
+		if !e.gcMustPoll() {
 			a.Park()
 		}
 	}
+}
+
+// gcMustPoll reports whether some obsolete file is not waiting for a
+// version reference: it is deletable now (it may have become obsolete
+// while the pass ran, when a wake-up finds GC busy and is lost) or held
+// by a lease, which ends without waking anyone.
+func (e *Engine) gcMustPoll() bool {
+	for _, f := range e.obsolete {
+		if e.opts.EagerGC || !e.inLiveVersion(f.Num) {
+			return true
+		}
+	}
+	return false
 }
 
 // nextLeaseEnd returns how long until the earliest lease that covers an
@@ -228,10 +169,11 @@ func (e *Engine) nextLeaseEnd() (sim.Micros, bool) {
 
 // gcPass deletes every currently deletable obsolete file, oldest first.
 // The eager variant ignores pins; nothing is deleted while deletions are
-// disabled.
+// disabled, nor after a crash the engine has not recovered from.
 func (e *Engine) gcPass() {
+	gen := e.gen
 	for _, f := range append([]*FileMeta(nil), e.obsolete...) {
-		if e.deletionsDisabled > 0 {
+		if e.deletionsDisabled > 0 || e.checkGen(gen) != nil {
 			return
 		}
 		if !e.opts.EagerGC && e.pinnedBy(f) != "" {
@@ -241,20 +183,25 @@ func (e *Engine) gcPass() {
 	}
 }
 
-// deleteFile removes an obsolete file. The pin is re-checked just before the
-// removal: a deletion of a pinned file is a gc-deleted-pinned-file
-// violation. (Between the check and the removal nothing can gain a pin on
-// an obsolete file: versions never take it back, leases cover only files of
-// the current version.)
+// deleteFile removes an obsolete file. Whether the file was pinned is
+// judged right after the removal, in the same step (nothing runs between
+// the removal and the check): a deletion of a file a live version or
+// lease still protects is a gc-deleted-pinned-file violation. A file
+// someone else already removed leaves the obsolete list; any other failed
+// removal keeps it there for a later pass.
 func (e *Engine) deleteFile(f *FileMeta) {
 	why := "obsolete after " + f.replacedBy
-	if pin := e.pinnedBy(f); pin != "" {
-		e.s.Observe(sim.KindGCDeletedPinnedFile, fmt.Sprintf("%s deleted while %s", f.Path, pin))
-	}
 	err := e.fs.RemoveBecause(f.Path, why)
 	e.s.Record(sim.ClassAction, "delete", f.Path+" ("+why+")", result(err))
-	if err != nil {
-		return
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		// Gone already (removed by someone else): nothing left to delete.
+	case err != nil:
+		return // kept for a later pass
+	default:
+		if pin := e.pinnedBy(f); pin != "" {
+			e.s.Observe(sim.KindGCDeletedPinnedFile, fmt.Sprintf("%s deleted while %s", f.Path, pin))
+		}
 	}
 	f.deleted = true
 	for i, o := range e.obsolete {

@@ -21,8 +21,10 @@ type Collector interface {
 type Collected struct {
 	// Seq is the engine snapshot's sequence number.
 	Seq uint64
-	// Epoch is the region epoch the data belongs to.
+	// Epoch is the region epoch the data belongs to, Span the region's key
+	// range when the files were listed.
 	Epoch Epoch
+	Span  Region
 	// Files are the SST files read, by name.
 	Files []string
 	// Data holds, per column family, the region's live records at Seq,
@@ -33,9 +35,19 @@ type Collected struct {
 // Gen is the context of one snapshot generation: the node, the running
 // generator actor and the attempt counter.
 type Gen struct {
-	Node     *Node
-	Actor    *sim.Actor
+	Node  *Node
+	Actor *sim.Actor
+	// Region is the live region being snapshotted (splits, merges and
+	// conf changes mutate it while the build runs); Key the snapshot key.
+	Region *Region
+	Key    SnapKey
+	// Attempts counts build attempts.
 	Attempts int
+	// Slot is the worker thread the build runs on (its stats file is what
+	// the I/O limiter reads).
+	Slot int
+	// span is the region as it was at the last listing.
+	span Region
 }
 
 type collectorSpec struct {
@@ -69,6 +81,7 @@ var (
 	ErrLeaseLost     = errors.New("lease lost")
 	ErrEpochChanged  = errors.New("region epoch changed")
 	ErrRegionBusy    = errors.New("region is not in normal state")
+	ErrRegionGone    = errors.New("region no longer exists (merged away)")
 	ErrAttemptsSpent = errors.New("snapshot attempts exhausted")
 )
 
@@ -77,7 +90,8 @@ var (
 func (g *Gen) list() (*Version, []*FileMeta) {
 	v := g.Node.Engine.Current()
 	var files []*FileMeta
-	r := g.Node.Region
+	g.span = *g.Region
+	r := &g.span
 	for _, f := range v.Files() {
 		if overlaps(f, r) {
 			files = append(files, f)
@@ -89,25 +103,35 @@ func (g *Gen) list() (*Version, []*FileMeta) {
 
 // throttle is the snapshot I/O rate limiter (TiKV's
 // snap-io-max-bytes-per-sec): before reading a file the generator requests
-// its size in tokens and sleeps until the bucket allows it. While it sleeps,
+// its size from the node's IOLimiter, which reads the build thread's procfs
+// I/O stats and sleeps until the rate allows the read. While it sleeps,
 // flushes, compactions and GC go on: this is the window between listing a
-// file and opening it.
+// file and opening it. (Without a limiter — white-box tests — it sleeps for
+// the same time.)
 func (g *Gen) throttle(sizeBytes int64) {
-	if d := g.throttleWait(sizeBytes); d > 0 {
-		g.Actor.Sleep(d)
+	if sizeBytes <= 0 {
+		return
 	}
-}
-
-// throttleWait returns how long the limiter makes a read of sizeBytes wait,
-// and records the wait in the trace.
-func (g *Gen) throttleWait(sizeBytes int64) sim.Micros {
+	if l := g.Node.Limiter; l != nil {
+		l.Request(g.Actor, g.Slot, sizeBytes)
+		return
+	}
 	rate := g.Node.cfg.SnapIOBytesPerSec
-	if rate <= 0 || sizeBytes <= 0 {
-		return 0
+	if rate <= 0 {
+		return
 	}
 	d := sim.Micros(sizeBytes * int64(sim.Second) / rate)
 	g.Node.s.Record(sim.ClassInfo, "throttle", fmt.Sprintf("%d bytes at %d B/s", sizeBytes, rate), "wait "+d.String())
-	return d
+	g.Actor.Sleep(d)
+}
+
+// sliceBytes returns how many bytes the limiter lets through in span.
+func (g *Gen) sliceBytes(span sim.Micros) int64 {
+	rate := g.Node.cfg.SnapIOBytesPerSec
+	if rate <= 0 {
+		return 1 << 62
+	}
+	return max(1, rate*int64(span)/int64(sim.Second))
 }
 
 func overlaps(f *FileMeta, r *Region) bool {
@@ -118,7 +142,7 @@ func overlaps(f *FileMeta, r *Region) bool {
 // function, and reduces them to the region's live records at seq.
 func (g *Gen) read(open func(f *FileMeta) ([]Record, error), files []*FileMeta, seq uint64) (Collected, error) {
 	var all [NumCFs][]Record
-	c := Collected{Seq: seq, Epoch: g.Node.Region.Epoch}
+	c := Collected{Seq: seq, Epoch: g.span.Epoch, Span: g.span}
 	for _, f := range files {
 		recs, err := open(f)
 		if err != nil {
@@ -128,7 +152,7 @@ func (g *Gen) read(open func(f *FileMeta) ([]Record, error), files []*FileMeta, 
 		c.Files = append(c.Files, f.Name())
 	}
 	for _, cf := range CFs {
-		c.Data[cf] = visible(all[cf], g.Node.Region, seq)
+		c.Data[cf] = visible(all[cf], &g.span, seq)
 	}
 	return c, nil
 }

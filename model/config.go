@@ -13,6 +13,13 @@ import (
 // bounds. Per-run workload sizes are drawn from Choice within these bounds
 // (see Workload), so shrinking a run also shrinks its workload.
 type Config struct {
+	// Profile names the workload profile the configuration came from
+	// (informational; see Profiles).
+	Profile string `json:"profile,omitempty"`
+	// Swarm makes each run draw a random subset of mechanisms and rates
+	// (the swarm profile).
+	Swarm bool `json:"swarm,omitempty"`
+
 	// Collector names the snapshot file-collection design (see Collectors).
 	Collector string `json:"collector"`
 
@@ -62,30 +69,86 @@ type Config struct {
 	// SnapIOBytesPerSec is the snapshot I/O rate limit (0: unlimited).
 	SnapIOBytesPerSec int64 `json:"snap_io_bytes_per_sec"`
 
+	// KeysPerRegionSplit: the PD actor splits a region only if it holds at
+	// least two keys of the key space; RegionOpInterval is the mean pause
+	// between PD operations (split, merge, conf change) and MaxRegionOps
+	// bounds them per run (0: no PD actor).
+	RegionOpInterval sim.Micros `json:"region_op_interval_us"`
+	MaxRegionOps     int        `json:"max_region_ops"`
+
+	// SnapGCInterval is the snapshot GC period; SnapGCTimeout the age after
+	// which an unapplied, unregistered snapshot is stale.
+	SnapGCInterval sim.Micros `json:"snap_gc_interval_us"`
+	SnapGCTimeout  sim.Micros `json:"snap_gc_timeout_us"`
+	// LivenessBound is how long after interference stops every requested
+	// snapshot must reach a final state.
+	LivenessBound sim.Micros `json:"liveness_bound_us"`
+
+	// Variant switches (all false is the correct system).
+	Variants Variants `json:"variants"`
+
+	// CorruptPermille is the rate at which a chunk sent over the network is
+	// corrupted (one byte flipped); the receiver's checksum check catches
+	// it unless Variants.SkipApplyVerify.
+	CorruptPermille int `json:"corrupt_permille"`
+	// MaxCrashes bounds node crashes per run; CrashInterval is the mean
+	// pause before each (0 crashes: no crasher actor).
+	MaxCrashes    int        `json:"max_crashes"`
+	CrashInterval sim.Micros `json:"crash_interval_us"`
+	// ThreadChurnInterval is the mean pause between worker-thread exits
+	// (0: threads never exit).
+	ThreadChurnInterval sim.Micros `json:"thread_churn_interval_us"`
+
 	// FS configures the filesystem: costs, faults, quota.
 	FS vfsmem.Options `json:"fs"`
+}
+
+// Variants are the switches that select deliberately unsafe or
+// alternative mechanisms. Each names the real bug it reproduces.
+type Variants struct {
+	// EagerGC deletes SST files as soon as they leave the current version,
+	// ignoring version references and leases.
+	EagerGC bool `json:"eager_gc,omitempty"`
+	// UnsafeSnapGC deletes stale-looking snapshot files even while they are
+	// registered as generating, sending, receiving or applying (TiKV #11746).
+	UnsafeSnapGC bool `json:"unsafe_snap_gc,omitempty"`
+	// SkipApplyVerify ingests received snapshots without checking their
+	// checksums against the meta file.
+	SkipApplyVerify bool `json:"skip_apply_verify,omitempty"`
+	// NonExclusiveBuild lets two builds of the same snapshot key run at
+	// once (TiKV #2923).
+	NonExclusiveBuild bool `json:"non_exclusive_build,omitempty"`
+	// LimiterUnwrap makes the snapshot I/O limiter unwrap its procfs stats
+	// read (TiKV #18030) instead of degrading gracefully (PR #18006).
+	LimiterUnwrap bool `json:"limiter_unwrap,omitempty"`
+	// NoSnapGC disables snapshot GC: applied snapshots' files stay forever.
+	NoSnapGC bool `json:"no_snap_gc,omitempty"`
 }
 
 // DefaultConfig returns the default workload for collector.
 func DefaultConfig(collector string) Config {
 	return Config{
-		Collector:          collector,
-		KeySpace:           8,
-		MaxPuts:            24,
-		ValueBytes:         100,
-		DeletePermille:     100,
-		MaxFlushThreshold:  6,
-		MaxCompactTrigger:  1,
-		MaxSnapshots:       2,
-		SnapshotDelaySteps: 4,
-		SnapshotDelayUnit:  200 * sim.Microsecond,
-		GCInterval:         200 * sim.Microsecond,
-		GCGrace:            0,
-		LeaseTTL:           20 * sim.Millisecond,
-		MaxAttempts:        5,
-		Backoff:            500 * sim.Microsecond,
-		SnapIOBytesPerSec:  64 << 10,
-		FS:                 vfsmem.DefaultOptions(),
+		Collector:           collector,
+		KeySpace:            8,
+		MaxPuts:             24,
+		ValueBytes:          100,
+		DeletePermille:      100,
+		MaxFlushThreshold:   6,
+		MaxCompactTrigger:   1,
+		MaxSnapshots:        2,
+		SnapshotDelaySteps:  4,
+		SnapshotDelayUnit:   200 * sim.Microsecond,
+		GCInterval:          200 * sim.Microsecond,
+		GCGrace:             0,
+		LeaseTTL:            20 * sim.Millisecond,
+		MaxAttempts:         5,
+		Backoff:             500 * sim.Microsecond,
+		SnapIOBytesPerSec:   64 << 10,
+		ThreadChurnInterval: 20 * sim.Millisecond,
+		SnapGCInterval:      5 * sim.Millisecond,
+		SnapGCTimeout:       200 * sim.Millisecond,
+		LivenessBound:       2 * sim.Second,
+		FS:                  vfsmem.DefaultOptions(),
 	}
 }
 
@@ -112,6 +175,16 @@ func (c Config) Validate() error {
 		{"max_attempts must be in 1..100", c.MaxAttempts >= 1 && c.MaxAttempts <= 100},
 		{"backoff_us must be >= 0", c.Backoff >= 0},
 		{"snap_io_bytes_per_sec must be >= 0", c.SnapIOBytesPerSec >= 0},
+		{"region_op_interval_us must be >= 0", c.RegionOpInterval >= 0},
+		{"max_region_ops must be in 0..1000", c.MaxRegionOps >= 0 && c.MaxRegionOps <= 1000},
+		{"snap_gc_interval_us must be > 0", c.SnapGCInterval > 0},
+		{"snap_gc_timeout_us must be > 0", c.SnapGCTimeout > 0},
+		{"liveness_bound_us must be > 0", c.LivenessBound > 0},
+		{"corrupt_permille must be in 0..1000", c.CorruptPermille >= 0 && c.CorruptPermille <= 1000},
+		{"max_crashes must be in 0..100", c.MaxCrashes >= 0 && c.MaxCrashes <= 100},
+		{"crash_interval_us must be >= 0", c.CrashInterval >= 0},
+		{"thread_churn_interval_us must be >= 0", c.ThreadChurnInterval >= 0},
+		{"snapshot_delay_unit_us must be >= 0", c.SnapshotDelayUnit >= 0},
 	}
 	for _, ch := range checks {
 		if !ch.ok {
@@ -192,6 +265,21 @@ func (w *Workload) write(i int, c Config) (string, bool) {
 	key := KeyName(int(h % uint64(c.KeySpace)))
 	del := int((h>>32)%1000) < c.DeletePermille
 	return key, del
+}
+
+// op returns the column family, key and deletion flag of the i-th write:
+// half go to default (values), four in ten to write (commit records), one
+// in ten to lock, as a transaction's prewrite and commit would spread them.
+func (w *Workload) op(i int, c Config) (CF, string, bool) {
+	key, del := w.write(i, c)
+	h := mix64(w.Salt ^ 0x5bd1e995 ^ uint64(i)*0x9e3779b97f4a7c15)
+	switch h % 10 {
+	case 5, 6, 7, 8:
+		return CFWrite, key, del
+	case 9:
+		return CFLock, key, del
+	}
+	return CFDefault, key, del
 }
 
 // mix64 is the SplitMix64 output function.

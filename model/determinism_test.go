@@ -162,8 +162,9 @@ func TestSpaceAccounting(t *testing.T) {
 func TestClassify(t *testing.T) {
 	s := sim.New(sim.NewPRNG(1), sim.Config{})
 	cfg := DefaultConfig("lease-retry")
-	n, err := newNode(s, cfg, Workload{Puts: 1, FlushThreshold: 1, CompactTrigger: 1, Snapshots: 1, SnapshotDelays: []sim.Micros{0}})
+	c, err := newCluster(s, cfg, Workload{Puts: 1, FlushThreshold: 1, CompactTrigger: 1, Snapshots: 1, SnapshotDelays: []sim.Micros{0}})
 	require.NoError(t, err)
+	n := c.Leader
 	e := n.Engine
 	var leased, referenced, garbage, live *FileMeta
 	s.Spawn("script", sim.ActorOptions{}, func(a *sim.Actor) {

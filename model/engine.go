@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"path"
 
@@ -13,10 +14,26 @@ import (
 // point.
 const ioChunkBytes = 256
 
-// Engine is a RocksDB-like LSM engine with one column family: a memtable,
-// immutable refcounted Versions, an obsolete-file list and leases. It is
-// driven by actors (see actors.go); its methods that touch the filesystem
-// are scheduling points.
+// Defaults for the leveled-compaction shape (RocksDB's
+// max_bytes_for_level_base, max_bytes_for_level_multiplier and
+// target_file_size_base, scaled down to the model's data sizes).
+const (
+	DefaultLevelBaseBytes  int64 = 4096
+	DefaultLevelMultiplier int64 = 4
+	DefaultTargetFileBytes int64 = 2048
+)
+
+// ErrCrashed is returned by a flush or compaction that was in flight when
+// the engine recovered from a crash: its work belongs to the engine's
+// previous life and is abandoned.
+var ErrCrashed = errors.New("engine recovered from a crash meanwhile")
+
+// Engine is a RocksDB-like LSM engine: three column families, each with its
+// own memtable, flushed together (atomic flush) to L0 SST files; leveled
+// compaction over NumLevels levels; immutable refcounted Versions, each
+// made durable in a MANIFEST before it is installed; an obsolete-file list;
+// leases; engine snapshots. It is driven by actors (FlushLoop, CompactLoop,
+// GCLoop); its methods that touch the filesystem are scheduling points.
 type Engine struct {
 	s    *sim.Scheduler
 	fs   *vfsmem.FS
@@ -24,13 +41,17 @@ type Engine struct {
 	opts EngineOptions
 
 	seq uint64
-	mem []Record
+	// mem holds one memtable per column family.
+	mem [NumCFs][]Record
 
 	current     *Version
 	live        []*Version // referenced versions, oldest first; includes current
 	nextVersion uint64
 	nextFile    uint64
 	compactions int
+	// cursor is the round-robin compaction cursor of each (column family,
+	// level): the largest key of the file last picked there.
+	cursor [NumCFs][NumLevels]string
 
 	// obsolete holds files in no live version and not yet deleted.
 	obsolete  []*FileMeta
@@ -41,11 +62,29 @@ type Engine struct {
 	// EnableDeletions (RocksDB's DisableFileDeletions): GC deletes nothing
 	// while it is positive.
 	deletionsDisabled int
+	// staleEnables counts DisableDeletions calls made before the last
+	// Recover and not yet matched: their EnableDeletions are absorbed.
+	staleEnables int
 
 	// snapshots are engine snapshots (sequence numbers) that compaction
 	// must preserve: they pin data, not files.
 	snapshots []engineSnapshot
 	nextSnap  uint64
+
+	// gen counts recoveries: work started in an earlier generation is
+	// abandoned (ErrCrashed) instead of being installed.
+	gen uint64
+	// fsCrashes is the filesystem's crash count when the engine started or
+	// last recovered: a higher count means the engine is down.
+	fsCrashes int
+	// recovering is set while Recover runs.
+	recovering bool
+	// locks serialise flushes, compactions and manifest writes among
+	// actors; Recover replaces them.
+	locks [numLocks]*engineLock
+	// manifestWrites numbers manifest temp files (never reset, so a write
+	// abandoned by a crash cannot collide with a later one).
+	manifestWrites uint64
 
 	// Daemon actors to wake when there is work.
 	flusher, compactor, gc *sim.Actor
@@ -58,10 +97,21 @@ type engineSnapshot struct {
 
 // EngineOptions are the engine's tuning knobs for one run.
 type EngineOptions struct {
-	// FlushThreshold is the memtable size (records) that triggers a flush.
+	// FlushThreshold is the memtable size (records, over every column
+	// family) that triggers a flush.
 	FlushThreshold int
-	// CompactTrigger is the L0 file count that triggers an L0→L1 compaction.
+	// CompactTrigger is the per-column-family L0 file count that triggers
+	// an L0→L1 compaction.
 	CompactTrigger int
+	// LevelBaseBytes is the target size of L1 (per column family); each
+	// deeper level's target is LevelMultiplier times larger. The last
+	// level has no target.
+	LevelBaseBytes  int64
+	LevelMultiplier int64
+	// TargetFileBytes bounds the size of a compaction output file (a
+	// single key with many versions may exceed it: files split only at
+	// key boundaries).
+	TargetFileBytes int64
 	// GCInterval is GC's pause between deletion passes.
 	GCInterval sim.Micros
 	// GCGrace is how long past a lease's expiry its files are still kept.
@@ -73,17 +123,34 @@ type EngineOptions struct {
 }
 
 // NewEngine creates an engine with its directory (set-up: no scheduling).
+// The engine starts empty; after a crash, Recover rebuilds it from the
+// MANIFEST.
 func NewEngine(s *sim.Scheduler, fs *vfsmem.FS, dir string, opts EngineOptions) (*Engine, error) {
-	if opts.FlushThreshold < 1 || opts.CompactTrigger < 1 || opts.GCInterval <= 0 || opts.GCGrace < 0 {
+	if opts.FlushThreshold < 1 || opts.CompactTrigger < 1 || opts.GCInterval <= 0 || opts.GCGrace < 0 ||
+		opts.LevelBaseBytes <= 0 || opts.LevelMultiplier <= 0 || opts.TargetFileBytes <= 0 {
 		return nil, fmt.Errorf("engine options out of range: %+v", opts)
 	}
 	if err := fs.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create engine dir %s: %w", dir, err)
 	}
-	e := &Engine{s: s, fs: fs, dir: dir, opts: opts, nextVersion: 1, nextFile: 1}
+	e := &Engine{s: s, fs: fs, dir: dir, opts: opts, nextVersion: 1, nextFile: 1, fsCrashes: fs.Faults().Crashes}
 	e.current = &Version{ID: e.nextVersion, refs: 1}
 	e.live = []*Version{e.current}
+	e.resetLocks()
 	return e, nil
+}
+
+// Down reports whether the filesystem crashed since the engine started or
+// last recovered: until Recover, flushes, compactions and GC do nothing.
+func (e *Engine) Down() bool { return e.fs.Faults().Crashes != e.fsCrashes }
+
+// checkGen returns ErrCrashed if work of generation gen must be abandoned:
+// the filesystem crashed or the engine recovered since it began.
+func (e *Engine) checkGen(gen uint64) error {
+	if gen != e.gen || e.Down() {
+		return ErrCrashed
+	}
+	return nil
 }
 
 // Seq returns the last assigned sequence number.
@@ -92,28 +159,66 @@ func (e *Engine) Seq() uint64 { return e.seq }
 // Current returns the current version (without taking a reference).
 func (e *Engine) Current() *Version { return e.current }
 
-// MemLen returns the number of records in the memtable.
-func (e *Engine) MemLen() int { return len(e.mem) }
+// MemLen returns the number of records in the memtables.
+func (e *Engine) MemLen() int {
+	n := 0
+	for _, m := range e.mem {
+		n += len(m)
+	}
+	return n
+}
+
+// MemLenCF returns the number of records in column family cf's memtable.
+func (e *Engine) MemLenCF(cf CF) int { return len(e.mem[cf]) }
 
 // Obsolete returns the files awaiting deletion.
 func (e *Engine) Obsolete() []*FileMeta { return e.obsolete }
 
-// Put writes key=value and returns its sequence number.
-func (e *Engine) Put(key, value string) uint64 {
-	return e.write(Record{Key: key, Kind: KindPut, Value: value})
+// Put writes key=value to the default column family and returns its
+// sequence number.
+func (e *Engine) Put(key, value string) uint64 { return e.PutCF(CFDefault, key, value) }
+
+// Delete writes a tombstone for key in the default column family and
+// returns its sequence number.
+func (e *Engine) Delete(key string) uint64 { return e.DeleteCF(CFDefault, key) }
+
+// PutCF writes key=value to column family cf and returns its sequence
+// number.
+func (e *Engine) PutCF(cf CF, key, value string) uint64 {
+	return e.write(Record{CF: cf, Key: key, Kind: KindPut, Value: value})
 }
 
-// Delete writes a tombstone for key and returns its sequence number.
-func (e *Engine) Delete(key string) uint64 { return e.write(Record{Key: key, Kind: KindDelete}) }
+// DeleteCF writes a tombstone for key in column family cf and returns its
+// sequence number.
+func (e *Engine) DeleteCF(cf CF, key string) uint64 {
+	return e.write(Record{CF: cf, Key: key, Kind: KindDelete})
+}
 
 func (e *Engine) write(r Record) uint64 {
-	e.seq++
-	r.Seq = e.seq
-	e.mem = append(e.mem, r)
-	if len(e.mem) >= e.opts.FlushThreshold {
+	r.Seq = e.seq + 1
+	e.ApplyAt(r)
+	return r.Seq
+}
+
+// ApplyAt writes r with its own sequence number, which must be above every
+// sequence number the engine has seen: the node re-applies its raft log
+// above the recovered FlushedSeq this way after Recover.
+func (e *Engine) ApplyAt(r Record) {
+	switch {
+	case e.recovering:
+		panic(fmt.Sprintf("model: write %s while the engine recovers", r))
+	case r.Seq <= e.seq:
+		panic(fmt.Sprintf("model: write %s at seq %d, not above the engine's seq %d", r, r.Seq, e.seq))
+	case int(r.CF) >= NumCFs:
+		panic(fmt.Sprintf("model: write %s to unknown column family %d", r, r.CF))
+	case r.Kind != KindPut && r.Kind != KindDelete:
+		panic(fmt.Sprintf("model: write %s of unknown kind %d", r, r.Kind))
+	}
+	e.seq = r.Seq
+	e.mem[r.CF] = append(e.mem[r.CF], r)
+	if e.MemLen() >= e.opts.FlushThreshold {
 		e.wake(e.flusher)
 	}
-	return r.Seq
 }
 
 func (e *Engine) wake(a *sim.Actor) {
@@ -131,13 +236,15 @@ func (e *Engine) Ref(v *Version) {
 }
 
 // Unref drops a reference; when the last one goes, files that are in no
-// other live version become obsolete and GC is woken.
+// other live version become obsolete and GC is woken. A version from
+// before the last Recover only loses the reference: the engine that knew
+// it is gone.
 func (e *Engine) Unref(v *Version) {
 	if v.refs <= 0 {
 		panic(fmt.Sprintf("model: Unref of version %d with %d refs", v.ID, v.refs))
 	}
 	v.refs--
-	if v.refs > 0 {
+	if v.refs > 0 || v.gen != e.gen {
 		return
 	}
 	for i, lv := range e.live {
@@ -174,10 +281,12 @@ func (e *Engine) isObsolete(num uint64) bool {
 
 // install makes v current (with the current reference) and drops the
 // reference on the old current. reason explains the change for the ledger.
+// Callers go through logAndApply, which makes v durable first.
 func (e *Engine) install(v *Version, reason string) {
 	e.nextVersion++
 	v.ID = e.nextVersion
 	v.refs = 1
+	v.gen = e.gen
 	e.live = append(e.live, v)
 	old := e.current
 	e.current = v
@@ -204,6 +313,60 @@ func (e *Engine) clone() *Version {
 	return v
 }
 
+// logAndApply is RocksDB's LogAndApply: under the manifest lock it builds
+// the next version (the current one changed by edit), writes it to the
+// MANIFEST (durably), and only then installs it. A failed manifest write
+// installs nothing. gen is the generation the caller's work belongs to.
+func (e *Engine) logAndApply(gen uint64, reason string, edit func(v *Version)) (*Version, error) {
+	unlock, err := e.acquire(lockManifest, gen)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	v := e.clone()
+	edit(v)
+	for l := range v.Levels {
+		sortLevel(l, v.Levels[l])
+	}
+	if err := e.writeManifest(v, gen); err != nil {
+		return nil, err
+	}
+	e.install(v, reason)
+	return v, nil
+}
+
+// IngestFiles installs SST files written into the engine directory by the
+// caller (a received snapshot's, hard-linked or rewritten, numbered from
+// nextFile) and drops the files of remove, in one version made durable in
+// the MANIFEST, like RocksDB's IngestExternalFile. Each added file goes to
+// the deepest level at which neither that level nor any level above holds
+// an overlapping file of its column family (L0 if L0 does), so every
+// level stays well formed; FlushedSeq (and the engine's sequence number)
+// move up to the newest ingested record. It runs inside an actor.
+func (e *Engine) IngestFiles(add, remove []*FileMeta, reason string) (*Version, error) {
+	return e.logAndApply(e.gen, reason, func(v *Version) {
+		for l := range v.Levels {
+			v.Levels[l] = without(v.Levels[l], remove)
+		}
+		for _, f := range add {
+			f.Level = 0
+			for l := NumLevels - 1; l > 0; l-- {
+				clear := true
+				for above := 0; above <= l && clear; above++ {
+					clear = len(overlapping(v.LevelFiles(f.CF, above), f.Smallest, f.Largest)) == 0
+				}
+				if clear {
+					f.Level = l
+					break
+				}
+			}
+			v.Levels[f.Level] = append(v.Levels[f.Level], f)
+			v.FlushedSeq = max(v.FlushedSeq, f.MaxSeq)
+		}
+		e.seq = max(e.seq, v.FlushedSeq)
+	})
+}
+
 // AcquireLease pins files until now+ttl for holder.
 func (e *Engine) AcquireLease(holder string, files []*FileMeta, ttl sim.Micros) *Lease {
 	e.nextLease++
@@ -225,7 +388,9 @@ func (e *Engine) RenewLease(l *Lease, ttl sim.Micros) bool {
 	return true
 }
 
-// ReleaseLease gives a lease back.
+// ReleaseLease gives a lease back and wakes GC (which also re-checks
+// lease-pinned files every GCInterval, so an early release shortens the
+// wait).
 func (e *Engine) ReleaseLease(l *Lease) {
 	l.released = true
 	for i, x := range e.leases {
@@ -241,9 +406,15 @@ func (e *Engine) ReleaseLease(l *Lease) {
 // EnableDeletions (a counter, like RocksDB's DisableFileDeletions).
 func (e *Engine) DisableDeletions() { e.deletionsDisabled++ }
 
-// EnableDeletions undoes one DisableDeletions and wakes GC.
+// EnableDeletions undoes one DisableDeletions and wakes GC. Recover resets
+// the counter; the EnableDeletions of a DisableDeletions made before it is
+// absorbed (first, which errs on the side of keeping files).
 func (e *Engine) EnableDeletions() {
-	if e.deletionsDisabled <= 0 {
+	switch {
+	case e.staleEnables > 0:
+		e.staleEnables--
+		return
+	case e.deletionsDisabled <= 0:
 		panic("model: EnableDeletions without DisableDeletions")
 	}
 	e.deletionsDisabled--
@@ -289,30 +460,83 @@ func (e *Engine) pinnedBy(f *FileMeta) string {
 }
 
 // filePath returns the path of file number num.
-func (e *Engine) filePath(num uint64) string { return path.Join(e.dir, fmt.Sprintf("%06d.sst", num)) }
+func (e *Engine) filePath(num uint64) string { return path.Join(e.dir, sstName(num)) }
+
+// newFileNum allocates a file number.
+func (e *Engine) newFileNum() uint64 {
+	n := e.nextFile
+	e.nextFile++
+	return n
+}
 
 // writeFile writes data to a new file in chunks, syncs and closes it. On
 // error the partial file is removed.
-func (e *Engine) writeFile(p string, data []byte) error {
+func (e *Engine) writeFile(p string, data []byte) error { return e.writeFileChecked(p, data, nil) }
+
+// writeFileChecked is writeFile for engine work that a crash must
+// abandon: after every operation it calls check (nil: no check) and, if
+// check fails, removes the file and returns check's error.
+func (e *Engine) writeFileChecked(p string, data []byte, check func() error) error {
+	abandon := func(f vfs.File, why string, err error) error {
+		if f != nil {
+			_ = f.Close()
+		}
+		_ = e.fs.RemoveBecause(p, why)
+		return err
+	}
+	checkFails := func() error {
+		if check == nil {
+			return nil
+		}
+		return check()
+	}
 	f, err := e.fs.Create(p)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", p, err)
 	}
+	if cerr := checkFails(); cerr != nil {
+		return abandon(f, "abandoned after crash", cerr)
+	}
 	for off := 0; off < len(data); off += ioChunkBytes {
 		end := min(off+ioChunkBytes, len(data))
-		if _, err := f.Write(data[off:end]); err != nil {
-			_ = f.Close()
-			_ = e.fs.RemoveBecause(p, "partial write")
-			return fmt.Errorf("write %s: %w", p, err)
+		_, err := f.Write(data[off:end])
+		if cerr := checkFails(); cerr != nil {
+			return abandon(f, "abandoned after crash", cerr)
+		}
+		if err != nil {
+			return abandon(f, "partial write", fmt.Errorf("write %s: %w", p, err))
 		}
 	}
-	if err := f.Sync(); err != nil {
-		_ = f.Close()
-		_ = e.fs.RemoveBecause(p, "sync failed")
-		return fmt.Errorf("sync %s: %w", p, err)
+	err = f.Sync()
+	if cerr := checkFails(); cerr != nil {
+		return abandon(f, "abandoned after crash", cerr)
 	}
-	if err := f.Close(); err != nil {
+	if err != nil {
+		return abandon(f, "sync failed", fmt.Errorf("sync %s: %w", p, err))
+	}
+	err = f.Close()
+	if cerr := checkFails(); cerr != nil {
+		return abandon(nil, "abandoned after crash", cerr)
+	}
+	if err != nil {
 		return fmt.Errorf("close %s: %w", p, err)
+	}
+	return nil
+}
+
+// syncDir makes the directory's entries (creations, renames, removals)
+// durable.
+func (e *Engine) syncDir() error {
+	d, err := e.fs.OpenDir(e.dir)
+	if err != nil {
+		return fmt.Errorf("open dir %s: %w", e.dir, err)
+	}
+	if err := d.Sync(); err != nil {
+		_ = d.Close()
+		return fmt.Errorf("sync dir %s: %w", e.dir, err)
+	}
+	if err := d.Close(); err != nil {
+		return fmt.Errorf("close dir %s: %w", e.dir, err)
 	}
 	return nil
 }
@@ -334,7 +558,8 @@ func readAll(f vfs.File, p string, size int64) ([]byte, error) {
 	return buf, nil
 }
 
-// readSST reads and decodes an SST file opened by the caller.
+// readSST reads and decodes an SST file opened by the caller. Every record
+// carries the file's column family (the format does not encode it).
 func readSST(h vfs.File, f *FileMeta) ([]Record, error) {
 	b, err := readAll(h, f.Path, f.SizeBytes)
 	if err != nil {
@@ -344,5 +569,68 @@ func readSST(h vfs.File, f *FileMeta) ([]Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", f.Path, err)
 	}
+	for i := range recs {
+		recs[i].CF = f.CF
+	}
 	return recs, nil
+}
+
+// Locks among actors.
+const (
+	lockFlush = iota
+	lockCompact
+	lockManifest
+	numLocks
+)
+
+var lockNames = [numLocks]string{"flush", "compaction", "manifest"}
+
+// engineLock is a mutex among actors: a waiter parks until the holder
+// releases it.
+type engineLock struct {
+	held    bool
+	waiters []*sim.Actor
+}
+
+func (e *Engine) resetLocks() {
+	for k := range e.locks {
+		if old := e.locks[k]; old != nil {
+			// Waiters of the previous generation wake, see the new
+			// generation and give up.
+			for _, w := range old.waiters {
+				e.s.Wake(w)
+			}
+		}
+		e.locks[k] = &engineLock{}
+	}
+}
+
+// acquire takes lock k for work of generation gen and returns its release.
+// It fails with ErrCrashed if the engine recovers while the caller waits.
+func (e *Engine) acquire(k int, gen uint64) (func(), error) {
+	for {
+		if err := e.checkGen(gen); err != nil {
+			return nil, err
+		}
+		l := e.locks[k]
+		if !l.held {
+			l.held = true
+			return func() { e.release(l) }, nil
+		}
+		a := e.s.Current()
+		if a == nil {
+			panic("model: engine " + lockNames[k] + " lock contended outside any actor")
+		}
+		l.waiters = append(l.waiters, a)
+		a.Park()
+	}
+}
+
+func (e *Engine) release(l *engineLock) {
+	l.held = false
+	ws := l.waiters
+	l.waiters = nil
+	for _, w := range ws {
+		e.s.Wake(w)
+	}
 }

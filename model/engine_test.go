@@ -1,6 +1,8 @@
 package model
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,6 +21,9 @@ func TestNewEngineRejectsBadOptions(t *testing.T) {
 		func(o *EngineOptions) { o.CompactTrigger = 0 },
 		func(o *EngineOptions) { o.GCInterval = 0 },
 		func(o *EngineOptions) { o.GCGrace = -1 },
+		func(o *EngineOptions) { o.LevelBaseBytes = 0 },
+		func(o *EngineOptions) { o.LevelMultiplier = 0 },
+		func(o *EngineOptions) { o.TargetFileBytes = -1 },
 	} {
 		o := testOpts()
 		mut(&o)
@@ -44,8 +49,14 @@ func TestEnginePutDeleteSequenceNumbers(t *testing.T) {
 	assert.Equal(t, uint64(2), e.Delete("a"))
 	assert.Equal(t, uint64(3), e.Put("b", "2"))
 	assert.Equal(t, uint64(3), e.Seq())
-	assert.Equal(t, 3, e.MemLen())
-	assert.Equal(t, []Record{put("a", 1, "1"), del("a", 2), put("b", 3, "2")}, e.mem)
+	assert.Equal(t, uint64(4), e.PutCF(CFWrite, "a", "w"))
+	assert.Equal(t, uint64(5), e.DeleteCF(CFLock, "b"))
+	assert.Equal(t, uint64(5), e.Seq())
+	assert.Equal(t, 5, e.MemLen())
+	assert.Equal(t, 1, e.MemLenCF(CFLock))
+	assert.Equal(t, []Record{put("a", 1, "1"), del("a", 2), put("b", 3, "2")}, e.mem[CFDefault])
+	assert.Equal(t, []Record{{CF: CFWrite, Key: "a", Seq: 4, Kind: KindPut, Value: "w"}}, e.mem[CFWrite])
+	assert.Equal(t, []Record{{CF: CFLock, Key: "b", Seq: 5, Kind: KindDelete}}, e.mem[CFLock])
 	assert.Equal(t, uint64(0), e.Current().FlushedSeq, "nothing is flushed by a write")
 }
 
@@ -61,10 +72,10 @@ func TestEngineFlushLoopWakesAtThreshold(t *testing.T) {
 		r.e.Put("b", "2")
 		a.Sleep(sim.Millisecond)
 		assert.Empty(t, r.e.Current().Files(), "below the threshold nothing is flushed")
-		r.e.Put("c", "3")
-		a.Sleep(sim.Millisecond)
+		r.e.PutCF(CFWrite, "c", "3") // the threshold counts every column family
+		a.Sleep(10 * sim.Millisecond)
 	})
-	require.Len(t, r.e.Current().Levels[0], 1)
+	require.Len(t, r.e.Current().Levels[0], 2, "one L0 file per non-empty column family")
 	assert.Equal(t, uint64(3), r.e.Current().FlushedSeq)
 	assert.Zero(t, r.e.MemLen())
 }
@@ -107,14 +118,14 @@ func TestEngineFlushWritesRealFileAndInstallsVersion(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []Record{put("k1", 2, "y"), del("k2", 3), put("k2", 1, "x")}, recs)
 
-	assert.Equal(t, []Record{put("k9", 4, "late")}, e.mem, "the concurrent write stays in the memtable")
+	assert.Equal(t, []Record{put("k9", 4, "late")}, e.mem[CFDefault], "the concurrent write stays in the memtable")
 	assert.Equal(t, []*Version{v}, e.live, "the empty initial version is dropped")
 	assert.Empty(t, e.Obsolete())
 	hist := r.fs.History(f.Path)
 	require.NotEmpty(t, hist)
 	assert.Equal(t, vfsmem.LifeCreated, hist[0].Op)
 	assert.Equal(t, "script", hist[0].Actor)
-	assert.Contains(t, eventDetails(r.s.Result().Events, "flush"), "L0 000001.sst: 3 records, seq<=3, version 2")
+	assert.Contains(t, eventDetails(r.s.Result().Events, "flush"), "L0 000001.sst (default, 3 records): 3 records, seq<=3, version 2")
 }
 
 func TestEngineFlushFailureKeepsRecords(t *testing.T) {
@@ -131,7 +142,7 @@ func TestEngineFlushFailureKeepsRecords(t *testing.T) {
 	})
 	require.Error(t, flushErr)
 	assert.Contains(t, flushErr.Error(), "write /db/000001.sst")
-	assert.Equal(t, []Record{put("a", 1, "1"), put("b", 2, "2"), put("c", 3, "3")}, e.mem,
+	assert.Equal(t, []Record{put("a", 1, "1"), put("b", 2, "2"), put("c", 3, "3")}, e.mem[CFDefault],
 		"failed records go back in front of later writes")
 	assert.Equal(t, uint64(1), e.Current().ID, "no version installed")
 	assert.False(t, exists(r.fs, "/db/000001.sst"))
@@ -232,9 +243,10 @@ func TestEngineCompactionMergesIntoOneL1File(t *testing.T) {
 	assert.Equal(t, "k1", out.Smallest)
 	assert.Equal(t, "k3", out.Largest)
 	assert.Equal(t, 2, e.compactions)
-	// No engine snapshot: only the newest version of each key survives
-	// (tombstones included: L1 is not known to be the bottom of the tree).
-	assert.Equal(t, []Record{put("k1", 3, "c"), del("k2", 4), put("k3", 5, "d")}, decodeFile(t, r.fs, out.Path))
+	// No engine snapshot: only the newest version of each key survives,
+	// and as no level below L1 holds k2, its tombstone hides nothing and
+	// goes too.
+	assert.Equal(t, []Record{put("k1", 3, "c"), put("k3", 5, "d")}, decodeFile(t, r.fs, out.Path))
 	obs := e.Obsolete()
 	assert.ElementsMatch(t, []uint64{1, 2, 3}, fileNums(obs))
 	for _, f := range obs {
@@ -245,7 +257,7 @@ func TestEngineCompactionMergesIntoOneL1File(t *testing.T) {
 		assert.Equal(t, want, f.replacedBy, "file %d", f.Num)
 		assert.True(t, exists(r.fs, f.Path), "without GC nothing is deleted")
 	}
-	assert.Contains(t, eventDetails(r.s.Result().Events, "compact"), "compaction 2: 000003.sst 000002.sst -> 000004.sst, version 5")
+	assert.Contains(t, eventDetails(r.s.Result().Events, "compact"), "compaction 2 (default L0->L1, manual): 000003.sst 000002.sst -> 000004.sst, version 5")
 }
 
 func eventDetails(evs []sim.Event, op string) string {
@@ -315,8 +327,8 @@ func TestEngineCompactionRetainsWhatSnapshotsSee(t *testing.T) {
 	}, first)
 	assert.Equal(t, []Record{put("k1", 1, "a"), put("k2", 2, "x")}, visible(first, whole(), snapSeq),
 		"the compacted file still shows the snapshot's view")
-	assert.Equal(t, []Record{put("k1", 7, "d"), del("k2", 6)}, second,
-		"once the snapshot is released its versions are dropped")
+	assert.Equal(t, []Record{put("k1", 7, "d")}, second,
+		"once the snapshot is released its versions are dropped (and the tombstone, with nothing left to hide)")
 	assert.Empty(t, e.snapshots)
 }
 
@@ -399,4 +411,174 @@ func TestCompactionPinsItsInputs(t *testing.T) {
 		require.NoError(t, compactErr, "seed %d", seed)
 	}
 	require.Positive(t, midway, "some seed must install a flush during the compaction")
+}
+
+// An atomic flush writes one L0 file per non-empty column family, each
+// with its column family and records, and installs them in ONE version.
+func TestEngineFlushOneFilePerColumnFamily(t *testing.T) {
+	r := newRig(t, testOpts(), vfsmem.DefaultOptions())
+	e := r.e
+	var got [][]Record
+	r.run(t, func(a *sim.Actor) {
+		e.PutCF(CFWrite, "k2", "w1") // 1
+		e.Put("k1", "d1")            // 2
+		e.DeleteCF(CFWrite, "k1")    // 3
+		e.PutCF(CFWrite, "k0", "w2") // 4
+		assert.NoError(t, e.Flush()) // lock is empty: two files
+		e.PutCF(CFLock, "k5", "l1")  // 5
+		assert.NoError(t, e.Flush()) // lock only
+		for _, f := range e.Current().Files() {
+			h, err := r.fs.Open(f.Path)
+			if !assert.NoError(t, err) {
+				return
+			}
+			recs, err := readSST(h, f)
+			assert.NoError(t, err)
+			got = append(got, recs)
+		}
+	})
+	v := e.Current()
+	assert.Equal(t, uint64(3), v.ID, "one version per flush")
+	assert.Equal(t, uint64(5), v.FlushedSeq)
+	require.Len(t, v.Levels[0], 3)
+	type meta struct {
+		Num           uint64
+		CF            CF
+		Smallest, Max string
+		MaxSeq        uint64
+	}
+	var metas []meta
+	for _, f := range v.Levels[0] {
+		metas = append(metas, meta{f.Num, f.CF, f.Smallest, f.Largest, f.MaxSeq})
+		assert.Equal(t, 0, f.Level)
+	}
+	assert.Equal(t, []meta{{1, CFDefault, "k1", "k1", 2}, {2, CFWrite, "k0", "k2", 4}, {3, CFLock, "k5", "k5", 5}}, metas)
+	assert.Equal(t, [][]Record{
+		{{CF: CFDefault, Key: "k1", Seq: 2, Kind: KindPut, Value: "d1"}},
+		{{CF: CFWrite, Key: "k0", Seq: 4, Kind: KindPut, Value: "w2"}, {CF: CFWrite, Key: "k1", Seq: 3, Kind: KindDelete},
+			{CF: CFWrite, Key: "k2", Seq: 1, Kind: KindPut, Value: "w1"}},
+		{{CF: CFLock, Key: "k5", Seq: 5, Kind: KindPut, Value: "l1"}},
+	}, got, "records read back carry their file's column family")
+	assert.Contains(t, eventDetails(r.s.Result().Events, "flush"),
+		"L0 000001.sst (default, 1 records) 000002.sst (write, 3 records): 4 records, seq<=4, version 2")
+	assert.Zero(t, e.MemLen())
+}
+
+// A flush that fails half-way (the second column family's file) removes
+// the files it wrote and gives every column family its records back.
+func TestEngineFlushFailureMidwayRemovesWrittenFiles(t *testing.T) {
+	fo := vfsmem.DefaultOptions()
+	fo.QuotaBytes = 60 // room for the first small file only
+	r := newRig(t, testOpts(), fo)
+	e := r.e
+	var err error
+	r.run(t, func(a *sim.Actor) {
+		e.Put("a", "1")
+		e.PutCF(CFWrite, "b", strings.Repeat("x", 100))
+		err = e.Flush()
+	})
+	require.Error(t, err)
+	assert.Equal(t, "flush failed", removal(t, r.fs, "/db/000001.sst").Why)
+	assert.Equal(t, "partial write", removal(t, r.fs, "/db/000002.sst").Why)
+	assert.Equal(t, 1, e.MemLenCF(CFDefault))
+	assert.Equal(t, 1, e.MemLenCF(CFWrite))
+	assert.Equal(t, uint64(1), e.Current().ID)
+}
+
+// Flushes run one at a time, in order: FlushedSeq never goes back.
+func TestEngineConcurrentFlushesAreSerialised(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		r := newRigSeed(t, seed, testOpts(), vfsmem.DefaultOptions())
+		e := r.e
+		var seqs []uint64
+		r.run(t, func(a *sim.Actor) {
+			for i := 0; i < 4; i++ {
+				e.Put(KeyName(i), "x")
+				r.s.Spawn(fmt.Sprintf("f%d", i), sim.ActorOptions{}, func(*sim.Actor) {
+					assert.NoError(t, e.Flush())
+					seqs = append(seqs, e.Current().FlushedSeq)
+				})
+				a.Yield()
+			}
+			a.Sleep(sim.Second)
+		})
+		require.True(t, slices.IsSorted(seqs), "seed %d: %v", seed, seqs)
+		require.Equal(t, uint64(4), e.Current().FlushedSeq)
+		require.NoError(t, e.Current().Check())
+	}
+}
+
+func TestVersionCheck(t *testing.T) {
+	mk := func(num uint64, cf CF, level int, lo, hi string) *FileMeta {
+		return &FileMeta{Num: num, CF: cf, Level: level, Smallest: lo, Largest: hi}
+	}
+	v := &Version{ID: 9, FlushedSeq: 10}
+	v.Levels[0] = []*FileMeta{mk(1, CFDefault, 0, "a", "z"), mk(2, CFDefault, 0, "b", "c")}
+	v.Levels[1] = []*FileMeta{mk(3, CFDefault, 1, "a", "c"), mk(4, CFDefault, 1, "d", "f"), mk(5, CFLock, 1, "a", "z")}
+	require.NoError(t, v.Check(), "L0 files may overlap; L1 files of different column families may")
+	cases := map[string]func(v *Version){
+		"says L0":           func(v *Version) { v.Levels[1][0].Level = 0 },
+		"listed twice":      func(v *Version) { v.Levels[1][1].Num = 1 },
+		"smallest":          func(v *Version) { v.Levels[1][1].Smallest = "g" },
+		"overlap":           func(v *Version) { v.Levels[1][1].Smallest = "c" },
+		"above the flushed": func(v *Version) { v.Levels[0][0].MaxSeq = 11 },
+		"column family":     func(v *Version) { v.Levels[1][2].CF = 3 },
+		"out of order":      func(v *Version) { v.Levels[1][0], v.Levels[1][2] = v.Levels[1][2], v.Levels[1][0] },
+	}
+	for want, mut := range cases {
+		c := &Version{ID: 9, FlushedSeq: 10}
+		for l := range v.Levels {
+			for _, f := range v.Levels[l] {
+				g := *f
+				c.Levels[l] = append(c.Levels[l], &g)
+			}
+		}
+		mut(c)
+		err := c.Check()
+		require.Error(t, err, want)
+		assert.Contains(t, err.Error(), want)
+	}
+}
+
+// Ingested files go to the deepest level where nothing of their column
+// family overlaps them at or above it, in one durable version.
+func TestEngineIngestFiles(t *testing.T) {
+	r := newRig(t, testOpts(), vfsmem.DefaultOptions())
+	e := r.e
+	mk := func(cf CF, recs ...Record) *FileMeta {
+		num := e.newFileNum()
+		f := &FileMeta{Num: num, CF: cf, Path: e.filePath(num)}
+		data := EncodeSST(recs)
+		assert.NoError(t, e.writeFile(f.Path, data))
+		f.SizeBytes = int64(len(data))
+		f.Smallest, f.Largest = keyRange(recs)
+		for _, rec := range recs {
+			f.MaxSeq = max(f.MaxSeq, rec.Seq)
+		}
+		return f
+	}
+	var a, b, c, d *FileMeta
+	var m Manifest
+	r.run(t, func(*sim.Actor) {
+		a = mk(CFWrite, put("k1", 10, "x"), put("k3", 11, "y"))
+		_, err := e.IngestFiles([]*FileMeta{a}, nil, "snapshot 1")
+		assert.NoError(t, err)
+		b = mk(CFWrite, put("k2", 20, "z"))   // overlaps a (L3): goes above it
+		c = mk(CFDefault, put("k2", 21, "w")) // another column family: L3
+		d = mk(CFWrite, put("k5", 22, "v"))   // overlaps nothing: L3
+		_, err = e.IngestFiles([]*FileMeta{b, c, d}, nil, "snapshot 2")
+		assert.NoError(t, err)
+		_, err = e.IngestFiles(nil, []*FileMeta{a}, "snapshot 3 replaces 1")
+		assert.NoError(t, err)
+		m = mustDecodeManifest(t, readFile(t, r.fs, e.ManifestPath()))
+	})
+	assert.Equal(t, []int{3, 2, 3, 3}, []int{a.Level, b.Level, c.Level, d.Level})
+	v := e.Current()
+	require.NoError(t, v.Check())
+	assert.Equal(t, []uint64{2, 3, 4}, fileNums(v.Files()))
+	assert.Equal(t, uint64(22), v.FlushedSeq)
+	assert.Equal(t, uint64(22), e.Seq(), "later writes come after the ingested data")
+	assert.Equal(t, manifestOf(v, e.nextFile), m)
+	assert.Equal(t, "snapshot 3 replaces 1", a.replacedBy)
+	assert.Equal(t, []*FileMeta{a}, e.Obsolete())
 }

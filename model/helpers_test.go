@@ -1,7 +1,6 @@
 package model
 
 import (
-	"fmt"
 	"hash/crc32"
 	"testing"
 
@@ -21,7 +20,8 @@ type rig struct {
 }
 
 func testOpts() EngineOptions {
-	return EngineOptions{FlushThreshold: 1000, CompactTrigger: 1000, GCInterval: 100 * sim.Microsecond}
+	return EngineOptions{FlushThreshold: 1000, CompactTrigger: 1000, GCInterval: 100 * sim.Microsecond,
+		LevelBaseBytes: DefaultLevelBaseBytes, LevelMultiplier: DefaultLevelMultiplier, TargetFileBytes: DefaultTargetFileBytes}
 }
 
 func newRig(t *testing.T, opts EngineOptions, fsOpts vfsmem.Options) *rig {
@@ -129,21 +129,5 @@ func stallConfig() Config {
 
 // buildNode mirrors Run up to (not including) s.Run, so tests can reach the
 // node afterwards. Keep it in step with run.go.
-func buildNode(t *testing.T, cfg Config, seed uint64) (*sim.Scheduler, *Node) {
-	t.Helper()
-	require.NoError(t, cfg.Validate())
-	s := sim.New(sim.NewPRNG(seed), sim.Config{})
-	work := drawWorkload(cfg, s)
-	n, err := newNode(s, cfg, work)
-	require.NoError(t, err)
-	s.RecordAs("setup", sim.ClassInfo, "workload", fmt.Sprintf("collector=%s puts=%d flush_threshold=%d compact_trigger=%d snapshots=%d delays=%v",
-		cfg.Collector, work.Puts, work.FlushThreshold, work.CompactTrigger, work.Snapshots, work.SnapshotDelays), "")
-	s.Spawn("writer", sim.ActorOptions{}, n.WriteLoop)
-	s.Spawn("snap-gen", sim.ActorOptions{Watched: true}, n.GenerateLoop)
-	n.Engine.flusher = s.Spawn("flusher", sim.ActorOptions{Daemon: true}, n.Engine.FlushLoop)
-	n.Engine.compactor = s.Spawn("compactor", sim.ActorOptions{Daemon: true}, n.Engine.CompactLoop)
-	n.Engine.gc = s.Spawn("gc", sim.ActorOptions{Daemon: true}, n.Engine.GCLoop)
-	return s, n
-}
 
 func crcOf(b []byte) uint32 { return crc32.ChecksumIEEE(b) }

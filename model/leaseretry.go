@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/cockroachdb/pebble/vfs"
@@ -16,48 +17,90 @@ import (
 //     the lease once half its TTL is gone, then re-validate lease and epoch; by default the check and the open are one
 //     step (atomic with respect to GC), with Config.NonAtomicCheck they are
 //     two, and a stall can fall in between;
-//  4. a lost lease, a changed epoch or any I/O error aborts the attempt,
+//  4. a lease that lapsed (a stall outlived it) is re-taken in the same
+//     step as the check if every listed file is still in the current
+//     version (so none can have been deleted);
+//  5. a lost lease, a changed epoch or any I/O error aborts the attempt,
 //     releases everything and retries from a fresh version after a backoff,
 //     up to MaxAttempts; it never panics.
 type leaseRetry struct{ cfg Config }
 
-// Collect implements Collector.
+// Collect implements Collector. Only real build failures count toward
+// MaxAttempts (TiKV's MAX_SNAP_TRY_CNT): an attempt aborted because the
+// region's epoch changed or it was mid-split/merge is, in TiKV, a request
+// raft drops and re-issues for the new epoch, not a failed build. Those are
+// bounded by the region operations, and every loop here by
+// maxAttemptsFactor × MaxAttempts.
 func (c leaseRetry) Collect(g *Gen) (Collected, error) {
 	var last error
-	for attempt := 1; attempt <= c.cfg.MaxAttempts; attempt++ {
+	failures := 0
+	for attempt := 1; attempt <= maxAttemptsFactor*c.cfg.MaxAttempts; attempt++ {
 		g.Attempts = attempt
 		got, err := c.attempt(g)
 		if err == nil {
 			return got, nil
 		}
 		last = err
-		g.Node.s.Record(sim.ClassAction, "retry", fmt.Sprintf("attempt %d aborted", attempt), err.Error())
-		g.Actor.Sleep(c.cfg.Backoff * sim.Micros(attempt))
+		if errors.Is(err, ErrRegionGone) {
+			return Collected{}, err
+		}
+		if !errors.Is(err, ErrEpochChanged) && !errors.Is(err, ErrRegionBusy) {
+			failures++
+		}
+		g.Node.s.Record(sim.ClassAction, "retry", fmt.Sprintf("attempt %d aborted (%d of %d failures)", attempt, failures, c.cfg.MaxAttempts), err.Error())
+		if failures >= c.cfg.MaxAttempts {
+			break
+		}
+		g.Actor.Sleep(c.cfg.Backoff * sim.Micros(min(attempt, c.cfg.MaxAttempts)))
 	}
-	return Collected{}, fmt.Errorf("%w after %d attempts: %w", ErrAttemptsSpent, c.cfg.MaxAttempts, last)
+	return Collected{}, fmt.Errorf("%w after %d attempts (%d failures): %w", ErrAttemptsSpent, g.Attempts, failures, last)
 }
+
+// maxAttemptsFactor bounds attempts, failed or re-issued, per build.
+const maxAttemptsFactor = 4
 
 func (c leaseRetry) attempt(g *Gen) (Collected, error) {
 	n := g.Node
 	e := n.Engine
-	if n.Region.State != RegionNormal {
+	switch g.Region.State {
+	case RegionNormal:
+	case RegionTombstone:
+		return Collected{}, fmt.Errorf("%w: region %d", ErrRegionGone, g.Region.ID)
+	default:
 		return Collected{}, ErrRegionBusy
 	}
-	epoch := n.Region.Epoch
+	epoch := g.Region.Epoch
 	snapID, seq := e.TakeSnapshot()
 	defer e.ReleaseSnapshot(snapID)
 	_, files := g.list()
 	lease := e.AcquireLease(g.Actor.Name(), files, c.cfg.LeaseTTL)
-	defer e.ReleaseLease(lease)
+	defer func() { e.ReleaseLease(lease) }()
 	n.s.Record(sim.ClassAction, "lease", fmt.Sprintf("lease %d on %d files until %s", lease.ID, len(files), lease.Expiry), "ok")
 	g.Actor.Yield()
 
-	check := func() error {
-		if !lease.Valid(n.s.Now()) {
-			return fmt.Errorf("%w: lease %d expired at %s, now %s", ErrLeaseLost, lease.ID, lease.Expiry, n.s.Now())
+	// relet re-leases the listed files after the lease lapsed (a stall
+	// outlived it), if every one of them is still in the current version:
+	// such a file is not obsolete, so GC cannot have deleted it. Checking
+	// and re-leasing happen in one step. Otherwise the attempt is lost.
+	relet := func() bool {
+		cur := e.Current()
+		for _, f := range files {
+			if !cur.contains(f.Num) {
+				return false
+			}
 		}
-		if n.Region.Epoch != epoch {
-			return fmt.Errorf("%w: %s -> %s", ErrEpochChanged, epoch, n.Region.Epoch)
+		old := lease
+		e.ReleaseLease(old)
+		lease = e.AcquireLease(g.Actor.Name(), files, c.cfg.LeaseTTL)
+		n.s.Record(sim.ClassAction, "lease", fmt.Sprintf("lease %d lapsed at %s; files still live, re-leased as %d until %s", old.ID, old.Expiry, lease.ID, lease.Expiry), "ok")
+		return true
+	}
+	check := func() error {
+		if !lease.Valid(n.s.Now()) && !relet() {
+			return fmt.Errorf("%w: lease %d expired at %s, now %s, and a listed file left the current version", ErrLeaseLost, lease.ID, lease.Expiry, n.s.Now())
+		}
+		if g.Region.Epoch != epoch {
+			return fmt.Errorf("%w: %s -> %s", ErrEpochChanged, epoch, g.Region.Epoch)
 		}
 		return nil
 	}
@@ -71,13 +114,9 @@ func (c leaseRetry) attempt(g *Gen) (Collected, error) {
 			}
 		}
 		renew()
-		wait := g.throttleWait(f.SizeBytes)
-		for wait > 0 {
-			// At least 1µs: a TTL under 4µs would otherwise make the
-			// slice 0 and this loop spin without ever finishing the wait.
-			slice := min(wait, max(c.cfg.LeaseTTL/4, 1))
-			g.Actor.Sleep(slice)
-			wait -= slice
+		slice := g.sliceBytes(max(c.cfg.LeaseTTL/4, sim.Microsecond))
+		for left := f.SizeBytes; left > 0; left -= slice {
+			g.throttle(min(left, slice))
 			renew()
 		}
 		var h vfs.File

@@ -40,3 +40,17 @@ func visible(records []Record, region *Region, seq uint64) []Record {
 	}
 	return out
 }
+
+// AtCF returns the live records of one column family of region at seq.
+func (r *Reference) AtCF(cf CF, region *Region, seq uint64) []Record {
+	var recs []Record
+	for _, rec := range r.log {
+		if rec.CF == cf {
+			recs = append(recs, rec)
+		}
+	}
+	return visible(recs, region, seq)
+}
+
+// Log returns every write, in order (the raft log).
+func (r *Reference) Log() []Record { return r.log }

@@ -37,3 +37,90 @@ type Region struct {
 func (r *Region) Contains(key string) bool {
 	return key >= r.Start && (r.End == "" || key < r.End)
 }
+
+// String renders the region compactly: "region 2 [k004, k008) v3/c1".
+func (r *Region) String() string {
+	end := r.End
+	if end == "" {
+		end = "+inf"
+	}
+	return fmt.Sprintf("region %d [%s, %s) %s", r.ID, r.Start, end, r.Epoch)
+}
+
+// RegionTable is the cluster's region metadata (what PD and the leader
+// agree on): regions sorted by start key, covering the whole key space.
+type RegionTable struct {
+	regions []*Region
+	nextID  uint64
+}
+
+// newRegionTable returns one region covering everything.
+func newRegionTable() *RegionTable {
+	return &RegionTable{regions: []*Region{{ID: 1, Epoch: Epoch{Version: 1, ConfVer: 1}}}, nextID: 2}
+}
+
+// All returns the live regions sorted by start key.
+func (t *RegionTable) All() []*Region { return t.regions }
+
+// ByID returns the live region with id, or nil.
+func (t *RegionTable) ByID(id uint64) *Region {
+	for _, r := range t.regions {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// Locate returns the region containing key.
+func (t *RegionTable) Locate(key string) *Region {
+	for _, r := range t.regions {
+		if r.Contains(key) {
+			return r
+		}
+	}
+	panic(fmt.Sprintf("model: no region contains %q", key))
+}
+
+// Split splits r at key (which must be strictly inside r): r keeps
+// [Start, key), a new region gets [key, End). Both epochs' versions grow,
+// as in TiKV.
+func (t *RegionTable) Split(r *Region, key string) *Region {
+	if key <= r.Start || (r.End != "" && key >= r.End) {
+		panic(fmt.Sprintf("model: split key %q outside %s", key, r))
+	}
+	r.Epoch.Version++
+	n := &Region{ID: t.nextID, Start: key, End: r.End, Epoch: r.Epoch, AppliedIndex: r.AppliedIndex}
+	t.nextID++
+	r.End = key
+	for i, x := range t.regions {
+		if x == r {
+			t.regions = append(t.regions[:i+1], append([]*Region{n}, t.regions[i+1:]...)...)
+			break
+		}
+	}
+	return n
+}
+
+// Merge merges source into its neighbour target: target takes the union
+// of both ranges and an epoch version of max(both)+1; source becomes a
+// tombstone and leaves the table.
+func (t *RegionTable) Merge(source, target *Region) {
+	switch {
+	case source.End != "" && source.End == target.Start:
+		target.Start = source.Start
+	case target.End != "" && target.End == source.Start:
+		target.End = source.End
+	default:
+		panic(fmt.Sprintf("model: merge of non-adjacent %s into %s", source, target))
+	}
+	target.Epoch.Version = max(source.Epoch.Version, target.Epoch.Version) + 1
+	target.AppliedIndex = max(source.AppliedIndex, target.AppliedIndex) + 1
+	source.State = RegionTombstone
+	for i, x := range t.regions {
+		if x == source {
+			t.regions = append(t.regions[:i], t.regions[i+1:]...)
+			break
+		}
+	}
+}

@@ -10,7 +10,7 @@ import (
 
 // Outcome is everything a run produced: the kernel's result (trace hash,
 // events, observations), the drawn workload, the snapshot reports and the
-// space and fault accounting.
+// space and fault accounting of each node.
 type Outcome struct {
 	Config    Config            `json:"config"`
 	Workload  Workload          `json:"workload"`
@@ -18,16 +18,18 @@ type Outcome struct {
 	Snapshots []SnapshotReport  `json:"snapshots"`
 	Usage     vfsmem.Usage      `json:"usage"`
 	Faults    vfsmem.FaultStats `json:"faults"`
+	Learner   vfsmem.Usage      `json:"learner_usage"`
+	Regions   []Region          `json:"regions"`
 }
 
 // Violated reports whether anything was observed.
 func (o *Outcome) Violated() bool { return len(o.Result.Observations) > 0 }
 
-// Run builds a node for cfg, draws its workload and runs it to completion
-// under the kernel configured by sc, drawing every decision from choice,
-// then runs the checker. An error means the configuration is unusable or the
-// model itself failed (a bug in snapsim, reported, never a crash); actor
-// panics are observations, not errors.
+// Run builds a two-node cluster for cfg, draws its workload and runs it to
+// completion under the kernel configured by sc, drawing every decision from
+// choice. An error means the configuration is unusable or the model itself
+// failed (a bug in snapsim, reported, never a crash); actor panics are
+// observations, not errors.
 func Run(cfg Config, choice sim.Choice, sc sim.Config) (out Outcome, err error) {
 	if err := cfg.Validate(); err != nil {
 		return Outcome{}, err
@@ -41,39 +43,98 @@ func Run(cfg Config, choice sim.Choice, sc sim.Config) (out Outcome, err error) 
 		}
 	}()
 	s := sim.New(choice, sc)
+	if cfg.Swarm {
+		drawSwarm(&cfg, s)
+	}
 	work := drawWorkload(cfg, s)
-	n, err := newNode(s, cfg, work)
+	c, err := newCluster(s, cfg, work)
 	if err != nil {
 		return Outcome{}, err
 	}
 	s.RecordAs("setup", sim.ClassInfo, "workload", fmt.Sprintf("collector=%s puts=%d flush_threshold=%d compact_trigger=%d snapshots=%d delays=%v",
 		cfg.Collector, work.Puts, work.FlushThreshold, work.CompactTrigger, work.Snapshots, work.SnapshotDelays), "")
-
-	s.Spawn("writer", sim.ActorOptions{}, n.WriteLoop)
-	s.Spawn("snap-gen", sim.ActorOptions{Watched: true}, n.GenerateLoop)
-	n.Engine.flusher = s.Spawn("flusher", sim.ActorOptions{Daemon: true}, n.Engine.FlushLoop)
-	n.Engine.compactor = s.Spawn("compactor", sim.ActorOptions{Daemon: true}, n.Engine.CompactLoop)
-	n.Engine.gc = s.Spawn("gc", sim.ActorOptions{Daemon: true}, n.Engine.GCLoop)
-
+	c.spawn()
 	s.Run()
-	n.verify()
 
-	out = Outcome{Config: cfg, Workload: work, Result: s.Result(), Usage: n.FS.Usage(n.classify), Faults: n.FS.Faults()}
-	for _, r := range n.Snapshots {
-		if r.Status == SnapRunning {
-			r.Status, r.Error = SnapAborted, "generator did not finish: "+generatorFate(out.Result.Observations)
+	out = Outcome{Config: cfg, Workload: work, Result: s.Result(),
+		Usage: c.Leader.FS.Usage(c.Leader.classify), Faults: c.Leader.FS.Faults(),
+		Learner: c.Learner.FS.Usage(c.Learner.classify)}
+	for _, r := range c.Regions.All() {
+		out.Regions = append(out.Regions, *r)
+	}
+	for _, r := range c.Snapshots {
+		if !r.final() {
+			r.Status, r.Error = SnapAborted, "did not finish: "+generatorFate(out.Result.Observations, r)
 		}
 		out.Snapshots = append(out.Snapshots, *r)
 	}
 	return out, nil
 }
 
+// spawn creates every actor, workers first (their order is the order a
+// random walk's choices refer to).
+func (c *Cluster) spawn() {
+	s := c.s
+	c.workers = append(c.workers, s.Spawn("writer", sim.ActorOptions{}, c.worker(c.WriteLoop)))
+	c.spawnGenerator()
+	if c.cfg.MaxRegionOps > 0 {
+		c.workers = append(c.workers, s.Spawn("pd", sim.ActorOptions{}, c.worker(c.PDLoop)))
+	}
+	c.coordinator = s.Spawn("coordinator", sim.ActorOptions{}, c.CoordinatorLoop)
+	c.spawnLeaderDaemons()
+	c.spawnLearnerDaemons()
+	if c.cfg.MaxCrashes > 0 {
+		s.Spawn("crasher", sim.ActorOptions{Daemon: true}, c.CrashLoop)
+	}
+	if c.Leader.Threads != nil && c.cfg.ThreadChurnInterval > 0 {
+		s.Spawn("threads", sim.ActorOptions{Daemon: true}, c.Leader.Threads.ChurnLoop)
+	}
+}
+
+// spawnGenerator starts (or, after a leader restart, restarts) the snapshot
+// generator; it resumes with the next requested snapshot.
+func (c *Cluster) spawnGenerator() {
+	c.generatorAlive = true
+	c.generator = c.s.Spawn("snap-gen", sim.ActorOptions{Watched: true}, c.worker(func(a *sim.Actor) {
+		c.GenerateLoop(a)
+		c.generatorAlive = false
+	}))
+	c.workers = append(c.workers, c.generator)
+}
+
+// worker wraps an interfering actor so that its end (return or panic)
+// wakes the coordinator.
+func (c *Cluster) worker(fn func(a *sim.Actor)) func(a *sim.Actor) {
+	return func(a *sim.Actor) {
+		defer func() { c.s.Wake(c.coordinator) }()
+		fn(a)
+	}
+}
+
+func (c *Cluster) spawnLeaderDaemons() {
+	s, e := c.s, c.Leader.Engine
+	e.flusher = s.Spawn("flusher", sim.ActorOptions{Daemon: true}, e.FlushLoop)
+	e.compactor = s.Spawn("compactor", sim.ActorOptions{Daemon: true}, e.CompactLoop)
+	e.gc = s.Spawn("gc", sim.ActorOptions{Daemon: true}, e.GCLoop)
+	c.sender = s.Spawn("sender", sim.ActorOptions{Daemon: true, Watched: true}, c.SendLoop)
+	c.Leader.snapGC = s.Spawn("snap-gc", sim.ActorOptions{Daemon: true}, c.Leader.SnapGCLoop)
+}
+
+func (c *Cluster) spawnLearnerDaemons() {
+	s, e := c.s, c.Learner.Engine
+	e.gc = s.Spawn("n2-gc", sim.ActorOptions{Daemon: true}, e.GCLoop)
+	c.applier = s.Spawn("applier", sim.ActorOptions{Daemon: true, Watched: true}, c.ApplyLoop)
+	c.Learner.snapGC = s.Spawn("n2-snap-gc", sim.ActorOptions{Daemon: true}, c.Learner.SnapGCLoop)
+}
+
 // generatorFate explains why an unfinished snapshot stopped.
-func generatorFate(obs []sim.Observation) string {
-	for _, o := range obs {
-		if o.Kind == sim.KindPanic && o.Actor == "snap-gen" {
-			return "it panicked at step " + fmt.Sprint(o.Step)
+func generatorFate(obs []sim.Observation, r *SnapshotReport) string {
+	if r.Status == SnapRunning {
+		for _, o := range obs {
+			if o.Kind == sim.KindPanic && o.Actor == "snap-gen" {
+				return "the generator panicked at step " + fmt.Sprint(o.Step)
+			}
 		}
 	}
-	return "the run ended first"
+	return "the run ended while it was " + r.Status
 }

@@ -2,11 +2,14 @@ package model
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
-// NumLevels is the number of LSM levels in this slice (L0 and L1).
-const NumLevels = 2
+// NumLevels is the number of LSM levels: L0 (flush outputs, overlapping)
+// and L1..L3 (each a sorted run of non-overlapping files per column
+// family). The last level has no size target.
+const NumLevels = 4
 
 // FileMeta describes one immutable SST file.
 type FileMeta struct {
@@ -26,10 +29,20 @@ type FileMeta struct {
 }
 
 // Name returns the file's base name, e.g. "000007.sst".
-func (f *FileMeta) Name() string { return fmt.Sprintf("%06d.sst", f.Num) }
+func (f *FileMeta) Name() string { return sstName(f.Num) }
+
+func sstName(num uint64) string { return fmt.Sprintf("%06d.sst", num) }
+
+// overlapsRange reports whether the file's key range meets [lo, hi].
+func (f *FileMeta) overlapsRange(lo, hi string) bool {
+	return f.Smallest <= hi && lo <= f.Largest
+}
 
 // Version is an immutable list of the files that make up the LSM at one
 // moment. Readers that hold a reference keep its files from being deleted.
+// Levels holds the files of every column family (each FileMeta says its
+// CF): L0 in flush order (oldest first), L1 and below sorted by column
+// family, then smallest key.
 type Version struct {
 	ID     uint64
 	Levels [NumLevels][]*FileMeta
@@ -37,6 +50,9 @@ type Version struct {
 	// this version's files.
 	FlushedSeq uint64
 	refs       int
+	// gen is the engine generation (incremented by Recover) the version
+	// belongs to: a version from before a crash is dead to the engine.
+	gen uint64
 }
 
 // Files returns every file of the version, L0 first.
@@ -61,6 +77,78 @@ func (v *Version) contains(num uint64) bool {
 		}
 	}
 	return false
+}
+
+// LevelFiles returns the files of column family cf at level, in level
+// order.
+func (v *Version) LevelFiles(cf CF, level int) []*FileMeta {
+	var out []*FileMeta
+	for _, f := range v.Levels[level] {
+		if f.CF == cf {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// LevelBytes returns the total size of column family cf's files at level.
+func (v *Version) LevelBytes(cf CF, level int) int64 {
+	var n int64
+	for _, f := range v.Levels[level] {
+		if f.CF == cf {
+			n += f.SizeBytes
+		}
+	}
+	return n
+}
+
+// sortLevel puts a level in its canonical order: L0 by file number (flush
+// order), deeper levels by column family, then smallest key.
+func sortLevel(level int, files []*FileMeta) {
+	if level == 0 {
+		sort.Slice(files, func(i, j int) bool { return files[i].Num < files[j].Num })
+		return
+	}
+	sort.Slice(files, func(i, j int) bool {
+		if files[i].CF != files[j].CF {
+			return files[i].CF < files[j].CF
+		}
+		return files[i].Smallest < files[j].Smallest
+	})
+}
+
+// Check verifies the version's structural invariants: every file sits at
+// the level it says, numbers are unique, key ranges are well formed, and
+// in L1 and below the files of one column family do not overlap and are
+// sorted. It returns the first violation.
+func (v *Version) Check() error {
+	seen := map[uint64]bool{}
+	for l, files := range v.Levels {
+		for i, f := range files {
+			switch {
+			case f.Level != l:
+				return fmt.Errorf("version %d: %s listed at L%d says L%d", v.ID, f.Name(), l, f.Level)
+			case seen[f.Num]:
+				return fmt.Errorf("version %d: %s listed twice", v.ID, f.Name())
+			case f.Smallest > f.Largest:
+				return fmt.Errorf("version %d: %s has smallest %q > largest %q", v.ID, f.Name(), f.Smallest, f.Largest)
+			case int(f.CF) >= NumCFs:
+				return fmt.Errorf("version %d: %s has unknown column family %d", v.ID, f.Name(), f.CF)
+			case f.MaxSeq > v.FlushedSeq:
+				return fmt.Errorf("version %d: %s has max seq %d above the flushed seq %d", v.ID, f.Name(), f.MaxSeq, v.FlushedSeq)
+			}
+			seen[f.Num] = true
+			if l == 0 || i == 0 {
+				continue
+			}
+			p := files[i-1]
+			if p.CF > f.CF || (p.CF == f.CF && p.Largest >= f.Smallest) {
+				return fmt.Errorf("version %d: L%d %s [%q, %q] and %s [%q, %q] overlap or are out of order",
+					v.ID, l, p.Name(), p.Smallest, p.Largest, f.Name(), f.Smallest, f.Largest)
+			}
+		}
+	}
+	return nil
 }
 
 // names lists file names for traces: "000004.sst 000007.sst".

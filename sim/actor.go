@@ -37,6 +37,9 @@ type Actor struct {
 	wake  Micros
 	sched *Scheduler
 	co    coroutine
+	// killed is set by Scheduler.Kill; the actor is halted at the end of
+	// the current step.
+	killed bool
 }
 
 // ID returns the actor's index in spawn order (stable for a given run).

@@ -59,6 +59,8 @@ type Scheduler struct {
 	stop     string
 	end      string
 	running  bool
+	// killPending is set when Kill was called since the last reap.
+	killPending bool
 }
 
 // New returns a Scheduler drawing every decision from choice.
@@ -112,6 +114,17 @@ func (s *Scheduler) Actors() []*Actor { return s.actors }
 func (s *Scheduler) Wake(a *Actor) {
 	if a.state == stateParked {
 		a.state = stateRunnable
+	}
+}
+
+// Kill ends actor a at the end of the current step, as if its thread died
+// with its process: its coroutine is unwound (deferred calls run, and any
+// scheduling point they reach ends them at once) and it never runs again.
+// Killing a finished actor does nothing.
+func (s *Scheduler) Kill(a *Actor) {
+	if a.state != stateDone {
+		a.killed = true
+		s.killPending = true
 	}
 }
 
@@ -237,8 +250,25 @@ func (s *Scheduler) loop() string {
 		s.step++
 		s.trace.fold(uint64(s.step), uint64(a.id))
 		s.resume(a)
+		s.reapKilled()
 		if s.cfg.StopOnViolation && len(s.obs) > 0 {
 			return EndViolation
+		}
+	}
+}
+
+// reapKilled halts the actors killed during the last step.
+func (s *Scheduler) reapKilled() {
+	if !s.killPending {
+		return
+	}
+	s.killPending = false
+	for i := 0; i < len(s.actors); i++ {
+		if a := s.actors[i]; a.killed && a.state != stateDone {
+			s.current = a
+			a.co.halt()
+			a.state = stateDone
+			s.current = nil
 		}
 	}
 }

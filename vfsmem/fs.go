@@ -50,6 +50,10 @@ func New(s *sim.Scheduler, opts Options) *FS {
 // Mem exposes the underlying MemFS for white-box tests.
 func (fs *FS) Mem() *vfs.MemFS { return fs.mem }
 
+// SetFaults replaces the fault rates from now on (the liveness phase turns
+// faults off).
+func (fs *FS) SetFaults(f Faults) { fs.opts.Faults = f }
+
 // Faults returns the counts of injected faults.
 func (fs *FS) Faults() FaultStats { return fs.stats }
 
@@ -260,9 +264,22 @@ func (fs *FS) Remove(name string) error { return fs.RemoveBecause(name, "") }
 
 // RemoveBecause is Remove with a reason kept in the ledger ("obsolete after
 // compaction 3"), which the oracle quotes when someone opens the path later.
-func (fs *FS) RemoveBecause(name, why string) error {
+func (fs *FS) RemoveBecause(name, why string) error { return fs.RemoveChecked(name, why, nil) }
+
+// RemoveChecked is RemoveBecause with a check that runs in the same step as
+// the removal, after the scheduling point: a garbage collector's "is this
+// still unused?" and its delete are then atomic with respect to every other
+// actor. If check returns an error nothing is removed and the error is
+// returned.
+func (fs *FS) RemoveChecked(name, why string, check func() error) error {
 	p := clean(name)
 	fs.enter("remove", p)
+	if check != nil {
+		if err := check(); err != nil {
+			fs.finish("remove", p, 0, fmt.Errorf("pre-remove check: %w", err))
+			return err
+		}
+	}
 	err := fs.mem.Remove(p)
 	if err == nil {
 		fs.sp.unlink(p)

@@ -47,3 +47,6 @@ type Options struct {
 
 // DefaultOptions are DefaultCosts, no faults and no quota.
 func DefaultOptions() Options { return Options{Costs: DefaultCosts} }
+
+// Quiet returns the faults with every rate set to zero.
+func (f Faults) Quiet() Faults { return Faults{SpikeMicros: f.SpikeMicros, StallMicros: f.StallMicros} }

@@ -17,24 +17,69 @@ import (
 // printed by run carries exactly what is needed to reproduce.
 type selection struct {
 	collector string
+	profile   string
 	strategy  string
 	maxSteps  int64
 	asJSON    bool
+	variants  model.Variants
+	// nonAtomic and gcGraceUS are lease-retry's atomicity switches.
+	nonAtomic bool
+	gcGraceUS int64
+}
+
+// variantFlags names each variant switch and where it is stored, in the
+// order the replay line prints them.
+func (s *selection) variantFlags() []struct {
+	name  string
+	value *bool
+	usage string
+} {
+	return []struct {
+		name  string
+		value *bool
+		usage string
+	}{
+		{"non-atomic-check", &s.nonAtomic, "lease-retry: check the lease in one step and open in the next (a stall can fall in between)"},
+		{"eager-gc", &s.variants.EagerGC, "unsafe GC: delete SSTs as soon as they leave the current version, ignoring references and leases"},
+		{"unsafe-snap-gc", &s.variants.UnsafeSnapGC, "unsafe snapshot GC: ignore the registry of snapshots in use (TiKV #11746)"},
+		{"skip-apply-verify", &s.variants.SkipApplyVerify, "the learner ingests snapshots without checking their checksums"},
+		{"non-exclusive-build", &s.variants.NonExclusiveBuild, "allow two builds of one snapshot key at once (TiKV #2923)"},
+		{"limiter-unwrap", &s.variants.LimiterUnwrap, "the snapshot I/O limiter unwraps its procfs stats read (TiKV #18030)"},
+		{"no-snap-gc", &s.variants.NoSnapGC, "disable snapshot GC"},
+	}
 }
 
 func (s *selection) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&s.collector, "collector", "lease-retry", "collector design: "+strings.Join(model.CollectorNames(), ", "))
+	f.StringVar(&s.profile, "profile", "default", "workload profile: "+strings.Join(model.ProfileNames(), ", "))
 	f.StringVar(&s.strategy, "strategy", "random", "scheduling strategy: random, pct or pct:DEPTH")
+	for _, v := range s.variantFlags() {
+		f.BoolVar(v.value, v.name, false, v.usage)
+	}
+	f.Var(newIntValue(&s.gcGraceUS, 0), "gc-grace-us", "GC keeps leased files this many virtual microseconds past the lease's expiry (decimal or 0x-hex)")
 	f.Var(newIntValue(&s.maxSteps, sim.DefaultMaxSteps), "max-steps", "step budget per seed (decimal or 0x-hex)")
 	f.BoolVar(&s.asJSON, "json", false, "print JSON instead of text")
 }
 
 // resolve validates the selection and builds the model and kernel configs.
 func (s *selection) resolve() (model.Config, sim.Config, error) {
-	cfg := model.DefaultConfig(s.collector)
+	cfg, err := model.ProfileConfig(s.collector, s.profile)
+	if err != nil {
+		return model.Config{}, sim.Config{}, usagef("--profile: %v", err)
+	}
+	cfg.Variants = s.variants
+	cfg.NonAtomicCheck = s.nonAtomic
+	if s.gcGraceUS < 0 || s.gcGraceUS > 1e12 {
+		return model.Config{}, sim.Config{}, usagef("--gc-grace-us: %d is out of range (want 0..1000000000000)", s.gcGraceUS)
+	}
+	cfg.GCGrace = sim.Micros(s.gcGraceUS)
 	if err := cfg.Validate(); err != nil {
-		return model.Config{}, sim.Config{}, usagef("--collector: %v", err)
+		flag := "--collector"
+		if !strings.Contains(err.Error(), "collector") {
+			flag = "configuration"
+		}
+		return model.Config{}, sim.Config{}, usagef("%s: %v", flag, err)
 	}
 	st, err := sim.ParseStrategy(s.strategy)
 	if err != nil || st.Name == "replay" {
@@ -57,6 +102,17 @@ func (s *selection) resolve() (model.Config, sim.Config, error) {
 // every word is shell-quoted where needed, so it can be pasted as is.
 func (s *selection) replayLine(seed uint64) string {
 	parts := []string{invocation(), "replay", "--collector", shellQuote(s.collector), "--seed", strconv.FormatUint(seed, 10)}
+	if s.profile != "default" {
+		parts = append(parts, "--profile", shellQuote(s.profile))
+	}
+	for _, v := range s.variantFlags() {
+		if *v.value {
+			parts = append(parts, "--"+v.name)
+		}
+	}
+	if s.gcGraceUS != 0 {
+		parts = append(parts, "--gc-grace-us", strconv.FormatInt(s.gcGraceUS, 10))
+	}
 	if s.strategy != "random" {
 		parts = append(parts, "--strategy", shellQuote(s.strategy))
 	}
