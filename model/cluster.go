@@ -39,11 +39,12 @@ type Cluster struct {
 	// coordinator waits for them.
 	workers     []*sim.Actor
 	coordinator *sim.Actor
-	// generator is the current snapshot generator actor; generatorAlive is
-	// false once it has served every request; nextGen is the next request.
-	generator      *sim.Actor
-	generatorAlive bool
-	nextGen        int
+	// generators are the snapshot generator actors; nextGen is the next
+	// request any of them will serve.
+	generators []*sim.Actor
+	nextGen    int
+	// churn is the leader's worker-thread churn daemon.
+	churn *sim.Actor
 	// interference is true until the liveness phase stops writes, region
 	// operations, crashes and faults.
 	interference bool
@@ -166,7 +167,7 @@ func value(seq uint64, size int) string {
 
 // classify tells the space accounting what each path of node n is.
 func (n *Node) classify(p string) vfsmem.SpaceClass {
-	if strings.HasPrefix(p, SnapDir+"/") {
+	if strings.HasPrefix(p, SnapDir+"/") || strings.HasPrefix(p, "/proc/") {
 		return vfsmem.SpaceLive
 	}
 	if path.Base(p) == "MANIFEST" {

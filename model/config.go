@@ -76,6 +76,10 @@ type Config struct {
 	RegionOpInterval sim.Micros `json:"region_op_interval_us"`
 	MaxRegionOps     int        `json:"max_region_ops"`
 
+	// SnapGenerators is the number of snapshot generator threads serving
+	// the requests (TiKV builds snapshots for several peers at once).
+	SnapGenerators int `json:"snap_generators"`
+
 	// SnapGCInterval is the snapshot GC period; SnapGCTimeout the age after
 	// which an unapplied, unregistered snapshot is stale.
 	SnapGCInterval sim.Micros `json:"snap_gc_interval_us"`
@@ -145,6 +149,7 @@ func DefaultConfig(collector string) Config {
 		Backoff:             500 * sim.Microsecond,
 		SnapIOBytesPerSec:   64 << 10,
 		ThreadChurnInterval: 20 * sim.Millisecond,
+		SnapGenerators:      1,
 		SnapGCInterval:      5 * sim.Millisecond,
 		SnapGCTimeout:       200 * sim.Millisecond,
 		LivenessBound:       2 * sim.Second,
@@ -177,6 +182,7 @@ func (c Config) Validate() error {
 		{"snap_io_bytes_per_sec must be >= 0", c.SnapIOBytesPerSec >= 0},
 		{"region_op_interval_us must be >= 0", c.RegionOpInterval >= 0},
 		{"max_region_ops must be in 0..1000", c.MaxRegionOps >= 0 && c.MaxRegionOps <= 1000},
+		{"snap_generators must be in 1..8", c.SnapGenerators >= 1 && c.SnapGenerators <= 8},
 		{"snap_gc_interval_us must be > 0", c.SnapGCInterval > 0},
 		{"snap_gc_timeout_us must be > 0", c.SnapGCTimeout > 0},
 		{"liveness_bound_us must be > 0", c.LivenessBound > 0},

@@ -28,7 +28,7 @@ func (c *Cluster) CrashLoop(a *sim.Actor) {
 		}
 		c.crash(n)
 		a.Sleep(crashDowntime)
-		if err := c.restart(n); err != nil {
+		if err := c.restart(a, n); err != nil {
 			c.s.Observe(sim.KindPanic, fmt.Sprintf("%s failed to restart: %v", n.Name, err))
 			return
 		}
@@ -39,11 +39,7 @@ func (c *Cluster) CrashLoop(a *sim.Actor) {
 func (c *Cluster) nodeActors(n *Node) []*sim.Actor {
 	e := n.Engine
 	if n == c.Leader {
-		as := []*sim.Actor{e.flusher, e.compactor, e.gc, c.sender, n.snapGC}
-		if c.generator != nil {
-			as = append(as, c.generator)
-		}
-		return as
+		return append([]*sim.Actor{e.flusher, e.compactor, e.gc, c.sender, n.snapGC, c.churn}, c.generators...)
 	}
 	return []*sim.Actor{e.gc, c.applier, n.snapGC}
 }
@@ -71,8 +67,15 @@ func (c *Cluster) crash(n *Node) {
 }
 
 // restart recovers the node and respawns its actors.
-func (c *Cluster) restart(n *Node) error {
+func (c *Cluster) restart(a *sim.Actor, n *Node) error {
 	e := n.Engine
+	if n.Threads != nil {
+		// The process restarts: every worker thread is new, and the
+		// thread-local caches start empty.
+		if err := n.Threads.Restart(a); err != nil {
+			return fmt.Errorf("restart threads: %w", err)
+		}
+	}
 	if err := e.Recover(); err != nil {
 		return fmt.Errorf("recover engine: %w", err)
 	}
@@ -96,7 +99,8 @@ func (c *Cluster) restart(n *Node) error {
 	n.down = false
 	if n == c.Leader {
 		c.spawnLeaderDaemons()
-		if c.generatorAlive {
+		c.spawnChurn()
+		if c.generatorsAlive() {
 			c.spawnGenerator()
 		}
 	} else {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"syscall"
 
 	"github.com/cockroachdb/pebble/vfs"
 	"github.com/snapsim/snapsim/sim"
@@ -543,10 +544,19 @@ func (e *Engine) syncDir() error {
 
 // readAll reads size bytes from an open file in chunks and closes it.
 func readAll(f vfs.File, p string, size int64) ([]byte, error) {
+	return readAllRetrying(f, p, size, 1)
+}
+
+// readAllRetrying is readAll that retries a chunk read failing with a
+// transient EIO, up to tries times in all.
+func readAllRetrying(f vfs.File, p string, size int64, tries int) ([]byte, error) {
 	buf := make([]byte, size)
 	for off := int64(0); off < size; off += ioChunkBytes {
 		end := min(off+ioChunkBytes, size)
 		n, err := f.ReadAt(buf[off:end], off)
+		for try := 1; try < tries && err != nil && errors.Is(err, syscall.EIO); try++ {
+			n, err = f.ReadAt(buf[off:end], off)
+		}
 		if err != nil && !(n == int(end-off) && isEOF(err)) {
 			_ = f.Close()
 			return nil, fmt.Errorf("read %s at %d: %w", p, off, err)
@@ -561,7 +571,13 @@ func readAll(f vfs.File, p string, size int64) ([]byte, error) {
 // readSST reads and decodes an SST file opened by the caller. Every record
 // carries the file's column family (the format does not encode it).
 func readSST(h vfs.File, f *FileMeta) ([]Record, error) {
-	b, err := readAll(h, f.Path, f.SizeBytes)
+	return readSSTRetrying(h, f, 1)
+}
+
+// readSSTRetrying is readSST with up to tries attempts per chunk read on a
+// transient EIO.
+func readSSTRetrying(h vfs.File, f *FileMeta, tries int) ([]Record, error) {
+	b, err := readAllRetrying(h, f.Path, f.SizeBytes, tries)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"syscall"
 
 	"github.com/cockroachdb/pebble/vfs"
 	"github.com/snapsim/snapsim/sim"
@@ -55,6 +56,10 @@ func (c leaseRetry) Collect(g *Gen) (Collected, error) {
 	}
 	return Collected{}, fmt.Errorf("%w after %d attempts (%d failures): %w", ErrAttemptsSpent, g.Attempts, failures, last)
 }
+
+// transientTries is how many times lease-retry tries an open or a chunk
+// read that fails with a transient EIO before giving up the attempt.
+const transientTries = 3
 
 // maxAttemptsFactor bounds attempts, failed or re-issued, per build.
 const maxAttemptsFactor = 4
@@ -121,17 +126,24 @@ func (c leaseRetry) attempt(g *Gen) (Collected, error) {
 		}
 		var h vfs.File
 		var err error
-		if c.cfg.NonAtomicCheck {
-			if err = check(); err == nil {
-				h, err = n.FS.Open(f.Path)
+		// A transient EIO is retried in place (the report's fix: retry
+		// transient failures) before it costs the whole attempt.
+		for try := 1; try <= transientTries; try++ {
+			if c.cfg.NonAtomicCheck {
+				if err = check(); err == nil {
+					h, err = n.FS.Open(f.Path)
+				}
+			} else {
+				h, err = n.FS.OpenChecked(f.Path, check)
 			}
-		} else {
-			h, err = n.FS.OpenChecked(f.Path, check)
+			if err == nil || !errors.Is(err, syscall.EIO) {
+				break
+			}
 		}
 		n.s.Record(sim.ClassAction, "open", f.Path, result(err))
 		if err != nil {
 			return nil, err
 		}
-		return readSST(h, f)
+		return readSSTRetrying(h, f, transientTries)
 	}, files, seq)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"path"
 	"strings"
 
 	"github.com/snapsim/snapsim/sim"
@@ -99,6 +100,17 @@ func (c *Cluster) generate(a *sim.Actor, id int, r *Region) {
 		c.finish(rep, SnapSkipped, "a build of "+key.String()+" is already running")
 		c.s.Record(sim.ClassAction, "generate", fmt.Sprintf("snapshot %d", id), "skipped: key busy")
 		return
+	}
+	// Clear what an earlier, abandoned build of this key left behind (TiKV's
+	// Snap::new deletes stale temporary files). Harmless when builds of a
+	// key are exclusive; with NonExclusiveBuild it deletes the files of a
+	// build still running (TiKV #2923).
+	if names, err := n.FS.List(SnapDir); err == nil {
+		for _, name := range names {
+			if prefix, k, tmp, ok := parseSnapPath(name); ok && tmp && prefix == prefixGen && k == key {
+				_ = n.FS.RemoveBecause(path.Join(SnapDir, name), "stale temporary file of an earlier build of "+key.String())
+			}
+		}
 	}
 	g := &Gen{Node: n, Actor: a, Region: r, Key: key}
 	if n.Threads != nil {
@@ -240,7 +252,7 @@ func (c *Cluster) send(rep *SnapshotReport) {
 	for _, cf := range CFs {
 		err := lost()
 		if err == nil {
-			err = c.copyFile(snapFile(prefixGen, key, cf), snapFile(prefixRev, key, cf))
+			err = c.copyFile(snapFile(prefixGen, key, cf), snapFile(prefixRev, key, cf), lost)
 		}
 		if err != nil {
 			done()
@@ -251,7 +263,7 @@ func (c *Cluster) send(rep *SnapshotReport) {
 	}
 	err := lost()
 	if err == nil {
-		err = c.copyFile(snapMeta(prefixGen, key), snapMeta(prefixRev, key))
+		err = c.copyFile(snapMeta(prefixGen, key), snapMeta(prefixRev, key), lost)
 	}
 	if err != nil {
 		done()
@@ -280,7 +292,11 @@ func (c *Cluster) send(rep *SnapshotReport) {
 // copyFile copies src on the leader to dst on the learner in chunks (via a
 // temporary name, synced, renamed). A chunk may be corrupted on the wire
 // (Config.CorruptPermille): the receiver's checksum catches it.
-func (c *Cluster) copyFile(src, dst string) error {
+//
+// lost reports a broken connection (the receiver crashed); it is checked
+// in the same step as the final rename, so a send never renames a file the
+// receiver's restart already cleaned up.
+func (c *Cluster) copyFile(src, dst string, lost func() error) error {
 	from, to := c.Leader.FS, c.Learner.FS
 	fi, err := from.Stat(src)
 	if err != nil {
@@ -323,5 +339,5 @@ func (c *Cluster) copyFile(src, dst string) error {
 	if err := out.Close(); err != nil {
 		return err
 	}
-	return to.Rename(dst+".tmp", dst)
+	return to.RenameChecked(dst+".tmp", dst, lost)
 }

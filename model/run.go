@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"runtime/debug"
+	"strings"
 
 	"github.com/snapsim/snapsim/sim"
 	"github.com/snapsim/snapsim/vfsmem"
@@ -86,20 +87,33 @@ func (c *Cluster) spawn() {
 	if c.cfg.MaxCrashes > 0 {
 		s.Spawn("crasher", sim.ActorOptions{Daemon: true}, c.CrashLoop)
 	}
-	if c.Leader.Threads != nil && c.cfg.ThreadChurnInterval > 0 {
-		s.Spawn("threads", sim.ActorOptions{Daemon: true}, c.Leader.Threads.ChurnLoop)
-	}
+	c.spawnChurn()
 }
 
 // spawnGenerator starts (or, after a leader restart, restarts) the snapshot
 // generator; it resumes with the next requested snapshot.
 func (c *Cluster) spawnGenerator() {
-	c.generatorAlive = true
-	c.generator = c.s.Spawn("snap-gen", sim.ActorOptions{Watched: true}, c.worker(func(a *sim.Actor) {
-		c.GenerateLoop(a)
-		c.generatorAlive = false
-	}))
-	c.workers = append(c.workers, c.generator)
+	c.generators = nil
+	for i := 0; i < c.cfg.SnapGenerators; i++ {
+		name := "snap-gen"
+		if i > 0 {
+			name = fmt.Sprintf("snap-gen-%d", i+1)
+		}
+		g := c.s.Spawn(name, sim.ActorOptions{Watched: true}, c.worker(c.GenerateLoop))
+		c.generators = append(c.generators, g)
+		c.workers = append(c.workers, g)
+	}
+}
+
+// generatorsAlive reports whether some generator still has requests to
+// serve (it was killed with work left).
+func (c *Cluster) generatorsAlive() bool { return c.nextGen < len(c.work.SnapshotDelays) }
+
+// spawnChurn starts the leader's worker-thread churn daemon, if configured.
+func (c *Cluster) spawnChurn() {
+	if c.Leader.Threads != nil && c.cfg.ThreadChurnInterval > 0 && c.interference {
+		c.churn = c.s.Spawn("threads", sim.ActorOptions{Daemon: true}, c.Leader.Threads.ChurnLoop)
+	}
 }
 
 // worker wraps an interfering actor so that its end (return or panic)
@@ -131,7 +145,7 @@ func (c *Cluster) spawnLearnerDaemons() {
 func generatorFate(obs []sim.Observation, r *SnapshotReport) string {
 	if r.Status == SnapRunning {
 		for _, o := range obs {
-			if o.Kind == sim.KindPanic && o.Actor == "snap-gen" {
+			if o.Kind == sim.KindPanic && strings.HasPrefix(o.Actor, "snap-gen") {
 				return "the generator panicked at step " + fmt.Sprint(o.Step)
 			}
 		}

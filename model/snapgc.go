@@ -15,6 +15,9 @@ import (
 // #11746) does not consult the registry; deleting a registered snapshot's
 // file is a snap-file-missing violation.
 func (n *Node) SnapGCLoop(a *sim.Actor) {
+	if n.cfg.Variants.NoSnapGC {
+		return
+	}
 	for !n.c.done {
 		a.Sleep(n.cfg.SnapGCInterval)
 		if n.down {

@@ -372,6 +372,11 @@ func (p *ThreadPool) Restart(a *sim.Actor) error {
 			if err := p.Exit(a, i); err != nil {
 				return err
 			}
+		} else if th := p.slots[i].th; th != nil {
+			// A thread caught half-started or half-exited by the crash:
+			// the process is gone, so is the thread.
+			p.used[th.Tid-p.pid-1] = false
+			p.slots[i].th, p.slots[i].state = nil, 0
 		}
 	}
 	for i := range p.slots {

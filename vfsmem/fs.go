@@ -125,6 +125,16 @@ func (fs *FS) oracle(op, p string, err error) {
 	}
 }
 
+// oracleRemoved is oracle for renames: it fires only when another actor
+// (or the same one) explicitly removed or renamed the path away, not when a
+// crash lost it (a writer whose own unsynced file vanished in a crash is a
+// durability question, reported where the data is read).
+func (fs *FS) oracleRemoved(op, p string, err error) {
+	if ev, ok := fs.led.removed(p); ok && ev.Op != LifeLostCrash {
+		fs.oracle(op, p, err)
+	}
+}
+
 // History returns the lifecycle of p (nil if the ledger never saw it).
 func (fs *FS) History(p string) []LifeEvent { return fs.led.paths[clean(p)] }
 
@@ -334,11 +344,25 @@ func isUnder(q, dir string) bool {
 
 // Rename implements vfs.FS. Trap 2: the destination's parent is checked
 // before MemFS removes the source, so a missing parent cannot lose the file.
-func (fs *FS) Rename(oldname, newname string) error {
+func (fs *FS) Rename(oldname, newname string) error { return fs.RenameChecked(oldname, newname, nil) }
+
+// RenameChecked is Rename with a check that runs in the same step as the
+// rename, after the scheduling point (as OpenChecked does for opens). If
+// check returns an error nothing is renamed and the error is returned.
+func (fs *FS) RenameChecked(oldname, newname string, check func() error) error {
 	op, np := clean(oldname), clean(newname)
 	fs.enter("rename", op+" -> "+np)
+	if check != nil {
+		if err := check(); err != nil {
+			fs.finish("rename", op+" -> "+np, 0, fmt.Errorf("pre-rename check: %w", err))
+			return err
+		}
+	}
 	err := fs.renameChecked(op, np)
 	fs.finish("rename", op+" -> "+np, fs.opts.Costs.Rename, err)
+	if err != nil {
+		fs.oracleRemoved("rename", op, err)
+	}
 	return err
 }
 
