@@ -273,7 +273,7 @@ func (p *ThreadPool) Start(a *sim.Actor, slot int) error {
 	default:
 		hook = fmt.Sprintf("cache %s inherited from thread #%d: same tid, by chance", sl.cache.path, sl.cache.creator)
 	}
-	p.s.Record(sim.ClassAction, "thread-start", fmt.Sprintf("slot %d: thread #%d tid %d; %s", slot, th.Serial, tid, hook), "ok")
+	p.s.Record(p.class(), "thread-start", fmt.Sprintf("slot %d: thread #%d tid %d; %s", slot, th.Serial, tid, hook), "ok")
 	p.wakeWaiters()
 	return nil
 }
@@ -348,7 +348,7 @@ func (p *ThreadPool) Exit(a *sim.Actor, slot int) error {
 		// injects no faults): the thread is gone all the same.
 		res = err.Error()
 	}
-	p.s.Record(sim.ClassAction, "thread-exit", fmt.Sprintf("slot %d: thread #%d tid %d", slot, th.Serial, th.Tid), res)
+	p.s.Record(p.class(), "thread-exit", fmt.Sprintf("slot %d: thread #%d tid %d", slot, th.Serial, th.Tid), res)
 	return nil
 }
 
@@ -524,4 +524,13 @@ func (p *ThreadPool) ChurnLoop(a *sim.Actor) {
 			p.s.Record(sim.ClassAction, "thread-churn", fmt.Sprintf("slot %d", slot), err.Error())
 		}
 	}
+}
+
+// class is the trace class of thread lifecycle events: an action when an
+// actor does it (churn, a restart), set-up information otherwise.
+func (p *ThreadPool) class() sim.Class {
+	if p.s.Current() == nil {
+		return sim.ClassInfo
+	}
+	return sim.ClassAction
 }

@@ -185,7 +185,7 @@ func TestRunNaiveReportsViolation(t *testing.T) {
 		t.Errorf("replay line %q does not replay collector naive, seed %s", lines[0], head[2])
 	}
 	// The sweep stops at the first violating seed.
-	if !regexp.MustCompile(`(?m)^violation: collector naive, strategy random, seeds 1\.\.` + head[2] + ` \(` + head[2] + ` run\)`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^violation: collector naive, profile default, strategy random, seeds 1\.\.` + head[2] + ` \(` + head[2] + ` run\)`).MatchString(out) {
 		t.Errorf("summary line does not say the sweep stopped at seed %s:\n%s", head[2], out)
 	}
 }
@@ -206,7 +206,7 @@ func TestRunLeaseRetryClean(t *testing.T) {
 	for _, strategy := range []string{"random", "pct"} {
 		t.Run(strategy, func(t *testing.T) {
 			r := mustExit(t, exitOK, "run", "--collector", "lease-retry", "--seeds", "300", "--strategy", strategy)
-			want := "ok: collector lease-retry, strategy " + strategy + ", seeds 1..300 (300 run)"
+			want := "ok: collector lease-retry, profile default, strategy " + strategy + ", seeds 1..300 (300 run)"
 			if !strings.HasPrefix(r.stdout, want) {
 				t.Errorf("want summary starting %q, got:\n%s", want, r)
 			}
