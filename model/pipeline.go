@@ -91,6 +91,16 @@ func (c *Cluster) generate(a *sim.Actor, id int, r *Region) {
 	rep := &SnapshotReport{ID: id, Key: key, Region: r.ID, Status: SnapRunning, Start: c.s.Now()}
 	c.Snapshots = append(c.Snapshots, rep)
 	c.s.Record(sim.ClassInfo, "generate", fmt.Sprintf("snapshot %d: %s key %s", id, r, key), "start")
+	// A snapshot of this key already in flight is reused (TiKV's
+	// SnapManager hands out the existing one), unless builds are not
+	// exclusive per key (the TiKV #2923 bug).
+	for _, other := range c.Snapshots {
+		if other != rep && other.Key == key && !other.final() && !c.cfg.Variants.NonExclusiveBuild {
+			c.finish(rep, SnapSkipped, fmt.Sprintf("snapshot %d of key %s is in flight (%s); reused", other.ID, key, other.Status))
+			c.s.Record(sim.ClassAction, "generate", fmt.Sprintf("snapshot %d", id), "skipped: reuses snapshot "+fmt.Sprint(other.ID))
+			return
+		}
+	}
 	if c.Learner.Snap.Applied(key) {
 		c.finish(rep, SnapSkipped, "the peer already applied snapshot "+key.String())
 		c.s.Record(sim.ClassAction, "generate", fmt.Sprintf("snapshot %d", id), "skipped: peer has "+key.String())
@@ -324,7 +334,9 @@ func (c *Cluster) copyFile(src, dst string, lost func() error) error {
 		if n, err := in.ReadAt(chunk, off); err != nil && !(n == len(chunk) && isEOF(err)) {
 			return fail(fmt.Errorf("read %s: %w", src, err))
 		}
-		if p := c.cfg.CorruptPermille; p > 0 && c.interference && c.s.Intn(1000) < p {
+		// Wire corruption is not stopped by the liveness phase: a corrupted
+		// snapshot is rejected, which is a final state.
+		if p := c.cfg.CorruptPermille; p > 0 && c.s.Intn(1000) < p {
 			chunk[c.s.Intn(len(chunk))] ^= 0x5a
 			c.s.Record(sim.ClassInfo, "corrupt", fmt.Sprintf("%s chunk at %d", dst, off), "byte flipped on the wire")
 		}

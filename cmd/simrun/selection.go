@@ -25,6 +25,8 @@ type selection struct {
 	// nonAtomic and gcGraceUS are lease-retry's atomicity switches.
 	nonAtomic bool
 	gcGraceUS int64
+	// generators is the number of concurrent snapshot generators.
+	generators int64
 }
 
 // variantFlags names each variant switch and where it is stored, in the
@@ -57,6 +59,7 @@ func (s *selection) register(cmd *cobra.Command) {
 	for _, v := range s.variantFlags() {
 		f.BoolVar(v.value, v.name, false, v.usage)
 	}
+	f.Var(newIntValue(&s.generators, 1), "snap-generators", "concurrent snapshot generators, 1..8 (TiKV #2923 needs 2; decimal or 0x-hex)")
 	f.Var(newIntValue(&s.gcGraceUS, 0), "gc-grace-us", "GC keeps leased files this many virtual microseconds past the lease's expiry (decimal or 0x-hex)")
 	f.Var(newIntValue(&s.maxSteps, sim.DefaultMaxSteps), "max-steps", "step budget per seed (decimal or 0x-hex)")
 	f.BoolVar(&s.asJSON, "json", false, "print JSON instead of text")
@@ -74,6 +77,10 @@ func (s *selection) resolve() (model.Config, sim.Config, error) {
 		return model.Config{}, sim.Config{}, usagef("--gc-grace-us: %d is out of range (want 0..1000000000000)", s.gcGraceUS)
 	}
 	cfg.GCGrace = sim.Micros(s.gcGraceUS)
+	if s.generators < 1 || s.generators > 8 {
+		return model.Config{}, sim.Config{}, usagef("--snap-generators: %d is out of range (want 1..8)", s.generators)
+	}
+	cfg.SnapGenerators = int(s.generators)
 	if err := cfg.Validate(); err != nil {
 		flag := "--collector"
 		if !strings.Contains(err.Error(), "collector") {
@@ -109,6 +116,9 @@ func (s *selection) replayLine(seed uint64) string {
 		if *v.value {
 			parts = append(parts, "--"+v.name)
 		}
+	}
+	if s.generators != 1 {
+		parts = append(parts, "--snap-generators", strconv.FormatInt(s.generators, 10))
 	}
 	if s.gcGraceUS != 0 {
 		parts = append(parts, "--gc-grace-us", strconv.FormatInt(s.gcGraceUS, 10))
