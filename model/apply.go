@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"path"
@@ -69,6 +70,13 @@ func (c *Cluster) applyFiles(rep *SnapshotReport) (string, string) {
 	if meta.Epoch.Version < region.Epoch.Version || meta.Epoch.ConfVer < region.Epoch.ConfVer {
 		return SnapRejected, fmt.Sprintf("stale epoch %s, region is at %s", meta.Epoch, region.Epoch)
 	}
+	// Same epoch, same range (every split and merge bumps the version).
+	// The meta file has no checksum of its own: a range damaged on the
+	// wire would otherwise pass, and the data be checked against the wrong
+	// range.
+	if meta.Start != region.Start || meta.End != region.End {
+		return SnapRejected, fmt.Sprintf("meta range [%q, %q) is not the range of %s", meta.Start, meta.End, region)
+	}
 	var data [NumCFs][]byte
 	for _, cf := range CFs {
 		b, err := n.readWhole(snapFile(prefixRev, key, cf))
@@ -83,6 +91,17 @@ func (c *Cluster) applyFiles(rep *SnapshotReport) (string, string) {
 	// Ingest: default and write files are linked into the engine dir (as
 	// RocksDB ingests external SSTs); lock records are rewritten as an SST.
 	var files []*FileMeta
+	// A failed ingest leaves nothing behind: the engine files made so far
+	// are in no version (RocksDB's IngestExternalFile removes them too).
+	// Without this they stayed for ever (a file leak on the learner).
+	failed := func(err error) (string, string) {
+		if !errors.Is(err, ErrCrashed) {
+			for _, f := range files {
+				_ = n.FS.RemoveBecause(f.Path, "ingest of snapshot "+key.String()+" failed")
+			}
+		}
+		return SnapFailed, "ingest: " + err.Error()
+	}
 	for _, cf := range CFs {
 		recs, err := decodeCF(cf, data[cf])
 		if err != nil {
@@ -92,14 +111,14 @@ func (c *Cluster) applyFiles(rep *SnapshotReport) (string, string) {
 		}
 		f, err := n.Engine.ingestRecords(cf, recs, snapFile(prefixRev, key, cf), cf != CFLock && err == nil)
 		if err != nil {
-			return SnapFailed, "ingest: " + err.Error()
+			return failed(err)
 		}
 		if f != nil {
 			files = append(files, f)
 		}
 	}
 	if err := n.replaceIngest(key.Region, files, "snapshot "+key.String()); err != nil {
-		return SnapFailed, "ingest: " + err.Error()
+		return failed(err)
 	}
 	// Verify what the engine now holds for the region against the raft
 	// log at the snapshot's sequence number.
@@ -147,6 +166,7 @@ func (e *Engine) ingestRecords(cf CF, recs []Record, src string, link bool) (*Fi
 		}
 		fi, err := e.fs.Stat(p)
 		if err != nil {
+			_ = e.fs.RemoveBecause(p, "ingest failed")
 			return nil, err
 		}
 		size = fi.Size()
@@ -169,15 +189,20 @@ func (e *Engine) ingestRecords(cf CF, recs []Record, src string, link bool) (*Fi
 // region's previous snapshot files are replaced by files.
 func (n *Node) replaceIngest(region uint64, files []*FileMeta, reason string) error {
 	var remove []*FileMeta
+	at := -1
 	for i, rec := range n.ingested {
 		if rec.region == region {
-			remove = rec.files
-			n.ingested = append(n.ingested[:i], n.ingested[i+1:]...)
+			remove, at = rec.files, i
 			break
 		}
 	}
 	if _, err := n.Engine.IngestFiles(files, remove, "ingest of "+reason); err != nil {
+		// Nothing was installed: the region's previous snapshot files are
+		// still in the version, and the next ingest must replace them.
 		return err
+	}
+	if at >= 0 {
+		n.ingested = append(n.ingested[:at], n.ingested[at+1:]...)
 	}
 	n.ingested = append(n.ingested, ingestRecord{region: region, files: files})
 	n.s.Record(sim.ClassAction, "ingest", fmt.Sprintf("%s: %s into %s", reason, names(files), path.Join(n.Name, DBDir)), "ok")

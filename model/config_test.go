@@ -15,25 +15,34 @@ func TestDefaultConfigsValidate(t *testing.T) {
 		require.NoError(t, c.Validate(), name)
 		assert.Equal(t, name, c.Collector)
 	}
-	assert.Equal(t, []string{"lease-retry", "naive"}, CollectorNames())
+	// DESIGN.md §2: six designs, listed sorted.
+	assert.Equal(t, []string{"checkpoint", "lease", "lease-retry", "naive", "pin", "retry"}, CollectorNames())
 	infos := Collectors()
-	require.Len(t, infos, 2)
+	require.Len(t, infos, 6)
+	summary := map[string]string{}
 	for i, info := range infos {
 		assert.Equal(t, CollectorNames()[i], info.Name)
 		assert.NotEmpty(t, info.Summary)
+		summary[info.Name] = info.Summary
 	}
-	assert.Contains(t, infos[1].Summary, "panics")
-	assert.Contains(t, infos[0].Summary, "never panics")
+	// Each summary says whether the design panics on an open error.
+	for _, name := range []string{"naive", "lease"} {
+		assert.Contains(t, summary[name], "panics", name)
+		assert.NotContains(t, summary[name], "never panics", name)
+	}
+	for _, name := range []string{"retry", "pin", "lease-retry", "checkpoint"} {
+		assert.Contains(t, summary[name], "never panics", name)
+	}
 }
 
 func TestValidateRejectsUnknownCollector(t *testing.T) {
-	for _, name := range []string{"", "Naive", "pin", "lease_retry"} {
+	for _, name := range []string{"", "Naive", "PIN", "lease_retry", "checkpoints", " retry"} {
 		c := DefaultConfig("naive")
 		c.Collector = name
 		err := c.Validate()
 		require.Error(t, err, name)
 		assert.Contains(t, err.Error(), `unknown collector "`+name+`"`)
-		assert.Contains(t, err.Error(), "[lease-retry naive]", "the valid names are listed")
+		assert.Contains(t, err.Error(), "[checkpoint lease lease-retry naive pin retry]", "the valid names are listed")
 		_, err = Run(c, sim.NewPRNG(1), sim.Config{})
 		assert.Error(t, err, "Run validates too")
 	}

@@ -246,10 +246,19 @@ func (c *Cluster) send(rep *SnapshotReport) {
 	c.Leader.Snap.Register(key, SnapSending)
 	c.Leader.Snap.Deregister(key, SnapPendingSend)
 	c.Learner.Snap.Register(key, SnapReceiving)
+	released := false
 	done := func() {
-		c.Leader.Snap.Deregister(key, SnapSending)
-		c.Learner.Snap.Deregister(key, SnapReceiving)
+		if !released {
+			released = true
+			c.Leader.Snap.Deregister(key, SnapSending)
+			c.Learner.Snap.Deregister(key, SnapReceiving)
+		}
 	}
+	// A sender killed mid-send (the leader crashed) unwinds through here:
+	// the connection breaks, and the receiver drops its Receiving entry
+	// (TiKV's receive task fails), so snapshot GC can remove the partial
+	// files. Without this the entry, and the files, stayed for ever.
+	defer done()
 	// A crash of the receiver breaks the connection: a send that spans one
 	// fails (files written before the crash may be gone).
 	peer := c.Learner.incarnation
