@@ -27,6 +27,8 @@ type selection struct {
 	gcGraceUS int64
 	// generators is the number of concurrent snapshot generators.
 	generators int64
+	// snapGCTimeoutUS overrides the snapshot GC timeout (0: the profile's).
+	snapGCTimeoutUS int64
 }
 
 // variantFlags names each variant switch and where it is stored, in the
@@ -60,6 +62,7 @@ func (s *selection) register(cmd *cobra.Command) {
 		f.BoolVar(v.value, v.name, false, v.usage)
 	}
 	f.Var(newIntValue(&s.generators, 1), "snap-generators", "concurrent snapshot generators, 1..8 (TiKV #2923 needs 2; decimal or 0x-hex)")
+	f.Var(newIntValue(&s.snapGCTimeoutUS, 0), "snap-gc-timeout-us", "snapshot GC treats unapplied snapshots older than this as stale (0: the profile's 200000; decimal or 0x-hex)")
 	f.Var(newIntValue(&s.gcGraceUS, 0), "gc-grace-us", "GC keeps leased files this many virtual microseconds past the lease's expiry (decimal or 0x-hex)")
 	f.Var(newIntValue(&s.maxSteps, sim.DefaultMaxSteps), "max-steps", "step budget per seed (decimal or 0x-hex)")
 	f.BoolVar(&s.asJSON, "json", false, "print JSON instead of text")
@@ -81,6 +84,12 @@ func (s *selection) resolve() (model.Config, sim.Config, error) {
 		return model.Config{}, sim.Config{}, usagef("--snap-generators: %d is out of range (want 1..8)", s.generators)
 	}
 	cfg.SnapGenerators = int(s.generators)
+	if s.snapGCTimeoutUS < 0 || s.snapGCTimeoutUS > 1e12 {
+		return model.Config{}, sim.Config{}, usagef("--snap-gc-timeout-us: %d is out of range (want 0..1000000000000)", s.snapGCTimeoutUS)
+	}
+	if s.snapGCTimeoutUS > 0 {
+		cfg.SnapGCTimeout = sim.Micros(s.snapGCTimeoutUS)
+	}
 	if err := cfg.Validate(); err != nil {
 		flag := "--collector"
 		if !strings.Contains(err.Error(), "collector") {
@@ -119,6 +128,9 @@ func (s *selection) replayLine(seed uint64) string {
 	}
 	if s.generators != 1 {
 		parts = append(parts, "--snap-generators", strconv.FormatInt(s.generators, 10))
+	}
+	if s.snapGCTimeoutUS != 0 {
+		parts = append(parts, "--snap-gc-timeout-us", strconv.FormatInt(s.snapGCTimeoutUS, 10))
 	}
 	if s.gcGraceUS != 0 {
 		parts = append(parts, "--gc-grace-us", strconv.FormatInt(s.gcGraceUS, 10))
