@@ -15,22 +15,7 @@ import (
 // learner's engine, and verifies the ingested data against the reference
 // model at the snapshot's sequence number.
 func (c *Cluster) ApplyLoop(a *sim.Actor) {
-	for {
-		if len(c.toApply) == 0 || c.Learner.down {
-			if c.done {
-				return
-			}
-			if len(c.toApply) == 0 {
-				a.Park()
-			} else {
-				a.Sleep(c.cfg.GCInterval)
-			}
-			continue
-		}
-		rep := c.toApply[0]
-		c.toApply = c.toApply[1:]
-		c.apply(rep)
-	}
+	c.serve(a, &c.toApply, func() bool { return c.Learner.down }, c.apply)
 }
 
 func (c *Cluster) apply(rep *SnapshotReport) {

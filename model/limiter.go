@@ -7,7 +7,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/cockroachdb/pebble/vfs"
 
@@ -285,20 +284,3 @@ func parseProcIO(b []byte) (IOStats, error) {
 	return st, nil
 }
 
-// rustErrorText renders err as Rust's io::Error Display does for an OS
-// error: "No such file or directory (os error 2)".
-func rustErrorText(err error) string {
-	var errno syscall.Errno
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		errno = syscall.ENOENT
-	case errors.As(err, &errno):
-	default:
-		return err.Error()
-	}
-	msg := errno.Error()
-	if msg != "" && msg[0] >= 'a' && msg[0] <= 'z' {
-		msg = string(msg[0]-'a'+'A') + msg[1:]
-	}
-	return fmt.Sprintf("%s (os error %d)", msg, int(errno))
-}

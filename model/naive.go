@@ -1,10 +1,7 @@
 package model
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"syscall"
 
 	"github.com/snapsim/snapsim/sim"
 )
@@ -35,22 +32,4 @@ func (naive) Collect(g *Gen) (Collected, error) {
 		}
 		panic(fmt.Sprintf("called `Result::unwrap()` on an `Err` value: %q [%v]", rustIOError(err), err))
 	}, files, seq)
-}
-
-// rustIOError renders err the way TiKV's panic printed it, e.g.
-// "open: No such file or directory (os error 2)".
-func rustIOError(err error) string {
-	var errno syscall.Errno
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		errno = syscall.ENOENT
-	case errors.As(err, &errno):
-	default:
-		return err.Error()
-	}
-	msg := errno.Error()
-	if msg != "" {
-		msg = string(msg[0]-'a'+'A') + msg[1:]
-	}
-	return fmt.Sprintf("open: %s (os error %d)", msg, int(errno))
 }

@@ -223,21 +223,28 @@ func (n *Node) readWhole(p string) ([]byte, error) {
 // snapshot dir in chunks, registered as Sending on the leader and Receiving
 // on the learner.
 func (c *Cluster) SendLoop(a *sim.Actor) {
+	c.serve(a, &c.toSend, func() bool { return c.Leader.down || c.Learner.down }, c.send)
+}
+
+// serve is a pipeline stage's loop: it takes reports from queue one at a
+// time and hands them to do; it parks while the queue is empty, waits while
+// a node it needs is down, and returns once the run is over.
+func (c *Cluster) serve(a *sim.Actor, queue *[]*SnapshotReport, down func() bool, do func(*SnapshotReport)) {
 	for {
-		if len(c.toSend) == 0 || c.Leader.down || c.Learner.down {
+		if len(*queue) == 0 || down() {
 			if c.done {
 				return
 			}
-			if len(c.toSend) == 0 {
+			if len(*queue) == 0 {
 				a.Park()
 			} else {
 				a.Sleep(c.cfg.GCInterval)
 			}
 			continue
 		}
-		rep := c.toSend[0]
-		c.toSend = c.toSend[1:]
-		c.send(rep)
+		rep := (*queue)[0]
+		*queue = (*queue)[1:]
+		do(rep)
 	}
 }
 
