@@ -283,4 +283,3 @@ func parseProcIO(b []byte) (IOStats, error) {
 	}
 	return st, nil
 }
-
