@@ -51,6 +51,13 @@ func (a *Actor) Name() string { return a.name }
 // Watched reports whether the actor is on the snapshot path.
 func (a *Actor) Watched() bool { return a.opts.Watched }
 
+// Sleeping reports whether the actor is waiting for virtual time to pass,
+// and until when.
+func (a *Actor) Sleeping() (bool, Micros) { return a.state == stateSleeping, a.wake }
+
+// Parked reports whether the actor waits for a Wake.
+func (a *Actor) Parked() bool { return a.state == stateParked }
+
 // Done reports whether the actor has finished (returned, panicked or been
 // stopped).
 func (a *Actor) Done() bool { return a.state == stateDone }

@@ -18,7 +18,21 @@ type Config struct {
 	// StopOnViolation ends the run at the end of the first step that raised
 	// an observation.
 	StopOnViolation bool
+	// Director, when set, decides every step instead of Strategy (a
+	// scripted interleaving: a scenario file). It returns the index in
+	// runnable of the actor to run, Idle to let virtual time pass to the
+	// next sleeper's wake-up without running anyone, or Fallback to let
+	// Strategy decide this step.
+	Director func(runnable []*Actor, step int64) int
 }
+
+// Director results besides an index.
+const (
+	// Idle advances the clock to the earliest sleeping actor's wake-up.
+	Idle = -2
+	// Fallback lets the configured Strategy pick.
+	Fallback = -3
+)
 
 // DefaultMaxSteps is the step budget when Config.MaxSteps is zero.
 const DefaultMaxSteps = 20000
@@ -147,6 +161,10 @@ func (s *Scheduler) Observe(kind Kind, detail string) {
 	s.observeAs(s.current, kind, detail, "")
 }
 
+// Events returns the events kept so far (Config.KeepTrace), for a director
+// that steers by what happened.
+func (s *Scheduler) Events() []Event { return s.trace.Events() }
+
 // Observations returns what has been observed so far.
 func (s *Scheduler) Observations() []Observation { return s.obs }
 
@@ -239,7 +257,22 @@ func (s *Scheduler) loop() string {
 			s.clock.advanceTo(wake)
 			continue
 		}
-		i := s.picker.pick(s.runnable, s.step+1)
+		i := Fallback
+		if s.cfg.Director != nil {
+			i = s.cfg.Director(s.runnable, s.step+1)
+		}
+		if i == Idle {
+			wake, ok := s.earliestWake()
+			if !ok {
+				s.observeAs(nil, KindLiveness, "the director waits for time to pass, but no actor is sleeping", "")
+				return EndStopped
+			}
+			s.clock.advanceTo(wake)
+			continue
+		}
+		if i == Fallback {
+			i = s.picker.pick(s.runnable, s.step+1)
+		}
 		if i < 0 {
 			return EndStopped
 		}

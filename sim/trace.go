@@ -114,6 +114,8 @@ func (t *Trace) Hash() uint64 { return t.hash }
 func (t *Trace) Len() int { return t.count }
 
 // Events returns the kept events.
+//
+// (A director reads them between steps through Scheduler.Events.)
 func (t *Trace) Events() []Event { return t.events }
 
 func hashUint(h, v uint64) uint64 {
