@@ -352,7 +352,7 @@ func (c *Cluster) copyFile(src, dst string, lost func() error) error {
 		}
 		// Wire corruption is not stopped by the liveness phase: a corrupted
 		// snapshot is rejected, which is a final state.
-		if p := c.cfg.CorruptPermille; p > 0 && c.s.Intn(1000) < p {
+		if p := c.cfg.CorruptPermille; p > 0 && c.s.Intn(1000) >= 1000-p {
 			chunk[c.s.Intn(len(chunk))] ^= 0x5a
 			c.s.Record(sim.ClassInfo, "corrupt", fmt.Sprintf("%s chunk at %d", dst, off), "byte flipped on the wire")
 		}

@@ -41,6 +41,9 @@ func Story(out *model.Outcome) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "workload: %+v\n", out.Workload)
 	_ = sim.WriteText(&b, Actions(out.Result.Events))
+	for _, o := range out.Result.Observations {
+		fmt.Fprintf(&b, "VIOLATION %s at step %d by %s: %s\n", o.Kind, o.Step, o.Actor, o.Detail)
+	}
 	return b.String()
 }
 

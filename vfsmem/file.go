@@ -91,7 +91,7 @@ func (h *file) read(p []byte, off int64) (int, error) {
 	if err := h.usable("read"); err != nil {
 		return 0, err
 	}
-	if h.fs.fault(h.fs.opts.Faults.ReadEIOPermille) {
+	if h.fs.fault(h.fs.opts.Faults.ReadEIOPermille, h.path) {
 		h.fs.stats.EIO++
 		return 0, eio("read", h.path)
 	}
@@ -127,7 +127,7 @@ func (h *file) write(p []byte, off int64, at bool) (int, error) {
 	if h.ino == nil {
 		return 0, &os.PathError{Op: "write", Path: h.path, Err: syscall.EISDIR}
 	}
-	if h.fs.fault(h.fs.opts.Faults.WriteEIOPermille) {
+	if h.fs.fault(h.fs.opts.Faults.WriteEIOPermille, h.path) {
 		h.fs.stats.EIO++
 		return 0, eio("write", h.path)
 	}

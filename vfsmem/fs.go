@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"sort"
+	"strings"
 	"syscall"
 
 	"github.com/cockroachdb/pebble/vfs"
@@ -68,7 +69,7 @@ func (fs *FS) enter(op, p string) {
 		return
 	}
 	f := &fs.opts.Faults
-	if f.StallPermille > 0 && fs.s.Intn(1000) < f.StallPermille {
+	if fs.fault(f.StallPermille, p) {
 		fs.stats.Stalls++
 		fs.s.Record(sim.ClassIO, "stall", op+" "+p, "stalled "+f.StallMicros.String())
 		a.Sleep(f.StallMicros)
@@ -80,7 +81,7 @@ func (fs *FS) enter(op, p string) {
 // finish charges the operation's cost (plus a spike, if one fires) and
 // records it in the trace.
 func (fs *FS) finish(op, p string, cost sim.Micros, err error) {
-	if fs.fault(fs.opts.Faults.SpikePermille) {
+	if fs.fault(fs.opts.Faults.SpikePermille, p) {
 		fs.stats.Spikes++
 		cost += fs.opts.Faults.SpikeMicros
 	}
@@ -92,12 +93,18 @@ func (fs *FS) finish(op, p string, cost sim.Micros, err error) {
 	fs.s.Record(sim.ClassIO, op, p, result)
 }
 
-// fault draws a fault with the given rate (parts per thousand). Set-up code
-// (outside any actor) gets no faults and draws no choices: only the
-// simulated system is subject to interference, and a run's choice stream
-// starts with the run.
-func (fs *FS) fault(permille int) bool {
-	return permille > 0 && fs.s.Current() != nil && fs.s.Intn(1000) < permille
+// fault draws a fault with the given rate (parts per thousand) for an
+// operation on path p. Set-up code (outside any actor) gets no faults and
+// draws no choices: only the simulated system is subject to interference,
+// and a run's choice stream starts with the run. /proc is a kernel
+// pseudo-filesystem, not the disk: it gets no disk faults either. The fault
+// fires on the highest draws, so a draw of 0 — what a shrinker moves toward
+// — means "no fault".
+func (fs *FS) fault(permille int, p string) bool {
+	if permille <= 0 || fs.s.Current() == nil || strings.HasPrefix(p, "/proc/") {
+		return false
+	}
+	return fs.s.Intn(1000) >= 1000-permille
 }
 
 func eio(op, p string) error {
@@ -200,7 +207,7 @@ func (fs *FS) OpenChecked(name string, check func() error, opts ...vfs.OpenOptio
 			return nil, err
 		}
 	}
-	if fs.fault(fs.opts.Faults.OpenEIOPermille) {
+	if fs.fault(fs.opts.Faults.OpenEIOPermille, p) {
 		fs.stats.EIO++
 		err := eio("open", p)
 		fs.finish("open", p, fs.opts.Costs.Open, err)
@@ -223,7 +230,7 @@ func (fs *FS) OpenChecked(name string, check func() error, opts ...vfs.OpenOptio
 func (fs *FS) OpenExpectMissing(name string) (vfs.File, error) {
 	p := clean(name)
 	fs.enter("open?", p)
-	if fs.fault(fs.opts.Faults.OpenEIOPermille) {
+	if fs.fault(fs.opts.Faults.OpenEIOPermille, p) {
 		fs.stats.EIO++
 		err := eio("open", p)
 		fs.finish("open?", p, fs.opts.Costs.Open, err)

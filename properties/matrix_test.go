@@ -1,0 +1,139 @@
+package properties
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/sim"
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+)
+
+// The design-validation matrix of DESIGN.md §4 as properties. For every
+// collector, the kinds it must never show form one ordinary rapid property
+// (a strong cell); the kinds it is expected to show are negative controls
+// (weak cells): the same "never" property, run against it, must fail within
+// rapid's bounded search, and the shrunk counterexample must show the kind.
+
+// expectation is one collector's row: the kinds it may show (found) and the
+// configuration its negative control uses.
+type expectation struct {
+	collector string
+	found     []sim.Kind
+	// control adjusts the configuration of the negative control.
+	control func(c *model.Config)
+}
+
+// matrix is DESIGN.md §4, as measured (README "Measured"): inconsistent
+// snapshots, GC deleting pinned files, snap-file-missing and leaks are
+// never expected from any design with the correct GC and pipeline.
+var matrix = []expectation{
+	{collector: "naive", found: []sim.Kind{sim.KindOpenDeletedFile, sim.KindPanic}},
+	{collector: "retry", found: []sim.Kind{sim.KindOpenDeletedFile}},
+	{collector: "pin"},
+	// lease: "found after expiry". With the default 20 ms TTL rapid's
+	// schedules rarely outlive it; the control uses 2 ms.
+	{collector: "lease", found: []sim.Kind{sim.KindOpenDeletedFile, sim.KindPanic},
+		control: func(c *model.Config) { c.LeaseTTL = 2 * sim.Millisecond }},
+	{collector: "lease-retry"},
+	{collector: "checkpoint"},
+}
+
+// neverShows is the property "a run of cfg (on a profile rapid draws, which
+// shrinks toward default) shows none of kinds". last receives each
+// violating outcome: rapid's final call is the shrunk counterexample.
+func neverShows(name string, cfg model.Config, kinds []sim.Kind, last *model.Outcome) func(*rapid.T) {
+	return func(t *rapid.T) {
+		c := cfg
+		profile := rapid.SampledFrom(model.ProfileNames()).Draw(t, "profile")
+		if p, err := model.ProfileConfig(cfg.Collector, profile); err == nil && cfg.Profile == "" {
+			p.LeaseTTL = min(p.LeaseTTL, cfg.LeaseTTL)
+			c = p
+		}
+		out := Run(t, c)
+		var seen []sim.Kind
+		for _, k := range kinds {
+			if Has(&out, k) {
+				seen = append(seen, k)
+			}
+		}
+		if len(seen) > 0 {
+			if last != nil {
+				*last = out
+			}
+			t.Fatalf("collector %s on profile %s showed %v, which it must never show.\n%s\nReplay: go test ./properties -run '^%s$' with the -rapid.seed or -rapid.failfile printed below.",
+				c.Collector, profile, seen, Story(&out), name)
+		}
+	}
+}
+
+// neverKinds returns the kinds a row must never show.
+func (e expectation) neverKinds() []sim.Kind {
+	var out []sim.Kind
+	for _, k := range []sim.Kind{sim.KindOpenDeletedFile, sim.KindPanic, sim.KindInconsistentSnapshot,
+		sim.KindGCDeletedPinnedFile, sim.KindFileLeak, sim.KindSnapFileMissing} {
+		expected := false
+		for _, f := range e.found {
+			expected = expected || f == k
+		}
+		if !expected {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// TestMatrixStrongCells: every collector never shows the kinds DESIGN.md
+// §4 says it cannot, on any profile.
+func TestMatrixStrongCells(t *testing.T) {
+	for _, e := range matrix {
+		t.Run(e.collector, func(t *testing.T) {
+			name := "TestMatrixStrongCells/" + e.collector
+			rapid.Check(t, neverShows(name, model.DefaultConfig(e.collector), e.neverKinds(), nil))
+		})
+	}
+}
+
+// TestMatrixWeakCells: for every kind a collector is expected to show, the
+// property "never shows it" is violated within rapid's bounded search, and
+// the shrunk counterexample shows it.
+func TestMatrixWeakCells(t *testing.T) {
+	if testing.Short() {
+		t.Skip("negative controls shrink whole cluster runs (tens of seconds); skipped with -short")
+	}
+	for _, e := range matrix {
+		if len(e.found) == 0 || e.collector == "naive" { // naive: TestNaiveIsCaught
+			continue
+		}
+		t.Run(e.collector, func(t *testing.T) {
+			cfg := model.DefaultConfig(e.collector)
+			if e.control != nil {
+				e.control(&cfg)
+			}
+			var minimal model.Outcome
+			rec := expectFailure(t, neverShows(t.Name(), cfg, e.found, &minimal))
+			require.True(t, rec.failed, "rapid found no %v from %s within its checks: the negative control cannot catch what the matrix says it shows\nrapid log:\n%s",
+				e.found, e.collector, rec.log.String())
+			got := Kinds(&minimal)
+			require.NotEmpty(t, got)
+			shown := false
+			for _, k := range got {
+				for _, f := range e.found {
+					shown = shown || k == f
+				}
+			}
+			require.True(t, shown, "shrunk counterexample shows %v, not one of %v", got, e.found)
+			t.Logf("%s caught (%s); shrunk counterexample has %d high-level actions:\n%s",
+				e.collector, kindList(got), ActionCount(minimal.Result.Events), Story(&minimal))
+		})
+	}
+}
+
+func kindList(ks []sim.Kind) string {
+	s := make([]string, len(ks))
+	for i, k := range ks {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ", ")
+}
