@@ -58,6 +58,8 @@ type Engine struct {
 	obsolete  []*FileMeta
 	leases    []*Lease
 	nextLease uint64
+	// peakPinned is the peak of PinnedBytes (space.go).
+	peakPinned int64
 
 	// deletionsDisabled counts DisableDeletions calls not yet matched by
 	// EnableDeletions (RocksDB's DisableFileDeletions): GC deletes nothing
@@ -260,6 +262,7 @@ func (e *Engine) Unref(v *Version) {
 			e.wake(e.gc)
 		}
 	}
+	e.notePinned()
 }
 
 func (e *Engine) inLiveVersion(num uint64) bool {
@@ -303,6 +306,7 @@ func (e *Engine) install(v *Version, reason string) {
 		}
 	}
 	e.Unref(old)
+	e.notePinned()
 }
 
 // clone copies the current version's file lists.
@@ -376,6 +380,7 @@ func (e *Engine) AcquireLease(holder string, files []*FileMeta, ttl sim.Micros) 
 		l.Files = append(l.Files, f.Num)
 	}
 	e.leases = append(e.leases, l)
+	e.notePinned()
 	return l
 }
 
@@ -386,6 +391,7 @@ func (e *Engine) RenewLease(l *Lease, ttl sim.Micros) bool {
 		return false
 	}
 	l.Expiry = e.s.Now() + ttl
+	e.notePinned()
 	return true
 }
 
@@ -405,7 +411,10 @@ func (e *Engine) ReleaseLease(l *Lease) {
 
 // DisableDeletions stops GC from deleting files until the matching
 // EnableDeletions (a counter, like RocksDB's DisableFileDeletions).
-func (e *Engine) DisableDeletions() { e.deletionsDisabled++ }
+func (e *Engine) DisableDeletions() {
+	e.deletionsDisabled++
+	e.notePinned()
+}
 
 // EnableDeletions undoes one DisableDeletions and wakes GC. Recover resets
 // the counter; the EnableDeletions of a DisableDeletions made before it is

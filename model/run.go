@@ -21,6 +21,9 @@ type Outcome struct {
 	Faults    vfsmem.FaultStats `json:"faults"`
 	Learner   vfsmem.Usage      `json:"learner_usage"`
 	Regions   []Region          `json:"regions"`
+	// PeakPinnedBytes is the leader's peak of obsolete-but-pinned bytes
+	// (Engine.PeakPinnedBytes).
+	PeakPinnedBytes int64 `json:"peak_pinned_bytes"`
 }
 
 // Violated reports whether anything was observed.
@@ -32,6 +35,13 @@ func (o *Outcome) Violated() bool { return len(o.Result.Observations) > 0 }
 // failed (a bug in snapsim, reported, never a crash); actor panics are
 // observations, not errors.
 func Run(cfg Config, choice sim.Choice, sc sim.Config) (out Outcome, err error) {
+	return run(cfg, choice, sc, nil)
+}
+
+// run is Run with a hook called after every actor of the cluster has been
+// spawned and before the kernel runs (RunScenario spawns its director
+// there). A nil hook is Run.
+func run(cfg Config, choice sim.Choice, sc sim.Config, hook func(c *Cluster)) (out Outcome, err error) {
 	if err := cfg.Validate(); err != nil {
 		return Outcome{}, err
 	}
@@ -55,11 +65,14 @@ func Run(cfg Config, choice sim.Choice, sc sim.Config) (out Outcome, err error) 
 	s.RecordAs("setup", sim.ClassInfo, "workload", fmt.Sprintf("collector=%s puts=%d flush_threshold=%d compact_trigger=%d snapshots=%d delays=%v",
 		cfg.Collector, work.Puts, work.FlushThreshold, work.CompactTrigger, work.Snapshots, work.SnapshotDelays), "")
 	c.spawn()
+	if hook != nil {
+		hook(c)
+	}
 	s.Run()
 
 	out = Outcome{Config: cfg, Workload: work, Result: s.Result(),
 		Usage: c.Leader.FS.Usage(c.Leader.classify), Faults: c.Leader.FS.Faults(),
-		Learner: c.Learner.FS.Usage(c.Learner.classify)}
+		Learner: c.Learner.FS.Usage(c.Learner.classify), PeakPinnedBytes: c.Leader.Engine.PeakPinnedBytes()}
 	for _, r := range c.Regions.All() {
 		out.Regions = append(out.Regions, *r)
 	}

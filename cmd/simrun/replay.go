@@ -2,12 +2,16 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/seeds"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 func newReplayCmd() *cobra.Command {
@@ -15,13 +19,26 @@ func newReplayCmd() *cobra.Command {
 	var seedS string
 	var actionsOnly, stacks bool
 	cmd := &cobra.Command{
-		Use:   "replay",
-		Short: "Replay one seed exactly and print its trace and outcome",
+		Use:   "replay [FILE.scenario|FILE.seed]",
+		Short: "Replay one seed, or a corpus file, exactly and print its trace and outcome",
+		Long: `Replay one seed exactly and print its trace and outcome.
+
+Given a corpus file (FILE.scenario: a scripted interleaving; FILE.seed: a
+seed with its configuration; see seeds/README.md) replay runs it instead,
+with the configuration the file carries, prints the same trace and checks
+the file's expectations. Exit 1 if a violation was observed, 2 if the file
+is malformed (the message names file:line and the expected form) or a
+scenario step could not make progress.`,
 		Example: `  simrun replay --collector naive --seed 137
   simrun replay --collector naive --seed 0x89 --actions-only
-  simrun replay --collector lease-retry --seed 7 --strategy pct --json`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+  simrun replay --collector lease-retry --seed 7 --strategy pct --json
+  simrun replay seeds/report.buggy.scenario --actions-only
+  simrun replay seeds/naive-default.seed --json`,
+		Args: replayPositional,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				return replayFile(cmd, args[0], sel.asJSON, actionsOnly, stacks)
+			}
 			if !cmd.Flags().Changed("seed") {
 				return usagef("--seed is required (a decimal or 0x-hex unsigned 64-bit integer)")
 			}
@@ -39,9 +56,9 @@ func newReplayCmd() *cobra.Command {
 				return err
 			}
 			if sel.asJSON {
-				err = writeReplayJSON(cmd.OutOrStdout(), &sel, seed, &out)
+				err = writeReplayJSON(cmd.OutOrStdout(), sel.strategy, seed, &out, sel.replayLine(seed))
 			} else {
-				err = writeReplayText(cmd.OutOrStdout(), &sel, seed, &out, actionsOnly, stacks)
+				err = writeReplayText(cmd.OutOrStdout(), sel.strategy, seed, &out, actionsOnly, stacks)
 			}
 			if err != nil {
 				return err
@@ -83,12 +100,12 @@ func outcomeWord(out *model.Outcome) string {
 	return "ok"
 }
 
-func writeReplayJSON(w io.Writer, sel *selection, seed uint64, out *model.Outcome) error {
+func writeReplayJSON(w io.Writer, strategy string, seed uint64, out *model.Outcome, replay string) error {
 	rep := replayReport{
-		Outcome: outcomeWord(out), Collector: out.Config.Collector, Strategy: sel.strategy, Seed: seed,
+		Outcome: outcomeWord(out), Collector: out.Config.Collector, Strategy: strategy, Seed: seed,
 		TraceHash: sim.FormatHash(out.Result.TraceHash), Steps: out.Result.Steps, TimeUS: out.Result.Time,
 		End: out.Result.End, Workload: out.Workload, Violations: stripStacks(out.Result.Observations),
-		Snapshots: out.Snapshots, Events: out.Result.Events, Replay: sel.replayLine(seed),
+		Snapshots: out.Snapshots, Events: out.Result.Events, Replay: replay,
 	}
 	if rep.Violations == nil {
 		rep.Violations = []sim.Observation{}
@@ -101,7 +118,7 @@ func writeReplayJSON(w io.Writer, sel *selection, seed uint64, out *model.Outcom
 	return nil
 }
 
-func writeReplayText(w io.Writer, sel *selection, seed uint64, out *model.Outcome, actionsOnly, stacks bool) error {
+func writeReplayText(w io.Writer, strategy string, seed uint64, out *model.Outcome, actionsOnly, stacks bool) error {
 	events := out.Result.Events
 	if actionsOnly {
 		var kept []sim.Event
@@ -117,7 +134,7 @@ func writeReplayText(w io.Writer, sel *selection, seed uint64, out *model.Outcom
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "outcome:    %s (run ended: %s after %d steps, t=%s)\n", outcomeWord(out), out.Result.End, out.Result.Steps, out.Result.Time)
-	fmt.Fprintf(w, "collector:  %s, strategy %s, seed %d\n", out.Config.Collector, sel.strategy, seed)
+	fmt.Fprintf(w, "collector:  %s, strategy %s, seed %d\n", out.Config.Collector, strategy, seed)
 	fmt.Fprintf(w, "trace hash: %s (%d events)\n", sim.FormatHash(out.Result.TraceHash), out.Result.EventCount)
 	for _, s := range out.Snapshots {
 		fmt.Fprintf(w, "snapshot %d: %s, attempts %d", s.ID, s.Status, s.Attempts)
@@ -136,4 +153,84 @@ func writeReplayText(w io.Writer, sel *selection, seed uint64, out *model.Outcom
 		}
 	}
 	return nil
+}
+
+// replayPositional accepts no positional argument (a seed replay) or one corpus
+// file ending in .scenario or .seed.
+func replayPositional(cmd *cobra.Command, args []string) error {
+	switch {
+	case len(args) == 0:
+		return nil
+	case len(args) > 1:
+		return usagef("replay takes no positional arguments but one corpus file (FILE.scenario or FILE.seed), got %q", args)
+	case !strings.HasSuffix(args[0], ".scenario") && !strings.HasSuffix(args[0], ".seed"):
+		return usagef("replay takes no positional arguments but a corpus file: %q is not one (want FILE.scenario or FILE.seed)", args[0])
+	}
+	return nil
+}
+
+// fileFlags are the replay flags that combine with a FILE; every other
+// flag selects a run, which the file does itself.
+var fileFlags = map[string]bool{"json": true, "actions-only": true, "stacks": true}
+
+// replayFile loads a .scenario or .seed file, replays it and prints the
+// trace and outcome as a seed replay does, then checks the file's
+// expectations.
+func replayFile(cmd *cobra.Command, path string, asJSON, actionsOnly, stacks bool) error {
+	var clash []string
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		if !fileFlags[f.Name] {
+			clash = append(clash, "--"+f.Name)
+		}
+	})
+	if len(clash) > 0 {
+		return usagef("replay %s: the file carries its own configuration; %s cannot be combined with it (only --json, --actions-only, --stacks)", path, strings.Join(clash, ", "))
+	}
+	f, err := seeds.Load(path)
+	if err != nil {
+		return usageError{err}
+	}
+	out, err := f.Replay()
+	if err != nil {
+		var se *model.ScenarioError
+		if errors.As(err, &se) {
+			return usageError{err}
+		}
+		return err
+	}
+	w := cmd.OutOrStdout()
+	if asJSON {
+		err = writeReplayJSON(w, f.Strategy, f.Scenario.Seed, &out, invocation()+" replay "+shellQuote(path))
+	} else {
+		err = writeReplayText(w, f.Strategy, f.Scenario.Seed, &out, actionsOnly, stacks)
+	}
+	if err != nil {
+		return err
+	}
+	if !asJSON {
+		if cerr := f.Check(&out); cerr != nil {
+			fmt.Fprintf(w, "expectation: MISMATCH: %v\n", cerr)
+		} else {
+			fmt.Fprintf(w, "expectation: met (%s)\n", expectWords(f))
+		}
+	}
+	if out.Violated() {
+		return errViolation
+	}
+	return nil
+}
+
+func expectWords(f *seeds.File) string {
+	sc := &f.Scenario
+	var parts []string
+	if sc.ExpectNone {
+		parts = append(parts, "expect none")
+	}
+	for _, k := range sc.Expect {
+		parts = append(parts, "expect "+string(k))
+	}
+	for _, k := range sc.ExpectNot {
+		parts = append(parts, "expect-not "+string(k))
+	}
+	return strings.Join(parts, ", ")
 }

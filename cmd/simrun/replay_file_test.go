@@ -1,0 +1,97 @@
+package main
+
+// simrun replay FILE: corpus files (.scenario, .seed) replay with the
+// trace output of a seed replay.
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const corpusDir = "../../seeds/"
+
+func TestReplayScenarioFileText(t *testing.T) {
+	r := mustExit(t, exitViolation, "replay", corpusDir+"report.buggy.scenario", "--actions-only")
+	for _, want := range []string{
+		"director", "run snap-gen until list", "open-deleted-file",
+		"outcome:    violation", "collector:  naive, strategy random, seed 2",
+		"VIOLATION panic", "expectation: met (expect open-deleted-file, expect panic)",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r)
+		}
+	}
+	if strings.Contains(r.stdout, " io ") {
+		t.Errorf("--actions-only printed filesystem calls:\n%s", r.stdout)
+	}
+	// The same file twice gives the same trace.
+	again := mustExit(t, exitViolation, "replay", corpusDir+"report.buggy.scenario", "--actions-only")
+	if again.stdout != r.stdout {
+		t.Error("two replays of one scenario differ")
+	}
+}
+
+func TestReplayScenarioFileClean(t *testing.T) {
+	r := mustExit(t, exitOK, "replay", corpusDir+"report.fixed.scenario")
+	if !strings.Contains(r.stdout, "outcome:    ok") || !strings.Contains(r.stdout, "expectation: met (expect none)") {
+		t.Errorf("unexpected output:\n%s", r)
+	}
+}
+
+func TestReplayFileJSON(t *testing.T) {
+	rep, _ := replayJSON(t, exitViolation, corpusDir+"naive-default.seed")
+	if rep.Outcome != "violation" || rep.Collector != "naive" || rep.Seed != 2 || len(rep.Events) == 0 {
+		t.Errorf("seed file JSON: %+v", rep)
+	}
+	if !strings.HasSuffix(rep.Replay, "replay "+corpusDir+"naive-default.seed") {
+		t.Errorf("replay line %q does not name the file", rep.Replay)
+	}
+	// A seed file replays exactly as the flags it stands for.
+	flags, _ := replayJSON(t, exitViolation, "--collector", "naive", "--seed", "2")
+	if flags.TraceHash != rep.TraceHash {
+		t.Errorf("seed file hash %s, flags hash %s", rep.TraceHash, flags.TraceHash)
+	}
+	sc, _ := replayJSON(t, exitOK, corpusDir+"tikv-2923.fixed.scenario")
+	if sc.Outcome != "ok" || len(sc.Violations) != 0 {
+		t.Errorf("fixed scenario JSON: %+v", sc.Violations)
+	}
+}
+
+func TestReplayFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.scenario")
+	if err := os.WriteFile(bad, []byte("collector naive\nrun snap-gen until\nexpect none\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stuck := filepath.Join(dir, "stuck.scenario")
+	if err := os.WriteFile(stuck, []byte("collector naive\nseed 2\nrun nobody steps 1\nexpect none\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"malformed", []string{"replay", bad}, bad + `:2: malformed run line; want "run ACTOR until OP [N]" or "run ACTOR steps N"`},
+		{"stuck step", []string{"replay", stuck}, stuck + `:3: "run nobody steps 1": no actor named "nobody"`},
+		{"missing", []string{"replay", filepath.Join(dir, "nope.seed")}, "no such file"},
+		{"not a corpus file", []string{"replay", "x.txt"}, `"x.txt" is not one (want FILE.scenario or FILE.seed)`},
+		{"two files", []string{"replay", "a.seed", "b.seed"}, "but one corpus file"},
+		{"flag clash", []string{"replay", corpusDir + "naive-default.seed", "--seed", "3"}, "--seed cannot be combined with it"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := mustExit(t, exitUsage, c.args...)
+			if !strings.Contains(r.stderr, c.want) {
+				t.Errorf("stderr lacks %q:\n%s", c.want, r)
+			}
+		})
+	}
+	// Without a FILE, replay still requires --seed.
+	r := mustExit(t, exitUsage, "replay", "--collector", "naive")
+	if !strings.Contains(r.stderr, "--seed is required") {
+		t.Errorf("seed replay without --seed:\n%s", r)
+	}
+}

@@ -1,0 +1,51 @@
+package seeds
+
+import (
+	"fmt"
+
+	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/sim"
+)
+
+// SimConfig is the kernel configuration the file is replayed with: its
+// strategy and step budget, the trace kept, and the run stopped at the end
+// of the first violating step (as simrun replays seeds).
+func (f *File) SimConfig() (sim.Config, error) {
+	st, err := sim.ParseStrategy(f.Strategy)
+	if err != nil {
+		return sim.Config{}, fmt.Errorf("%s: strategy: %w", f.Path, err)
+	}
+	return sim.Config{MaxSteps: f.MaxSteps, Strategy: st, KeepTrace: true, StopOnViolation: true}, nil
+}
+
+// Replay runs the file: a scenario through model.RunScenario, a seed file
+// through model.Run with a PRNG seeded from it. An error is a scenario that
+// could not make progress (naming its step and line) or an unusable
+// configuration; the outcome is returned as far as it got.
+func (f *File) Replay() (model.Outcome, error) {
+	sc, err := f.SimConfig()
+	if err != nil {
+		return model.Outcome{}, err
+	}
+	if f.IsSeed {
+		out, err := model.Run(f.Scenario.Config, sim.NewPRNG(f.Scenario.Seed), sc)
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", f.Path, err)
+		}
+		return out, nil
+	}
+	return model.RunScenario(f.Scenario, sc)
+}
+
+// Check compares an outcome with the file's expectations. For a seed file
+// a mismatch is reported as DRIFT: the seed no longer reaches the
+// observation it was kept for (or now reaches one it should not).
+func (f *File) Check(out *model.Outcome) error {
+	if err := f.Scenario.Check(out); err != nil {
+		if f.IsSeed {
+			return fmt.Errorf("DRIFT: %s: seed %d no longer behaves as recorded (a code change moved the schedule): %v; find a new seed with simrun run and update the file", f.Path, f.Scenario.Seed, err)
+		}
+		return fmt.Errorf("%s: %v", f.Path, err)
+	}
+	return nil
+}
