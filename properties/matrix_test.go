@@ -30,7 +30,9 @@ type expectation struct {
 // never expected from any design with the correct GC and pipeline.
 var matrix = []expectation{
 	{collector: "naive", found: []sim.Kind{sim.KindOpenDeletedFile, sim.KindPanic}},
-	{collector: "retry", found: []sim.Kind{sim.KindOpenDeletedFile}},
+	// retry "can starve under heavy compaction" (DESIGN.md §4): liveness
+	// is allowed, though 3000 seeds per profile never showed it.
+	{collector: "retry", found: []sim.Kind{sim.KindOpenDeletedFile, sim.KindLiveness}},
 	{collector: "pin"},
 	// lease: "found after expiry". With the default 20 ms TTL rapid's
 	// schedules rarely outlive it; the control uses 2 ms.
@@ -72,7 +74,7 @@ func neverShows(name string, cfg model.Config, kinds []sim.Kind, last *model.Out
 func (e expectation) neverKinds() []sim.Kind {
 	var out []sim.Kind
 	for _, k := range []sim.Kind{sim.KindOpenDeletedFile, sim.KindPanic, sim.KindInconsistentSnapshot,
-		sim.KindGCDeletedPinnedFile, sim.KindFileLeak, sim.KindSnapFileMissing} {
+		sim.KindGCDeletedPinnedFile, sim.KindFileLeak, sim.KindSnapFileMissing, sim.KindLiveness} {
 		expected := false
 		for _, f := range e.found {
 			expected = expected || f == k
