@@ -36,6 +36,9 @@ scenario step could not make progress.`,
   simrun replay seeds/naive-default.seed --json`,
 		Args: replayPositional,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 && strings.HasSuffix(args[0], ".draws") {
+				return replayDrawsFile(cmd, args[0], sel.asJSON, actionsOnly, stacks)
+			}
 			if len(args) == 1 {
 				return replayFile(cmd, args[0], sel.asJSON, actionsOnly, stacks)
 			}
@@ -163,7 +166,7 @@ func replayPositional(cmd *cobra.Command, args []string) error {
 		return nil
 	case len(args) > 1:
 		return usagef("replay takes no positional arguments but one corpus file (FILE.scenario or FILE.seed), got %q", args)
-	case !strings.HasSuffix(args[0], ".scenario") && !strings.HasSuffix(args[0], ".seed"):
+	case !strings.HasSuffix(args[0], ".scenario") && !strings.HasSuffix(args[0], ".seed") && !strings.HasSuffix(args[0], ".draws"):
 		return usagef("replay takes no positional arguments but a corpus file: %q is not one (want FILE.scenario or FILE.seed)", args[0])
 	}
 	return nil

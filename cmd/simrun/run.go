@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/snapsim/snapsim/model"
@@ -17,13 +21,17 @@ func newRunCmd() *cobra.Command {
 	var seeds int64
 	var start string
 	var keepGoing bool
+	var opts sweepOptions
+	var shard string
+	var shards int64
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run a range of seeds; stop at the first violation and print its replay command",
 		Example: `  simrun run --collector naive --seeds 2000
   simrun run --collector lease-retry --seeds 2000 --strategy pct
   simrun run --collector naive --seeds 100 --seed 0x1000 --json
-  simrun run --collector lease --profile slow-disk --seeds 500 --keep-going`,
+  simrun run --collector lease --profile slow-disk --seeds 500 --keep-going
+  simrun run --collector lease-retry --seeds 1000000 --shard 3/100 --keep-going --out shard-3.jsonl`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, sc, err := sel.resolve()
@@ -40,14 +48,64 @@ func newRunCmd() *cobra.Command {
 			if first > math.MaxUint64-uint64(seeds-1) {
 				return usagef("--seed %d plus --seeds %d overflows uint64", first, seeds)
 			}
-			return runSweep(cmd.OutOrStdout(), &sel, cfg, sc, first, uint64(seeds), keepGoing)
+			if opts.workers < 1 || opts.workers > 4096 {
+				return usagef("--workers: %d is out of range (want 1..4096)", opts.workers)
+			}
+			plan := seedPlan{first: first, n: uint64(seeds), shards: 1}
+			plan.shard, plan.shards, err = resolveShard(shard, cmd.Flags().Changed("shards"), shards, os.Getenv)
+			if err != nil {
+				return err
+			}
+			opts.keepGoing = keepGoing
+			opts.progress = cmd.ErrOrStderr()
+			return runSweep(cmd.OutOrStdout(), &sel, cfg, sc, plan, opts)
 		},
 	}
 	sel.register(cmd)
 	cmd.Flags().Var(newIntValue(&seeds, 100), "seeds", "number of seeds to run (decimal or 0x-hex)")
 	cmd.Flags().StringVar(&start, "seed", "1", "first seed (decimal or 0x-hex)")
 	cmd.Flags().BoolVar(&keepGoing, "keep-going", false, "run every seed and count violating seeds per kind instead of stopping at the first")
+	cmd.Flags().Var(newIntValue(&opts.workers, int64(runtime.NumCPU())), "workers", "seeds run in parallel on this many goroutines; the report is the same for any number")
+	cmd.Flags().BoolVar(&opts.quiet, "quiet", false, "no progress bar on stderr (there is none when stderr is not a terminal)")
+	cmd.Flags().StringVar(&shard, "shard", "", "run only shard I of N, \"I/N\" with 0 <= I < N: the seeds k with (k-START) mod N = I")
+	cmd.Flags().Var(newIntValue(&shards, 0), "shards", "number of shards N; the shard index I comes from $JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs)")
+	cmd.Flags().StringVar(&opts.out, "out", "", "write one JSON line per seed to FILE (.jsonl), atomically at the end; combine shards with simrun merge")
 	return cmd
+}
+
+// resolveShard reads --shard I/N, or I from $JOB_COMPLETION_INDEX with
+// --shards N; with neither, the one shard 0/1.
+func resolveShard(shard string, shardsSet bool, shards int64, getenv func(string) string) (i, n uint64, err error) {
+	const maxShards = 1 << 20
+	if shard != "" {
+		is, ns, ok := strings.Cut(shard, "/")
+		i, err1 := strconv.ParseUint(is, 10, 64)
+		n, err2 := strconv.ParseUint(ns, 10, 64)
+		if !ok || err1 != nil || err2 != nil || n < 1 || n > maxShards || i >= n {
+			return 0, 0, usagef("--shard: %q is not a shard (want I/N with 0 <= I < N <= %d, e.g. 3/100)", shard, maxShards)
+		}
+		if shardsSet && uint64(shards) != n {
+			return 0, 0, usagef("--shards %d disagrees with --shard %s", shards, shard)
+		}
+		return i, n, nil
+	}
+	if shardsSet && (shards < 1 || shards > maxShards) {
+		return 0, 0, usagef("--shards: %d is out of range (want 1..%d)", shards, maxShards)
+	}
+	env, inJob := getenv("JOB_COMPLETION_INDEX"), getenv("JOB_COMPLETION_INDEX") != ""
+	switch {
+	case inJob && !shardsSet:
+		return 0, 0, usagef("JOB_COMPLETION_INDEX is set (%q) but --shards is not: pass --shards N, the Job's completions, or --shard I/N", env)
+	case !inJob && shardsSet:
+		return 0, 0, usagef("--shards %d needs the shard index: set JOB_COMPLETION_INDEX or pass --shard I/%d", shards, shards)
+	case !inJob:
+		return 0, 1, nil
+	}
+	i, err = strconv.ParseUint(strings.TrimSpace(env), 10, 64)
+	if err != nil || i >= uint64(shards) {
+		return 0, 0, usagef("JOB_COMPLETION_INDEX: %q is not a shard index for --shards %d (want 0..%d)", env, shards, shards-1)
+	}
+	return i, uint64(shards), nil
 }
 
 // sweepReport is run's JSON output.
@@ -60,11 +118,14 @@ type sweepReport struct {
 	SeedsRun  uint64         `json:"seeds_run"`
 	Steps     int64          `json:"steps"`
 	Elapsed   float64        `json:"elapsed_seconds"`
+	Shard     string         `json:"shard,omitempty"`
 	Violation *seedViolation `json:"violation,omitempty"`
 	// With --keep-going: how many seeds violated, and per kind how many
 	// seeds showed it and the first of them.
 	ViolatingSeeds uint64      `json:"violating_seeds"`
 	Kinds          []kindCount `json:"kinds,omitempty"`
+
+	lastSeed uint64 // the highest seed run
 }
 
 // kindCount is, for one violation kind, the seeds that showed it.
@@ -86,35 +147,86 @@ type seedViolation struct {
 	Observations []sim.Observation `json:"violations"`
 }
 
-func runSweep(w io.Writer, sel *selection, cfg model.Config, sc sim.Config, first, n uint64, keepGoing bool) error {
-	began := time.Now()
-	rep := sweepReport{Outcome: "ok", Collector: cfg.Collector, Profile: sel.profile, Strategy: sc.Strategy.String(), FirstSeed: first}
-	for i := uint64(0); i < n; i++ {
-		seed := first + i
-		out, err := runSeed(cfg, sc, seed)
-		if err != nil {
-			return err
-		}
-		rep.SeedsRun++
-		rep.Steps += out.Result.Steps
-		if out.Violated() {
-			o := out.Result.Observations[0]
-			rep.Outcome = "violation"
-			rep.ViolatingSeeds++
-			rep.count(out.Result.Observations, seed, sel)
-			if rep.Violation == nil {
-				rep.Violation = &seedViolation{
-					Seed: seed, Kind: o.Kind, Step: o.Step, Detail: o.Detail,
-					TraceHash: sim.FormatHash(out.Result.TraceHash), Replay: sel.replayLine(seed),
-					Observations: stripStacks(out.Result.Observations),
-				}
-			}
-			if !keepGoing {
-				break
-			}
+// sweepOptions are run's execution options: none of them changes the
+// report.
+type sweepOptions struct {
+	workers   int64
+	keepGoing bool
+	quiet     bool
+	out       string    // --out FILE.jsonl, "" for none
+	progress  io.Writer // where the progress bar goes, if a terminal
+}
+
+// add folds one seed's result into the report; seeds must come in
+// ascending order.
+func (rep *sweepReport) add(r *seedResult, sel *selection) {
+	rep.SeedsRun++
+	rep.Steps += r.Steps
+	rep.lastSeed = r.Seed
+	if !r.violated() {
+		return
+	}
+	rep.Outcome = "violation"
+	rep.ViolatingSeeds++
+	rep.count(r.Kinds, r.Seed, sel)
+	if rep.Violation == nil {
+		rep.Violation = &seedViolation{
+			Seed: r.Seed, Kind: r.Kind, Step: r.Step, Detail: r.Detail,
+			TraceHash: r.TraceHash, Replay: sel.replayLine(r.Seed),
+			Observations: r.Violations,
 		}
 	}
+}
+
+func runSweep(w io.Writer, sel *selection, cfg model.Config, sc sim.Config, plan seedPlan, opts sweepOptions) error {
+	began := time.Now()
+	rep := sweepReport{Outcome: "ok", Collector: cfg.Collector, Profile: sel.profile, Strategy: sc.Strategy.String(), FirstSeed: plan.first}
+	if plan.shards > 1 {
+		rep.Shard = fmt.Sprintf("%d/%d", plan.shard, plan.shards)
+	}
+	var out *outWriter
+	if opts.out != "" {
+		var err error
+		if out, err = createOut(opts.out, sel, plan, opts.keepGoing); err != nil {
+			return err
+		}
+		defer out.abort()
+	}
+	bar := newProgress(opts.progress, plan.count(), opts.quiet || opts.progress == nil)
+	var writeErr error
+	err := sweepSeeds(plan, int(opts.workers), !opts.keepGoing, func(seed uint64) (seedResult, error) {
+		o, err := runSeed(cfg, sc, seed)
+		if err != nil {
+			return seedResult{}, err
+		}
+		return newSeedResult(seed, &o), nil
+	}, func(r seedResult) bool {
+		rep.add(&r, sel)
+		if out != nil && writeErr == nil {
+			writeErr = out.write(&r)
+		}
+		bar.update(rep.SeedsRun, rep.ViolatingSeeds)
+		return writeErr == nil && (opts.keepGoing || !r.violated())
+	})
+	bar.finish()
+	if err != nil {
+		return err
+	}
+	if writeErr != nil {
+		return writeErr
+	}
 	rep.Elapsed = time.Since(began).Seconds()
+	if out != nil {
+		if err := out.commit(&rep, plan); err != nil {
+			return err
+		}
+	}
+	return printReport(w, sel, &rep)
+}
+
+// printReport prints a sweep's report as text or JSON and returns
+// errViolation when it holds one.
+func printReport(w io.Writer, sel *selection, rep *sweepReport) error {
 	if sel.asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -122,7 +234,7 @@ func runSweep(w io.Writer, sel *selection, cfg model.Config, sc sim.Config, firs
 			return fmt.Errorf("write JSON: %w", err)
 		}
 	} else {
-		printSweep(w, &rep)
+		printSweep(w, rep)
 	}
 	if rep.Violation != nil {
 		return errViolation
@@ -132,18 +244,8 @@ func runSweep(w io.Writer, sel *selection, cfg model.Config, sc sim.Config, firs
 
 // count adds a violating seed's kinds (each once) to the per-kind tally,
 // kept in the order of sim.Kinds.
-func (rep *sweepReport) count(obs []sim.Observation, seed uint64, sel *selection) {
-	for _, k := range sim.Kinds {
-		seen := false
-		for _, o := range obs {
-			if o.Kind == k {
-				seen = true
-				break
-			}
-		}
-		if !seen {
-			continue
-		}
+func (rep *sweepReport) count(kinds []sim.Kind, seed uint64, sel *selection) {
+	for _, k := range kinds {
 		found := false
 		for i := range rep.Kinds {
 			if rep.Kinds[i].Kind == k {
@@ -186,8 +288,15 @@ func printSweep(w io.Writer, rep *sweepReport) {
 			fmt.Fprintf(w, "  %-22s %6d seeds, first %d: %s\n", kc.Kind, kc.Seeds, kc.FirstSeed, kc.Replay)
 		}
 	}
-	fmt.Fprintf(w, "%s: collector %s, profile %s, strategy %s, seeds %d..%d (%d run), %d steps in %.3fs (%.0f steps/s)\n",
-		rep.Outcome, rep.Collector, rep.Profile, rep.Strategy, rep.FirstSeed, rep.FirstSeed+rep.SeedsRun-1, rep.SeedsRun,
+	seeds := fmt.Sprintf("seeds %d..%d", rep.FirstSeed, rep.lastSeed)
+	if rep.SeedsRun == 0 {
+		seeds = "no seeds"
+	}
+	if rep.Shard != "" {
+		seeds += " shard " + rep.Shard
+	}
+	fmt.Fprintf(w, "%s: collector %s, profile %s, strategy %s, %s (%d run), %d steps in %.3fs (%.0f steps/s)\n",
+		rep.Outcome, rep.Collector, rep.Profile, rep.Strategy, seeds, rep.SeedsRun,
 		rep.Steps, rep.Elapsed, rate)
 }
 

@@ -24,6 +24,7 @@ import (
 const defaultValidateSeeds = 3000
 
 func newValidateCmd() *cobra.Command {
+	var workers int64
 	var sel selection
 	var seeds int64
 	var start, collectors, profiles, format string
@@ -48,7 +49,7 @@ profile (a cell) over seeds START..START+N-1 and reports, per cell:
 Each seed runs like 'simrun run': it stops at its first violating step, so
 kinds are counted up to each seed's first violation.
 
-Cells run in parallel (one per CPU); the output is in cell order and is the
+Cells run in parallel (--workers, default one per CPU); the output is in cell order and is the
 same for the same flags, except the timings.
 
 Formats: table (aligned text, then the replay commands), markdown (a table
@@ -64,7 +65,10 @@ measurement, not a test: 'simrun run' is the test), 2 bad usage or input.`,
   simrun validate --strategy pct:3 --seed 1000 --seeds 50`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runValidate(cmd.OutOrStdout(), &sel, seeds, start, collectors, profiles, format)
+			if workers < 1 || workers > 4096 {
+				return usagef("--workers: %d is out of range (want 1..4096)", workers)
+			}
+			return runValidate(cmd.OutOrStdout(), &sel, seeds, start, collectors, profiles, format, int(workers))
 		},
 	}
 	f := cmd.Flags()
@@ -72,6 +76,7 @@ measurement, not a test: 'simrun run' is the test), 2 bad usage or input.`,
 	f.StringVar(&start, "seed", "1", "first seed of every cell (decimal or 0x-hex)")
 	f.StringVar(&collectors, "collectors", "", "comma-separated collectors (default all: "+strings.Join(collectorOrder(), ",")+")")
 	f.StringVar(&profiles, "profiles", "", "comma-separated profiles (default all: "+strings.Join(profileOrder(), ",")+")")
+	f.Var(newIntValue(&workers, int64(runtime.GOMAXPROCS(0))), "workers", "cells run in parallel on this many goroutines; the output is the same for any number")
 	f.StringVar(&format, "format", "table", "output format: table, markdown, json or csv")
 	f.StringVar(&sel.strategy, "strategy", "random", "scheduling strategy: random, pct or pct:DEPTH")
 	for _, v := range sel.variantFlags() {
@@ -153,7 +158,7 @@ type validCell struct {
 	Elapsed float64             `json:"elapsed_seconds"`
 }
 
-func runValidate(w io.Writer, base *selection, seeds int64, start, collectors, profiles, format string) error {
+func runValidate(w io.Writer, base *selection, seeds int64, start, collectors, profiles, format string, workers int) error {
 	cs, err := parseList("--collectors", collectors, collectorOrder())
 	if err != nil {
 		return err
@@ -199,7 +204,7 @@ func runValidate(w io.Writer, base *selection, seeds int64, start, collectors, p
 	errs := make([]error, len(jobs))
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+	for range min(workers, len(jobs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

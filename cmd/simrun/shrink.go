@@ -1,0 +1,350 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/sim"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// drawsFormat names the .draws file format written by shrink and read by
+// replay FILE.draws.
+const drawsFormat = "snapsim-draws/1"
+
+// drawsFile is a shrunk run: the selection it ran under and the exact draw
+// log (replayed with sim.NewLog), plus what it must reproduce.
+type drawsFile struct {
+	Format          string     `json:"format"`
+	Collector       string     `json:"collector"`
+	Profile         string     `json:"profile"`
+	Strategy        string     `json:"strategy"`
+	Variants        []string   `json:"variants"`
+	SnapGenerators  int64      `json:"snap_generators"`
+	SnapGCTimeoutUS int64      `json:"snap_gc_timeout_us,omitempty"`
+	GCGraceUS       int64      `json:"gc_grace_us,omitempty"`
+	MaxSteps        int64      `json:"max_steps"`
+	FromSeed        uint64     `json:"from_seed"`
+	Expect          sim.Kind   `json:"expect"`
+	TraceHash       string     `json:"trace_hash"`
+	Draws           []sim.Draw `json:"draws"`
+}
+
+func newShrinkCmd() *cobra.Command {
+	var sel selection
+	var seedS, outPath string
+	var budget int64
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "shrink",
+		Short: "Minimise a violating seed's choice stream and write a .draws file that replays it",
+		Long: `Run one seed recording its choice stream; if it violates, shrink the
+stream (delete chunks of draws, lower values, as rapid and Hypothesis do)
+while the run still shows the same first violation kind, print the minimal
+trace's high-level actions and the sizes before and after, and write a
+.draws file that 'simrun replay FILE.draws' replays with the same trace.
+
+Exit 0 if the seed shows no violation (nothing to shrink) or the file was
+written, 2 on bad usage or if the output file exists (use --force).
+Shrinking is deterministic: the same seed, selection and budget always give
+the same result.`,
+		Example: `  simrun shrink --collector naive --seed 2
+  simrun shrink --collector naive --seed 2 -o report.draws --force
+  simrun replay report.draws --actions-only`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("seed") {
+				return usagef("--seed is required (a decimal or 0x-hex unsigned 64-bit integer)")
+			}
+			seed, err := parseSeed("--seed", seedS)
+			if err != nil {
+				return err
+			}
+			if budget < 1 || budget > 1e7 {
+				return usagef("--budget: %d is out of range (want 1..10000000)", budget)
+			}
+			cfg, sc, err := sel.resolve()
+			if err != nil {
+				return err
+			}
+			if outPath == "" {
+				outPath = fmt.Sprintf("shrunk-%s-%d.draws", sel.collector, seed)
+			}
+			if !strings.HasSuffix(outPath, ".draws") {
+				return usagef("-o/--out: %q must end in .draws (replay recognises the file by its extension)", outPath)
+			}
+			if !force {
+				if _, err := os.Lstat(outPath); err == nil {
+					return usagef("-o/--out: %s already exists; not overwriting it (use --force)", outPath)
+				}
+			}
+			return shrinkSeed(cmd.OutOrStdout(), &sel, cfg, sc, seed, int(budget), outPath, force)
+		},
+	}
+	sel.register(cmd)
+	cmd.Flags().StringVar(&seedS, "seed", "", "seed to shrink (decimal or 0x-hex)")
+	cmd.Flags().StringVarP(&outPath, "out", "o", "", "write the shrunk run here (default ./shrunk-COLLECTOR-SEED.draws)")
+	cmd.Flags().Var(newIntValue(&budget, 5000), "budget", "maximum number of candidate runs (decimal or 0x-hex)")
+	cmd.Flags().BoolVar(&force, "force", false, "overwrite the output file if it exists")
+	return cmd
+}
+
+// firstKind is the kind of a run's first violation, "" if none.
+func firstKind(out *model.Outcome) sim.Kind {
+	if len(out.Result.Observations) == 0 {
+		return ""
+	}
+	return out.Result.Observations[0].Kind
+}
+
+// countActions counts the high-level actions (sim.ClassAction) of a trace.
+func countActions(events []sim.Event) int {
+	n := 0
+	for _, e := range events {
+		if e.Class == sim.ClassAction {
+			n++
+		}
+	}
+	return n
+}
+
+func shrinkSeed(w io.Writer, sel *selection, cfg model.Config, sc sim.Config, seed uint64, budget int, outPath string, force bool) error {
+	sc.KeepTrace = true
+	rec := sim.NewRecorder(sim.NewPRNG(seed))
+	orig, err := model.Run(cfg, rec, sc)
+	if err != nil {
+		return fmt.Errorf("seed %d: %w", seed, err)
+	}
+	kind := firstKind(&orig)
+	if kind == "" {
+		fmt.Fprintf(w, "seed %d: no violation (%d steps, run ended: %s); nothing to shrink\n", seed, orig.Result.Steps, orig.Result.End)
+		return nil
+	}
+	origDraws := rec.Draws()
+	fmt.Fprintf(w, "seed %d: %s at step %d; shrinking %d draws (budget %d runs)\n", seed, kind, orig.Result.Observations[0].Step, len(origDraws), budget)
+
+	quiet := sc
+	quiet.KeepTrace = false
+	var runErr error
+	test := func(cand []sim.Draw) (bool, []sim.Draw) {
+		r := sim.NewRecorder(sim.NewLog(cand))
+		out, err := model.Run(cfg, r, quiet)
+		if err != nil {
+			runErr = err
+			return false, nil
+		}
+		if firstKind(&out) != kind {
+			return false, nil
+		}
+		return true, sim.Canonical(r.Draws(), len(cand))
+	}
+	// Start from the canonical form of the recorded stream.
+	start := sim.Canonical(origDraws, len(origDraws))
+	shrunk, st := sim.Shrink(start, budget, test)
+	if runErr != nil {
+		// A candidate made the model fail outside any actor: a snapsim bug
+		// worth knowing about, but the shrink itself stays valid.
+		fmt.Fprintf(w, "note: a candidate run failed: %v\n", runErr)
+	}
+
+	final, err := model.Run(cfg, sim.NewLog(shrunk), sc)
+	if err != nil {
+		return fmt.Errorf("replay of the shrunk log: %w", err)
+	}
+	if firstKind(&final) != kind {
+		return fmt.Errorf("replay of the shrunk log shows %q, not %q (nondeterminism?)", firstKind(&final), kind)
+	}
+
+	if err := writeActionsText(w, final.Result.Events); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	stop := ""
+	if st.Budget {
+		stop = ", budget exhausted"
+	}
+	fmt.Fprintf(w, "shrunk %s: %d candidate runs, %d accepted, %d rounds%s\n", kind, st.Runs, st.Accepted, st.Passes, stop)
+	fmt.Fprintf(w, "  draws:   %d -> %d\n", len(origDraws), len(shrunk))
+	fmt.Fprintf(w, "  actions: %d -> %d\n", countActions(orig.Result.Events), countActions(final.Result.Events))
+	fmt.Fprintf(w, "  steps:   %d -> %d\n", orig.Result.Steps, final.Result.Steps)
+	hash := sim.FormatHash(final.Result.TraceHash)
+	fmt.Fprintf(w, "trace hash %s\n", hash)
+
+	df := drawsFile{
+		Format: drawsFormat, Collector: sel.collector, Profile: sel.profile, Strategy: sel.strategy,
+		Variants: []string{}, SnapGenerators: sel.generators, SnapGCTimeoutUS: sel.snapGCTimeoutUS,
+		GCGraceUS: sel.gcGraceUS, MaxSteps: sel.maxSteps, FromSeed: seed, Expect: kind,
+		TraceHash: hash, Draws: shrunk,
+	}
+	for _, v := range sel.variantFlags() {
+		if *v.value {
+			df.Variants = append(df.Variants, v.name)
+		}
+	}
+	if df.Draws == nil {
+		df.Draws = []sim.Draw{}
+	}
+	data, err := json.MarshalIndent(df, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", outPath, err)
+	}
+	if err := writeDrawsAtomic(outPath, append(data, '\n'), force); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "wrote %s\nreplay: %s replay %s --actions-only\n", outPath, invocation(), shellQuote(outPath))
+	return nil
+}
+
+// writeActionsText prints a trace without its filesystem calls, as replay
+// --actions-only does.
+func writeActionsText(w io.Writer, events []sim.Event) error {
+	var kept []sim.Event
+	for _, e := range events {
+		if e.Class != sim.ClassIO {
+			kept = append(kept, e)
+		}
+	}
+	if err := sim.WriteText(w, kept); err != nil {
+		return fmt.Errorf("write trace: %w", err)
+	}
+	return nil
+}
+
+// writeDrawsAtomic writes data to path through a temporary file in the same
+// directory and a rename. Without force it refuses (exit 2) to replace an
+// existing file; the final check uses a hard link, which fails if the path
+// appeared meanwhile.
+func writeDrawsAtomic(path string, data []byte, force bool) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return usagef("-o/--out: %v", err)
+	}
+	name := tmp.Name()
+	defer os.Remove(name) // no-op after a successful rename or link+remove
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sync %s: %w", name, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", name, err)
+	}
+	if force {
+		if err := os.Rename(name, path); err != nil {
+			return fmt.Errorf("rename to %s: %w", path, err)
+		}
+		return nil
+	}
+	if err := os.Link(name, path); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return usagef("-o/--out: %s already exists; not overwriting it (use --force)", path)
+		}
+		// Filesystems without hard links: check, then rename.
+		if _, serr := os.Lstat(path); serr == nil {
+			return usagef("-o/--out: %s already exists; not overwriting it (use --force)", path)
+		}
+		if err := os.Rename(name, path); err != nil {
+			return fmt.Errorf("rename to %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// loadDrawsFile reads and validates a .draws file and returns the selection
+// it describes.
+func loadDrawsFile(path string) (*drawsFile, *selection, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, usagef("%v", err)
+	}
+	var df drawsFile
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&df); err != nil {
+		return nil, nil, usagef("%s: not a .draws file: %v", path, err)
+	}
+	if df.Format != drawsFormat {
+		return nil, nil, usagef("%s: format %q; want %q", path, df.Format, drawsFormat)
+	}
+	sel := &selection{collector: df.Collector, profile: df.Profile, strategy: df.Strategy,
+		generators: df.SnapGenerators, snapGCTimeoutUS: df.SnapGCTimeoutUS, gcGraceUS: df.GCGraceUS, maxSteps: df.MaxSteps}
+	for _, name := range df.Variants {
+		found := false
+		for _, v := range sel.variantFlags() {
+			if v.name == name {
+				*v.value, found = true, true
+			}
+		}
+		if !found {
+			return nil, nil, usagef("%s: unknown variant %q", path, name)
+		}
+	}
+	for i, d := range df.Draws {
+		if d.N < 0 || d.Value < 0 {
+			return nil, nil, usagef("%s: draw %d: negative n or v", path, i)
+		}
+	}
+	return &df, sel, nil
+}
+
+// replayDrawsFile replays a .draws file written by shrink, prints the trace
+// as replay does, and checks the recorded violation kind and trace hash.
+func replayDrawsFile(cmd *cobra.Command, path string, asJSON, actionsOnly, stacks bool) error {
+	var clash []string
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		if !fileFlags[f.Name] {
+			clash = append(clash, "--"+f.Name)
+		}
+	})
+	if len(clash) > 0 {
+		return usagef("replay %s: the file carries its own configuration; %s cannot be combined with it (only --json, --actions-only, --stacks)", path, strings.Join(clash, ", "))
+	}
+	df, sel, err := loadDrawsFile(path)
+	if err != nil {
+		return err
+	}
+	cfg, sc, err := sel.resolve()
+	if err != nil {
+		return usagef("%s: %v", path, err)
+	}
+	sc.KeepTrace = true
+	out, err := model.Run(cfg, sim.NewLog(df.Draws), sc)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	w := cmd.OutOrStdout()
+	if asJSON {
+		err = writeReplayJSON(w, sel.strategy, df.FromSeed, &out, invocation()+" replay "+shellQuote(path))
+	} else {
+		err = writeReplayText(w, sel.strategy, df.FromSeed, &out, actionsOnly, stacks)
+	}
+	if err != nil {
+		return err
+	}
+	if !asJSON {
+		hash := sim.FormatHash(out.Result.TraceHash)
+		switch {
+		case firstKind(&out) != df.Expect:
+			fmt.Fprintf(w, "expectation: MISMATCH: first violation %q, want %q\n", firstKind(&out), df.Expect)
+		case df.TraceHash != "" && hash != df.TraceHash:
+			fmt.Fprintf(w, "expectation: MISMATCH: trace hash %s, recorded %s (the model changed since the shrink)\n", hash, df.TraceHash)
+		default:
+			fmt.Fprintf(w, "expectation: met (expect %s, trace hash %s; shrunk from seed %d, %d draws)\n", df.Expect, hash, df.FromSeed, len(df.Draws))
+		}
+	}
+	if out.Violated() {
+		return errViolation
+	}
+	return nil
+}
