@@ -64,6 +64,7 @@ func newRunCmd() *cobra.Command {
 	sel.register(cmd)
 	cmd.Flags().Var(newIntValue(&seeds, 100), "seeds", "number of seeds to run (decimal or 0x-hex)")
 	cmd.Flags().StringVar(&start, "seed", "1", "first seed (decimal or 0x-hex)")
+	cmd.Flags().StringVar(&opts.saveDir, "save-dir", "", "write each distinct violation (by kind and trace hash) as a seed file in this directory")
 	cmd.Flags().BoolVar(&keepGoing, "keep-going", false, "run every seed and count violating seeds per kind instead of stopping at the first")
 	cmd.Flags().Var(newIntValue(&opts.workers, int64(runtime.NumCPU())), "workers", "seeds run in parallel on this many goroutines; the report is the same for any number")
 	cmd.Flags().BoolVar(&opts.quiet, "quiet", false, "no progress bar on stderr (there is none when stderr is not a terminal)")
@@ -154,6 +155,7 @@ type sweepOptions struct {
 	keepGoing bool
 	quiet     bool
 	out       string    // --out FILE.jsonl, "" for none
+	saveDir   string    // --save-dir DIR, "" for none
 	progress  io.Writer // where the progress bar goes, if a terminal
 }
 
@@ -192,6 +194,13 @@ func runSweep(w io.Writer, sel *selection, cfg model.Config, sc sim.Config, plan
 		}
 		defer out.abort()
 	}
+	var saver *seedSaver
+	if opts.saveDir != "" {
+		var err error
+		if saver, err = newSeedSaver(opts.saveDir, sel); err != nil {
+			return err
+		}
+	}
 	bar := newProgress(opts.progress, plan.count(), opts.quiet || opts.progress == nil)
 	var writeErr error
 	err := sweepSeeds(plan, int(opts.workers), !opts.keepGoing, func(seed uint64) (seedResult, error) {
@@ -204,6 +213,9 @@ func runSweep(w io.Writer, sel *selection, cfg model.Config, sc sim.Config, plan
 		rep.add(&r, sel)
 		if out != nil && writeErr == nil {
 			writeErr = out.write(&r)
+		}
+		if saver != nil && writeErr == nil {
+			writeErr = saver.save(&r)
 		}
 		bar.update(rep.SeedsRun, rep.ViolatingSeeds)
 		return writeErr == nil && (opts.keepGoing || !r.violated())
