@@ -44,7 +44,7 @@ func (s *seedSaver) save(r *seedResult) error {
 	if _, err := os.Stat(p); err == nil {
 		return nil
 	}
-	if err := writeAtomic(p, []byte(s.render(r))); err != nil {
+	if err := writeFileAtomic("--save-dir", p, []byte(s.render(r)), false); err != nil {
 		return fmt.Errorf("--save-dir: %w", err)
 	}
 	s.saved = append(s.saved, p)
@@ -91,28 +91,4 @@ func oneLine(s string) string {
 		s = s[:160] + "..."
 	}
 	return s
-}
-
-// writeAtomic writes data to p through a temporary file in the same
-// directory, synced and renamed into place.
-func writeAtomic(p string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, p)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-	}
-	return err
 }

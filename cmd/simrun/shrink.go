@@ -2,11 +2,9 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/snapsim/snapsim/model"
@@ -195,7 +193,7 @@ func shrinkSeed(w io.Writer, sel *selection, cfg model.Config, sc sim.Config, se
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", outPath, err)
 	}
-	if err := writeDrawsAtomic(outPath, append(data, '\n'), force); err != nil {
+	if err := writeFileAtomic("-o/--out", outPath, append(data, '\n'), force); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "wrote %s\nreplay: %s replay %s --actions-only\n", outPath, invocation(), shellQuote(outPath))
@@ -213,50 +211,6 @@ func writeActionsText(w io.Writer, events []sim.Event) error {
 	}
 	if err := sim.WriteText(w, kept); err != nil {
 		return fmt.Errorf("write trace: %w", err)
-	}
-	return nil
-}
-
-// writeDrawsAtomic writes data to path through a temporary file in the same
-// directory and a rename. Without force it refuses (exit 2) to replace an
-// existing file; the final check uses a hard link, which fails if the path
-// appeared meanwhile.
-func writeDrawsAtomic(path string, data []byte, force bool) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return usagef("-o/--out: %v", err)
-	}
-	name := tmp.Name()
-	defer os.Remove(name) // no-op after a successful rename or link+remove
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("sync %s: %w", name, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", name, err)
-	}
-	if force {
-		if err := os.Rename(name, path); err != nil {
-			return fmt.Errorf("rename to %s: %w", path, err)
-		}
-		return nil
-	}
-	if err := os.Link(name, path); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return usagef("-o/--out: %s already exists; not overwriting it (use --force)", path)
-		}
-		// Filesystems without hard links: check, then rename.
-		if _, serr := os.Lstat(path); serr == nil {
-			return usagef("-o/--out: %s already exists; not overwriting it (use --force)", path)
-		}
-		if err := os.Rename(name, path); err != nil {
-			return fmt.Errorf("rename to %s: %w", path, err)
-		}
 	}
 	return nil
 }

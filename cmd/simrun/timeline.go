@@ -2,12 +2,9 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"html"
-	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -75,7 +72,7 @@ observed a violation (the picture is still written), 2 on bad usage.`,
 				data = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + html.EscapeString(title) +
 					"</title></head>\n<body style=\"margin:0;background:#fff\">\n" + svg + "</body></html>\n"
 			}
-			if err := writeFileAtomic(outPath, []byte(data), force); err != nil {
+			if err := writeFileAtomic("-o", outPath, []byte(data), force); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %d actors, %d files, %d marks, window %s..%s\n",
@@ -94,50 +91,6 @@ observed a violation (the picture is still written), 2 on bad usage.`,
 	cmd.Flags().BoolVar(&all, "all", false, "draw the whole run instead of the window around the first violation")
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite the output file if it exists")
 	return cmd
-}
-
-// writeFileAtomic writes data to a temporary file next to path and moves it
-// into place; without force an existing path is left alone (usage error).
-func writeFileAtomic(path string, data []byte, force bool) error {
-	if !force {
-		if _, err := os.Lstat(path); err == nil {
-			return usagef("%s exists; pass --force to overwrite it", path)
-		}
-	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return usagef("-o %s: %v", path, err)
-	}
-	tmpName := tmp.Name()
-	defer os.Remove(tmpName) // no-op once renamed or linked
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", tmpName, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("sync %s: %w", tmpName, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", tmpName, err)
-	}
-	_ = os.Chmod(tmpName, 0o644)
-	if !force {
-		// A hard link fails if path appeared meanwhile: no clobbering.
-		err := os.Link(tmpName, path)
-		if err == nil {
-			return nil
-		}
-		if errors.Is(err, fs.ErrExist) {
-			return usagef("%s exists; pass --force to overwrite it", path)
-		}
-		// The filesystem may not support hard links: fall back to rename.
-	}
-	if err := os.Rename(tmpName, path); err != nil {
-		return fmt.Errorf("rename %s to %s: %w", tmpName, path, err)
-	}
-	return nil
 }
 
 // ---- the model of the picture ----
