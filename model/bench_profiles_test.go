@@ -16,20 +16,7 @@ func BenchmarkProfile(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.ReportAllocs()
-			var steps int64
-			seed := uint64(0)
-			for b.Loop() {
-				seed++
-				out, err := Run(cfg, sim.NewPRNG(seed), sim.Config{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				steps += out.Result.Steps
-			}
-			secs := b.Elapsed().Seconds()
-			b.ReportMetric(float64(steps)/secs, "steps/s")
-			b.ReportMetric(float64(seed)/secs, "seeds/s")
+			benchSeeds(b, cfg)
 		})
 	}
 }

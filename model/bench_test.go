@@ -12,22 +12,27 @@ import (
 func BenchmarkSeed(b *testing.B) {
 	for _, name := range []string{"naive", "lease-retry"} {
 		b.Run(name, func(b *testing.B) {
-			cfg := DefaultConfig(name)
-			b.ReportAllocs()
-			var steps int64
-			seed := uint64(0)
-			for b.Loop() {
-				seed++
-				out, err := Run(cfg, sim.NewPRNG(seed), sim.Config{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				steps += out.Result.Steps
-			}
-			secs := b.Elapsed().Seconds()
-			b.ReportMetric(float64(steps)/secs, "steps/s")
-			b.ReportMetric(float64(seed)/secs, "seeds/s")
-			b.ReportMetric(float64(steps)/float64(seed), "steps/seed")
+			seeds, steps := benchSeeds(b, DefaultConfig(name))
+			b.ReportMetric(float64(steps)/float64(seeds), "steps/seed")
 		})
 	}
+}
+
+// benchSeeds runs one seed per iteration (seeds 1..b.N) of cfg, reports
+// steps/s and seeds/s of wall time, and returns the seeds and steps run.
+func benchSeeds(b *testing.B, cfg Config) (seeds uint64, steps int64) {
+	b.Helper()
+	b.ReportAllocs()
+	for b.Loop() {
+		seeds++
+		out, err := Run(cfg, sim.NewPRNG(seeds), sim.Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		steps += out.Result.Steps
+	}
+	secs := b.Elapsed().Seconds()
+	b.ReportMetric(float64(steps)/secs, "steps/s")
+	b.ReportMetric(float64(seeds)/secs, "seeds/s")
+	return seeds, steps
 }
