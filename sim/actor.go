@@ -40,6 +40,8 @@ type Actor struct {
 	// killed is set by Scheduler.Kill; the actor is halted at the end of
 	// the current step.
 	killed bool
+	// body is the actor's function, kept until a free-mode Run starts it.
+	body func()
 }
 
 // ID returns the actor's index in spawn order (stable for a given run).
@@ -66,6 +68,10 @@ func (a *Actor) Done() bool { return a.state == stateDone }
 // decides who runs the next step.
 func (a *Actor) Yield() {
 	a.mustBeCurrent("Yield")
+	if a.sched.fs.gate != nil {
+		a.freeYield()
+		return
+	}
 	a.state = stateRunnable
 	a.co.suspend()
 }
@@ -75,6 +81,10 @@ func (a *Actor) Sleep(d Micros) {
 	a.mustBeCurrent("Sleep")
 	if d < 0 {
 		panic(fmt.Sprintf("sim: %s: Sleep(%d): negative span", a.name, d))
+	}
+	if a.sched.fs.gate != nil {
+		a.freeSleep(d)
+		return
 	}
 	a.state = stateSleeping
 	a.wake = a.sched.clock.Now() + d
@@ -88,6 +98,10 @@ func (a *Actor) Sleep(d Micros) {
 // Callers re-check their condition after Park returns.
 func (a *Actor) Park() {
 	a.mustBeCurrent("Park")
+	if a.sched.fs.gate != nil {
+		a.freePark()
+		return
+	}
 	a.state = stateParked
 	a.co.suspend()
 }

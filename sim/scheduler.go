@@ -24,6 +24,11 @@ type Config struct {
 	// next sleeper's wake-up without running anyone, or Fallback to let
 	// Strategy decide this step.
 	Director func(runnable []*Actor, step int64) int
+	// Gate, when set, runs the actors in free mode (see free.go): each on
+	// its own goroutine under the Go runtime's scheduler, with real time.
+	// Only the stress-test baseline uses it; Strategy and Director are
+	// ignored, and a run is not reproducible.
+	Gate Gate
 }
 
 // Director results besides an index.
@@ -75,6 +80,8 @@ type Scheduler struct {
 	running  bool
 	// killPending is set when Kill was called since the last reap.
 	killPending bool
+	// fs is free mode's state (zero unless Config.Gate is set).
+	fs freeState
 }
 
 // New returns a Scheduler drawing every decision from choice.
@@ -87,6 +94,7 @@ func New(choice Choice, cfg Config) *Scheduler {
 	}
 	s := &Scheduler{cfg: cfg, choice: choice, trace: newTrace(cfg.KeepTrace)}
 	s.picker = newPicker(cfg.Strategy, s)
+	s.fs.gate = cfg.Gate
 	return s
 }
 
@@ -97,7 +105,14 @@ func (s *Scheduler) Spawn(name string, opts ActorOptions, fn func(a *Actor)) *Ac
 		panic("sim: Spawn: empty actor name")
 	}
 	a := &Actor{id: len(s.actors), name: name, opts: opts, sched: s}
-	a.co.start(func() { fn(a) })
+	switch {
+	case !s.free():
+		a.co.start(func() { fn(a) })
+	case s.fs.running:
+		s.goFree(a, func() { fn(a) })
+	default:
+		a.body = func() { fn(a) }
+	}
 	s.actors = append(s.actors, a)
 	s.picker.spawned(a)
 	return a
@@ -108,10 +123,22 @@ func (s *Scheduler) Spawn(name string, opts ActorOptions, fn func(a *Actor)) *Ac
 func (s *Scheduler) Intn(n int) int { return s.choice.Intn(n) }
 
 // Now returns the virtual time.
-func (s *Scheduler) Now() Micros { return s.clock.Now() }
+func (s *Scheduler) Now() Micros {
+	if s.fs.gate != nil {
+		return s.freeNow()
+	}
+	return s.clock.Now()
+}
 
 // Advance charges d of virtual time (the modeled cost of an operation).
-func (s *Scheduler) Advance(d Micros) { s.clock.Advance(d) }
+// In free mode, while running, real operations take real time and Advance
+// does nothing.
+func (s *Scheduler) Advance(d Micros) {
+	if s.fs.running {
+		return
+	}
+	s.clock.Advance(d)
+}
 
 // Step returns the number of the step being run (1-based; 0 before Run).
 func (s *Scheduler) Step() int64 { return s.step }
@@ -128,6 +155,9 @@ func (s *Scheduler) Actors() []*Actor { return s.actors }
 func (s *Scheduler) Wake(a *Actor) {
 	if a.state == stateParked {
 		a.state = stateRunnable
+		if s.fs.running {
+			s.fs.gate.Broadcast()
+		}
 	}
 }
 
@@ -139,6 +169,9 @@ func (s *Scheduler) Kill(a *Actor) {
 	if a.state != stateDone {
 		a.killed = true
 		s.killPending = true
+		if s.fs.running {
+			s.fs.gate.Broadcast()
+		}
 	}
 }
 
@@ -147,11 +180,14 @@ func (s *Scheduler) Stop(reason string) {
 	if s.stop == "" {
 		s.stop = reason
 	}
+	if s.fs.running {
+		s.fs.gate.Broadcast()
+	}
 }
 
 // Record appends an event for the running actor (or "setup" outside one).
 func (s *Scheduler) Record(class Class, op, detail, result string) {
-	s.trace.Add(Event{Step: s.step, Time: s.clock.Now(), Actor: s.actorName(s.current),
+	s.trace.Add(Event{Step: s.step, Time: s.Now(), Actor: s.actorName(s.current),
 		Class: class, Op: op, Detail: detail, Result: result})
 }
 
@@ -159,6 +195,7 @@ func (s *Scheduler) Record(class Class, op, detail, result string) {
 // it in the trace.
 func (s *Scheduler) Observe(kind Kind, detail string) {
 	s.observeAs(s.current, kind, detail, "")
+	s.afterObservation()
 }
 
 // Events returns the events kept so far (Config.KeepTrace), for a director
@@ -170,9 +207,9 @@ func (s *Scheduler) Observations() []Observation { return s.obs }
 
 func (s *Scheduler) observeAs(a *Actor, kind Kind, detail, stack string) {
 	name := s.actorName(a)
-	s.obs = append(s.obs, Observation{Kind: kind, Step: s.step, Time: s.clock.Now(),
+	s.obs = append(s.obs, Observation{Kind: kind, Step: s.step, Time: s.Now(),
 		Actor: name, Detail: detail, Stack: stack})
-	s.trace.Add(Event{Step: s.step, Time: s.clock.Now(), Actor: name,
+	s.trace.Add(Event{Step: s.step, Time: s.Now(), Actor: name,
 		Class: ClassViolation, Op: string(kind), Detail: detail})
 }
 
@@ -193,6 +230,13 @@ func (s *Scheduler) Run() Result {
 	}
 	s.running = true
 	defer s.haltAll()
+	if s.free() {
+		if s.cfg.Director != nil {
+			panic("sim: a Director cannot drive a free-mode run")
+		}
+		s.end = s.runFree()
+		return s.Result()
+	}
 	s.end = s.loop()
 	s.haltAll()
 	return s.Result()
@@ -227,13 +271,14 @@ func (s *Scheduler) Result() Result {
 // ObserveAs raises an observation on behalf of a named party that is not an
 // actor (a post-run checker, say).
 func (s *Scheduler) ObserveAs(who string, kind Kind, detail string) {
-	s.obs = append(s.obs, Observation{Kind: kind, Step: s.step, Time: s.clock.Now(), Actor: who, Detail: detail})
-	s.trace.Add(Event{Step: s.step, Time: s.clock.Now(), Actor: who, Class: ClassViolation, Op: string(kind), Detail: detail})
+	s.obs = append(s.obs, Observation{Kind: kind, Step: s.step, Time: s.Now(), Actor: who, Detail: detail})
+	s.trace.Add(Event{Step: s.step, Time: s.Now(), Actor: who, Class: ClassViolation, Op: string(kind), Detail: detail})
+	s.afterObservation()
 }
 
 // RecordAs appends an event on behalf of a named party that is not an actor.
 func (s *Scheduler) RecordAs(who string, class Class, op, detail, result string) {
-	s.trace.Add(Event{Step: s.step, Time: s.clock.Now(), Actor: who, Class: class, Op: op, Detail: detail, Result: result})
+	s.trace.Add(Event{Step: s.step, Time: s.Now(), Actor: who, Class: class, Op: op, Detail: detail, Result: result})
 }
 
 func (s *Scheduler) loop() string {

@@ -17,7 +17,10 @@ func (fs *FS) Crash() {
 	before := fs.livePaths()
 	fs.generation++
 	fs.stats.Crashes++
-	fs.mem.ResetToSyncedState()
+	if fs.memfs == nil {
+		panic("vfsmem: Crash needs the MemFS (this FS wraps Options.NewInner)")
+	}
+	fs.memfs.ResetToSyncedState()
 	fs.rebuild()
 	after := fs.livePaths()
 	inAfter := make(map[string]bool, len(after))

@@ -17,11 +17,14 @@ import (
 // FS is the observable filesystem. It implements vfs.FS; every method is a
 // scheduling point of the kernel when called from an actor.
 type FS struct {
-	mem  *vfs.MemFS
-	s    *sim.Scheduler
-	opts Options
-	led  ledger
-	sp   space
+	// mem is the wrapped filesystem; memfs is the same MemFS when it is
+	// one (the default), nil over an OS filesystem (Options.NewInner).
+	mem   vfs.FS
+	memfs *vfs.MemFS
+	s     *sim.Scheduler
+	opts  Options
+	led   ledger
+	sp    space
 	// generation is bumped by Crash; handles of an older generation are
 	// invalid (trap 3).
 	generation uint64
@@ -41,15 +44,22 @@ type FaultStats struct {
 
 // New returns an empty FS whose operations are scheduled by s.
 func New(s *sim.Scheduler, opts Options) *FS {
-	fs := &FS{mem: vfs.NewStrictMem(), s: s, opts: opts, led: newLedger(), sp: newSpace(),
+	fs := &FS{s: s, opts: opts, led: newLedger(), sp: newSpace(),
 		dirs: map[string]bool{"/": true}}
+	if opts.NewInner != nil {
+		fs.mem = opts.NewInner()
+	} else {
+		fs.memfs = vfs.NewStrictMem()
+		fs.mem = fs.memfs
+	}
 	// Trap 5: an unsynced root directory makes a reset empty the whole FS.
 	fs.syncDir("/")
 	return fs
 }
 
 // Mem exposes the underlying MemFS for white-box tests.
-func (fs *FS) Mem() *vfs.MemFS { return fs.mem }
+// It is nil over an OS filesystem (Options.NewInner).
+func (fs *FS) Mem() *vfs.MemFS { return fs.memfs }
 
 // SetFaults replaces the fault rates from now on (the liveness phase turns
 // faults off).

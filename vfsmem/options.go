@@ -1,6 +1,9 @@
 package vfsmem
 
-import "github.com/snapsim/snapsim/sim"
+import (
+	"github.com/cockroachdb/pebble/vfs"
+	"github.com/snapsim/snapsim/sim"
+)
 
 // Costs are the modeled virtual-time costs of filesystem operations (an SSD
 // class device). They advance the kernel's clock when an operation runs.
@@ -43,6 +46,11 @@ type Options struct {
 	// QuotaBytes, when positive, makes writes that would grow the total
 	// past it fail with ENOSPC.
 	QuotaBytes int64
+	// NewInner, when set, supplies the filesystem the FS wraps instead of a
+	// fresh strict MemFS: the stress-test baseline runs the model over the
+	// OS filesystem (a directory under a temp dir per FS). It is called
+	// once per FS. Crash needs a MemFS and panics over anything else.
+	NewInner func() vfs.FS `json:"-"`
 }
 
 // DefaultOptions are DefaultCosts, no faults and no quota.

@@ -1,0 +1,97 @@
+package baseline
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cockroachdb/pebble/vfs"
+	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/sim"
+)
+
+// FreeRun runs one seed of cfg with the model's own actors as free
+// goroutines (sim free mode, Gate) over the OS filesystem: each node's
+// files live in a directory under dir. The seed fixes the workload draws
+// only; the interleaving and every duration are real. Crashes are turned
+// off (a real power loss cannot be simulated on the OS filesystem).
+func FreeRun(cfg model.Config, seed uint64, dir string, maxSteps int64) (model.Outcome, error) {
+	n := 0
+	var innerErr error
+	cfg.MaxCrashes = 0
+	cfg.FS.NewInner = func() vfs.FS {
+		n++
+		fs, err := newDirFS(filepath.Join(dir, fmt.Sprintf("node-%d", n)))
+		if err != nil && innerErr == nil {
+			innerErr = err
+		}
+		return fs
+	}
+	out, err := model.Run(cfg, sim.NewPRNG(seed), sim.Config{Gate: NewGate(), StopOnViolation: true, MaxSteps: maxSteps})
+	if err == nil {
+		err = innerErr
+	}
+	return out, err
+}
+
+// FreeResult is the outcome of a free-mode search.
+type FreeResult struct {
+	// Found reports whether the bug showed; Seed is the seed of the run
+	// that showed it and Obs the observation.
+	Found bool
+	Seed  uint64
+	Obs   sim.Observation
+	// Elapsed is the wall time to the failure (or to the limit).
+	Elapsed time.Duration
+	// Seeds and Steps count the runs and scheduling points executed.
+	Seeds int
+	Steps int64
+}
+
+// FreeSearch runs seeds first, first+1, ... of bug.Config in free mode,
+// each in a fresh temp dir, until the bug shows or limit passes.
+func FreeSearch(ctx context.Context, bug Bug, first uint64, limit time.Duration) (FreeResult, error) {
+	start := time.Now()
+	var res FreeResult
+	for seed := first; time.Since(start) < limit && ctx.Err() == nil; seed++ {
+		out, err := freeRunTemp(bug.Config, seed)
+		if err != nil {
+			return res, fmt.Errorf("free run of %s seed %d: %w", bug.Name, seed, err)
+		}
+		res.Seeds++
+		res.Steps += out.Result.Steps
+		if o, ok := bug.Hit(out.Result.Observations); ok {
+			res.Found, res.Seed, res.Obs = true, seed, o
+			break
+		}
+	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+// FreeReproduce re-runs seed n times in free mode and counts the runs that
+// show the same failure: the same kind with the same detail (file path and
+// cause) as want.
+func FreeReproduce(bug Bug, seed uint64, want sim.Observation, n int) (same int, err error) {
+	for i := 0; i < n; i++ {
+		out, err := freeRunTemp(bug.Config, seed)
+		if err != nil {
+			return same, err
+		}
+		if o, ok := bug.Hit(out.Result.Observations); ok && o.Kind == want.Kind && o.Detail == want.Detail {
+			same++
+		}
+	}
+	return same, nil
+}
+
+func freeRunTemp(cfg model.Config, seed uint64) (model.Outcome, error) {
+	dir, err := os.MkdirTemp("", "snapsim-free-")
+	if err != nil {
+		return model.Outcome{}, err
+	}
+	defer os.RemoveAll(dir)
+	return FreeRun(cfg, seed, dir, sim.DefaultMaxSteps)
+}
