@@ -75,11 +75,17 @@ func Bugs() []Bug {
 			Kind:  sim.KindSnapFileMissing,
 		},
 		{
-			Name:   "recycled-tid",
-			Title:  "I/O limiter reads an exited thread's procfs stats (TiKV #18030)",
-			Config: mk("lease-retry", "default", func(c *model.Config) { c.Variants.LimiterUnwrap = true }),
-			Flags:  "--collector lease-retry --limiter-unwrap",
-			Kind:   sim.KindPanic, Match: "/proc/",
+			Name:  "recycled-tid",
+			Title: "I/O limiter reads an exited thread's procfs stats (TiKV #18030)",
+			// Short-lived worker threads (one exit every 5 ms instead of
+			// the default 20 ms): with the default churn a thread rarely
+			// exits during a limiter read (1 seed in 2000 under random).
+			Config: mk("lease-retry", "default", func(c *model.Config) {
+				c.Variants.LimiterUnwrap = true
+				c.ThreadChurnInterval = 5 * sim.Millisecond
+			}),
+			Flags: "--collector lease-retry --limiter-unwrap --thread-churn-us 5000",
+			Kind:  sim.KindPanic, Match: "/proc/",
 		},
 	}
 }

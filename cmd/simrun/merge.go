@@ -35,6 +35,7 @@ type outHeader struct {
 	SnapGenerators  int64    `json:"snap_generators"`
 	SnapGCTimeoutUS int64    `json:"snap_gc_timeout_us"`
 	GCGraceUS       int64    `json:"gc_grace_us"`
+	ThreadChurnUS   int64    `json:"thread_churn_us,omitempty"`
 	Variants        []string `json:"variants"`
 	FirstSeed       uint64   `json:"first_seed"`
 	Seeds           uint64   `json:"seeds"`
@@ -63,7 +64,7 @@ type outLine struct {
 func headerOf(sel *selection, plan seedPlan, keepGoing bool) outHeader {
 	h := outHeader{
 		Format: outFormat, Collector: sel.collector, Profile: sel.profile, Strategy: sel.strategy,
-		MaxSteps: sel.maxSteps, SnapGenerators: sel.generators, SnapGCTimeoutUS: sel.snapGCTimeoutUS, GCGraceUS: sel.gcGraceUS,
+		MaxSteps: sel.maxSteps, SnapGenerators: sel.generators, SnapGCTimeoutUS: sel.snapGCTimeoutUS, GCGraceUS: sel.gcGraceUS, ThreadChurnUS: sel.threadChurnUS,
 		Variants:  []string{},
 		FirstSeed: plan.first, Seeds: plan.n, Shard: plan.shard, Shards: plan.shards, KeepGoing: keepGoing,
 	}
@@ -78,7 +79,7 @@ func headerOf(sel *selection, plan seedPlan, keepGoing bool) outHeader {
 // selection rebuilds the selection a header was written with.
 func (h *outHeader) selection() (*selection, error) {
 	s := &selection{collector: h.Collector, profile: h.Profile, strategy: h.Strategy, maxSteps: h.MaxSteps,
-		generators: h.SnapGenerators, snapGCTimeoutUS: h.SnapGCTimeoutUS, gcGraceUS: h.GCGraceUS}
+		generators: h.SnapGenerators, snapGCTimeoutUS: h.SnapGCTimeoutUS, gcGraceUS: h.GCGraceUS, threadChurnUS: h.ThreadChurnUS}
 	for _, name := range h.Variants {
 		found := false
 		for _, v := range s.variantFlags() {

@@ -46,6 +46,7 @@ func TestReplayLineReproduces(t *testing.T) {
 		{"pct", []string{"--collector", "naive", "--seeds", "2000", "--strategy", "pct"}, []string{"--strategy pct"}},
 		{"pct depth and budget", []string{"--collector", "naive", "--seeds", "2000", "--seed", "0x100", "--strategy", "pct:5", "--max-steps", "5000"},
 			[]string{"--strategy pct:5", "--max-steps 5000"}},
+		{"thread churn", []string{"--collector", "naive", "--seeds", "2000", "--thread-churn-us", "5000"}, []string{"--thread-churn-us 5000"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -69,7 +69,7 @@ Exit codes: 0 no violation, 1 violation observed, 2 bad usage or input.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newRunCmd(), newReplayCmd(), newValidateCmd(), newCollectorsCmd(), newProfilesCmd(), newTimelineCmd(), newMergeCmd(), newShrinkCmd())
+	root.AddCommand(newRunCmd(), newReplayCmd(), newValidateCmd(), newCollectorsCmd(), newProfilesCmd(), newTimelineCmd(), newMergeCmd(), newShrinkCmd(), newBenchCmd())
 	return root
 }
 

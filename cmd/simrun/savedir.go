@@ -72,6 +72,9 @@ func (s *seedSaver) render(r *seedResult) string {
 	if s.sel.snapGCTimeoutUS != 0 {
 		fmt.Fprintf(&b, "set snap_gc_timeout_us %d\n", s.sel.snapGCTimeoutUS)
 	}
+	if s.sel.threadChurnUS != 0 {
+		fmt.Fprintf(&b, "set thread_churn_interval_us %d\n", s.sel.threadChurnUS)
+	}
 	if s.sel.maxSteps != sim.DefaultMaxSteps {
 		fmt.Fprintf(&b, "set max_steps %d\n", s.sel.maxSteps)
 	}

@@ -29,6 +29,9 @@ type selection struct {
 	generators int64
 	// snapGCTimeoutUS overrides the snapshot GC timeout (0: the profile's).
 	snapGCTimeoutUS int64
+	// threadChurnUS overrides the mean interval between worker-thread exits
+	// (0: the profile's).
+	threadChurnUS int64
 }
 
 // variantFlags names each variant switch and where it is stored, in the
@@ -64,6 +67,7 @@ func (s *selection) register(cmd *cobra.Command) {
 	f.Var(newIntValue(&s.generators, 1), "snap-generators", "concurrent snapshot generators, 1..8 (TiKV #2923 needs 2; decimal or 0x-hex)")
 	f.Var(newIntValue(&s.snapGCTimeoutUS, 0), "snap-gc-timeout-us", "snapshot GC treats unapplied snapshots older than this as stale (0: the profile's 200000; decimal or 0x-hex)")
 	f.Var(newIntValue(&s.gcGraceUS, 0), "gc-grace-us", "GC keeps leased files this many virtual microseconds past the lease's expiry (decimal or 0x-hex)")
+	f.Var(newIntValue(&s.threadChurnUS, 0), "thread-churn-us", "mean interval between worker-thread exits in virtual microseconds (0: the profile's)")
 	f.Var(newIntValue(&s.maxSteps, sim.DefaultMaxSteps), "max-steps", "step budget per seed (decimal or 0x-hex)")
 	f.BoolVar(&s.asJSON, "json", false, "print JSON instead of text")
 }
@@ -89,6 +93,12 @@ func (s *selection) resolve() (model.Config, sim.Config, error) {
 	}
 	if s.snapGCTimeoutUS > 0 {
 		cfg.SnapGCTimeout = sim.Micros(s.snapGCTimeoutUS)
+	}
+	if s.threadChurnUS < 0 || s.threadChurnUS > 1e12 {
+		return model.Config{}, sim.Config{}, usagef("--thread-churn-us: %d is out of range (want 0..1000000000000)", s.threadChurnUS)
+	}
+	if s.threadChurnUS > 0 {
+		cfg.ThreadChurnInterval = sim.Micros(s.threadChurnUS)
 	}
 	if err := cfg.Validate(); err != nil {
 		flag := "--collector"
@@ -134,6 +144,9 @@ func (s *selection) replayLine(seed uint64) string {
 	}
 	if s.gcGraceUS != 0 {
 		parts = append(parts, "--gc-grace-us", strconv.FormatInt(s.gcGraceUS, 10))
+	}
+	if s.threadChurnUS != 0 {
+		parts = append(parts, "--thread-churn-us", strconv.FormatInt(s.threadChurnUS, 10))
 	}
 	if s.strategy != "random" {
 		parts = append(parts, "--strategy", shellQuote(s.strategy))

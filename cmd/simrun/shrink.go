@@ -28,6 +28,7 @@ type drawsFile struct {
 	SnapGenerators  int64      `json:"snap_generators"`
 	SnapGCTimeoutUS int64      `json:"snap_gc_timeout_us,omitempty"`
 	GCGraceUS       int64      `json:"gc_grace_us,omitempty"`
+	ThreadChurnUS   int64      `json:"thread_churn_us,omitempty"`
 	MaxSteps        int64      `json:"max_steps"`
 	FromSeed        uint64     `json:"from_seed"`
 	Expect          sim.Kind   `json:"expect"`
@@ -178,7 +179,7 @@ func shrinkSeed(w io.Writer, sel *selection, cfg model.Config, sc sim.Config, se
 	df := drawsFile{
 		Format: drawsFormat, Collector: sel.collector, Profile: sel.profile, Strategy: sel.strategy,
 		Variants: []string{}, SnapGenerators: sel.generators, SnapGCTimeoutUS: sel.snapGCTimeoutUS,
-		GCGraceUS: sel.gcGraceUS, MaxSteps: sel.maxSteps, FromSeed: seed, Expect: kind,
+		GCGraceUS: sel.gcGraceUS, ThreadChurnUS: sel.threadChurnUS, MaxSteps: sel.maxSteps, FromSeed: seed, Expect: kind,
 		TraceHash: hash, Draws: shrunk,
 	}
 	for _, v := range sel.variantFlags() {
@@ -232,7 +233,7 @@ func loadDrawsFile(path string) (*drawsFile, *selection, error) {
 		return nil, nil, usagef("%s: format %q; want %q", path, df.Format, drawsFormat)
 	}
 	sel := &selection{collector: df.Collector, profile: df.Profile, strategy: df.Strategy,
-		generators: df.SnapGenerators, snapGCTimeoutUS: df.SnapGCTimeoutUS, gcGraceUS: df.GCGraceUS, maxSteps: df.MaxSteps}
+		generators: df.SnapGenerators, snapGCTimeoutUS: df.SnapGCTimeoutUS, gcGraceUS: df.GCGraceUS, threadChurnUS: df.ThreadChurnUS, maxSteps: df.MaxSteps}
 	for _, name := range df.Variants {
 		found := false
 		for _, v := range sel.variantFlags() {

@@ -85,6 +85,7 @@ measurement, not a test: 'simrun run' is the test), 2 bad usage or input.`,
 	f.Var(newIntValue(&sel.generators, 1), "snap-generators", "concurrent snapshot generators, 1..8 (decimal or 0x-hex)")
 	f.Var(newIntValue(&sel.snapGCTimeoutUS, 0), "snap-gc-timeout-us", "snapshot GC timeout override in virtual microseconds (0: the profile's)")
 	f.Var(newIntValue(&sel.gcGraceUS, 0), "gc-grace-us", "GC keeps leased files this many virtual microseconds past the lease's expiry")
+	f.Var(newIntValue(&sel.threadChurnUS, 0), "thread-churn-us", "mean interval between worker-thread exits in virtual microseconds (0: the profile's)")
 	f.Var(newIntValue(&sel.maxSteps, sim.DefaultMaxSteps), "max-steps", "step budget per seed (decimal or 0x-hex)")
 	return cmd
 }
