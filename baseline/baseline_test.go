@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/sim"
 )
 
 func TestStressShort(t *testing.T) {
@@ -64,5 +67,74 @@ func TestStressRepeat(t *testing.T) {
 		}
 		t.Logf("run %d seed 1: found=%v elapsed=%v wall=%v rounds=%d file=%s",
 			i, res.Found, res.Elapsed, time.Since(start), res.Iterations, filepath.Base(res.File))
+	}
+}
+
+// BenchmarkBugSimulator measures, per catalogued bug and strategy, the
+// simulator's wall time and seeds to the first failure: each iteration is
+// one independent search starting at seed i*1000000+1.
+func BenchmarkBugSimulator(b *testing.B) {
+	for _, bug := range Bugs() {
+		for _, strategy := range []string{"random", "pct"} {
+			b.Run(bug.Name+"/"+strategy, func(b *testing.B) {
+				st, err := sim.ParseStrategy(strategy)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var seeds int
+				var i uint64
+				for b.Loop() {
+					found := false
+					for seed := i*1_000_000 + 1; seed <= i*1_000_000+100_000; seed++ {
+						seeds++
+						out, err := model.Run(bug.Config, sim.NewPRNG(seed), sim.Config{Strategy: st, StopOnViolation: true})
+						if err != nil {
+							b.Fatal(err)
+						}
+						if _, ok := bug.Hit(out.Result.Observations); ok {
+							found = true
+							break
+						}
+					}
+					if !found {
+						b.Fatalf("%s not found in 100000 seeds", bug.Name)
+					}
+					i++
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(i), "ms/first")
+				b.ReportMetric(float64(seeds)/float64(i), "seeds/first")
+			})
+		}
+	}
+}
+
+// BenchmarkBugFreeGoroutines is the stress-test side of BenchmarkBugSimulator:
+// the model's actors as free goroutines over the OS filesystem, each
+// iteration one search limited to 60 s. It runs real time (seconds to
+// minutes), so it is skipped unless SNAPSIM_BENCH_STRESS is set; `simrun
+// bench` is the everyday form of this comparison.
+func BenchmarkBugFreeGoroutines(b *testing.B) {
+	if os.Getenv("SNAPSIM_BENCH_STRESS") == "" {
+		b.Skip("set SNAPSIM_BENCH_STRESS=1 to run (real time, up to 60 s per search)")
+	}
+	for _, bug := range Bugs() {
+		b.Run(bug.Name, func(b *testing.B) {
+			var found, seeds int
+			var i uint64
+			for b.Loop() {
+				res, err := FreeSearch(context.Background(), bug, i*1_000_000+1, 60*time.Second)
+				if err != nil {
+					b.Fatal(err)
+				}
+				seeds += res.Seeds
+				if res.Found {
+					found++
+				}
+				i++
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(i), "ms/search")
+			b.ReportMetric(float64(found)/float64(i), "found-rate")
+			b.ReportMetric(float64(seeds)/float64(i), "seeds/search")
+		})
 	}
 }
