@@ -68,8 +68,17 @@ func (fs *FS) SetFaults(f Faults) { fs.opts.Faults = f }
 // Faults returns the counts of injected faults.
 func (fs *FS) Faults() FaultStats { return fs.stats }
 
-// clean normalises a path to the ledger's form: absolute and cleaned.
-func clean(p string) string { return path.Clean("/" + p) }
+// clean normalises a path to the ledger's form: absolute and cleaned. A
+// path that is already absolute is cleaned as is: path.Clean("/"+p) equals
+// path.Clean(p) then (the doubled slash collapses), and path.Clean returns
+// an already-clean path without allocating, where the concatenation would
+// allocate on every operation.
+func clean(p string) string {
+	if len(p) > 0 && p[0] == '/' {
+		return path.Clean(p)
+	}
+	return path.Clean("/" + p)
+}
 
 // enter is the scheduling point before an operation: the actor yields (or,
 // if a stall fires, sleeps) and the operation runs when it is resumed.
@@ -185,9 +194,10 @@ func (fs *FS) Create(name string) (vfs.File, error) {
 // Link implements vfs.FS. Linking a deleted path counts as opening it.
 func (fs *FS) Link(oldname, newname string) error {
 	op, np := clean(oldname), clean(newname)
-	fs.enter("link", op+" -> "+np)
+	detail := op + " -> " + np
+	fs.enter("link", detail)
 	err := fs.mem.Link(op, np)
-	fs.finish("link", op+" -> "+np, fs.opts.Costs.Link, err)
+	fs.finish("link", detail, fs.opts.Costs.Link, err)
 	if err != nil {
 		fs.oracle("link", op, err)
 		return err
@@ -344,7 +354,7 @@ func (fs *FS) RemoveAll(name string) error {
 // under returns the accounted files at or below p, sorted.
 func (fs *FS) under(p string) []string {
 	var out []string
-	for _, q := range fs.led.sortedPaths() {
+	for _, q := range fs.led.sortedView() { // read only; no add below
 		if _, live := fs.sp.byPath[q]; live && (q == p || isUnder(q, p)) {
 			out = append(out, q)
 		}
@@ -368,15 +378,16 @@ func (fs *FS) Rename(oldname, newname string) error { return fs.RenameChecked(ol
 // check returns an error nothing is renamed and the error is returned.
 func (fs *FS) RenameChecked(oldname, newname string, check func() error) error {
 	op, np := clean(oldname), clean(newname)
-	fs.enter("rename", op+" -> "+np)
+	detail := op + " -> " + np
+	fs.enter("rename", detail)
 	if check != nil {
 		if err := check(); err != nil {
-			fs.finish("rename", op+" -> "+np, 0, fmt.Errorf("pre-rename check: %w", err))
+			fs.finish("rename", detail, 0, fmt.Errorf("pre-rename check: %w", err))
 			return err
 		}
 	}
 	err := fs.renameChecked(op, np)
-	fs.finish("rename", op+" -> "+np, fs.opts.Costs.Rename, err)
+	fs.finish("rename", detail, fs.opts.Costs.Rename, err)
 	if err != nil {
 		fs.oracleRemoved("rename", op, err)
 	}

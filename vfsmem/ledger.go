@@ -47,12 +47,20 @@ func (e LifeEvent) String() string {
 // ledger keeps every path's history. Keys are cleaned absolute paths.
 type ledger struct {
 	paths map[string][]LifeEvent
+	// sorted caches the keys of paths in order; stale is set when a path
+	// is added (histories only grow, so keys are never removed).
+	sorted []string
+	stale  bool
 }
 
 func newLedger() ledger { return ledger{paths: make(map[string][]LifeEvent)} }
 
 func (l *ledger) add(path string, e LifeEvent) {
-	l.paths[path] = append(l.paths[path], e)
+	h := l.paths[path]
+	if len(h) == 0 {
+		l.stale = true
+	}
+	l.paths[path] = append(h, e)
 }
 
 // removed reports the event that deleted path, if its last event is a
@@ -70,12 +78,23 @@ func (l *ledger) removed(path string) (LifeEvent, bool) {
 	return LifeEvent{}, false
 }
 
-// sortedPaths returns every path the ledger knows, sorted.
+// sortedPaths returns every path the ledger knows, sorted, in a slice the
+// caller owns.
 func (l *ledger) sortedPaths() []string {
-	out := make([]string, 0, len(l.paths))
-	for p := range l.paths {
-		out = append(out, p)
+	v := l.sortedView()
+	return append(make([]string, 0, len(v)), v...)
+}
+
+// sortedView is sortedPaths without the copy: the result is shared with
+// the ledger and valid until the next add; callers must not modify it.
+func (l *ledger) sortedView() []string {
+	if l.stale || len(l.sorted) != len(l.paths) {
+		l.sorted = l.sorted[:0]
+		for p := range l.paths {
+			l.sorted = append(l.sorted, p)
+		}
+		sort.Strings(l.sorted)
+		l.stale = false
 	}
-	sort.Strings(out)
-	return out
+	return l.sorted
 }
