@@ -89,7 +89,7 @@ type ingestRecord struct {
 // newCluster builds both nodes and their directories (set-up: no
 // scheduling).
 func newCluster(s *sim.Scheduler, cfg Config, work Workload) (*Cluster, error) {
-	c := &Cluster{s: s, cfg: cfg, work: work, Regions: newRegionTable(), Ref: &Reference{},
+	c := &Cluster{s: s, cfg: cfg, work: work, Regions: newPresplitRegionTable(cfg.InitialRegions, cfg.KeySpace), Ref: &Reference{},
 		collector: collectors[cfg.Collector].build(cfg), term: 1, interference: true}
 	var err error
 	if c.Leader, err = c.newNode(1, "n1", work); err != nil {

@@ -75,6 +75,12 @@ type Config struct {
 	// bounds them per run (0: no PD actor).
 	RegionOpInterval sim.Micros `json:"region_op_interval_us"`
 	MaxRegionOps     int        `json:"max_region_ops"`
+	// InitialRegions pre-splits the key space evenly into this many
+	// regions at set-up (0 or 1: one region covering everything, the
+	// default and every profile). It must not exceed KeySpace, so that
+	// each region holds at least KeySpace/InitialRegions keys; a swarm
+	// draw that shrinks the key space clamps it.
+	InitialRegions int `json:"initial_regions,omitempty"`
 
 	// SnapGenerators is the number of snapshot generator threads serving
 	// the requests (TiKV builds snapshots for several peers at once).
@@ -182,6 +188,7 @@ func (c Config) Validate() error {
 		{"snap_io_bytes_per_sec must be >= 0", c.SnapIOBytesPerSec >= 0},
 		{"region_op_interval_us must be >= 0", c.RegionOpInterval >= 0},
 		{"max_region_ops must be in 0..1000", c.MaxRegionOps >= 0 && c.MaxRegionOps <= 1000},
+		{"initial_regions must be in 0..key_space", c.InitialRegions >= 0 && c.InitialRegions <= c.KeySpace},
 		{"snap_generators must be in 1..8", c.SnapGenerators >= 1 && c.SnapGenerators <= 8},
 		{"snap_gc_interval_us must be > 0", c.SnapGCInterval > 0},
 		{"snap_gc_timeout_us must be > 0", c.SnapGCTimeout > 0},

@@ -59,6 +59,32 @@ func newRegionTable() *RegionTable {
 	return &RegionTable{regions: []*Region{{ID: 1, Epoch: Epoch{Version: 1, ConfVer: 1}}}, nextID: 2}
 }
 
+// newPresplitRegionTable returns n regions (ids 1..n, epoch v1/c1, as a
+// cluster bootstrapped pre-split) that divide the key space of keySpace
+// keys evenly: region i (0-based) starts at key i·keySpace/n, the first
+// one at "" and the last one unbounded, so the table still covers every
+// key. n is clamped to 1..keySpace so that each region holds at least one
+// key (a swarm draw may shrink the key space below Config.InitialRegions).
+// n <= 1 is exactly newRegionTable.
+func newPresplitRegionTable(n, keySpace int) *RegionTable {
+	n = min(n, keySpace)
+	if n <= 1 {
+		return newRegionTable()
+	}
+	t := &RegionTable{regions: make([]*Region, 0, n), nextID: uint64(n) + 1}
+	for i := 0; i < n; i++ {
+		r := &Region{ID: uint64(i) + 1, Epoch: Epoch{Version: 1, ConfVer: 1}}
+		if i > 0 {
+			r.Start = KeyName(i * keySpace / n)
+		}
+		if i < n-1 {
+			r.End = KeyName((i + 1) * keySpace / n)
+		}
+		t.regions = append(t.regions, r)
+	}
+	return t
+}
+
 // All returns the live regions sorted by start key.
 func (t *RegionTable) All() []*Region { return t.regions }
 
