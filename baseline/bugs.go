@@ -2,6 +2,7 @@ package baseline
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/snapsim/snapsim/model"
@@ -34,6 +35,21 @@ func (b Bug) Hit(obs []sim.Observation) (sim.Observation, bool) {
 		}
 	}
 	return sim.Observation{}, false
+}
+
+var (
+	stepNumber = regexp.MustCompile(`\bstep [0-9]+`)
+	duration   = regexp.MustCompile(`\b[0-9]+(\.[0-9]+)?(ns|µs|us|ms|s)\b`)
+)
+
+// FailureKey is what makes two failures "the same" across runs whose
+// timing differs: the observation's kind and detail with step numbers and
+// durations blanked out, so the same file deleted by the same cause
+// matches whatever step or millisecond it happened at.
+func FailureKey(o sim.Observation) string {
+	d := stepNumber.ReplaceAllString(o.Detail, "step N")
+	d = duration.ReplaceAllString(d, "T")
+	return string(o.Kind) + ": " + d
 }
 
 // Bugs returns the model's bugs that the benchmark compares: the report's

@@ -72,15 +72,15 @@ func FreeSearch(ctx context.Context, bug Bug, first uint64, limit time.Duration)
 }
 
 // FreeReproduce re-runs seed n times in free mode and counts the runs that
-// show the same failure: the same kind with the same detail (file path and
-// cause) as want.
+// show the same failure as want (FailureKey: the same kind, file and cause,
+// whatever the step or time).
 func FreeReproduce(bug Bug, seed uint64, want sim.Observation, n int) (same int, err error) {
 	for i := 0; i < n; i++ {
 		out, err := freeRunTemp(bug.Config, seed)
 		if err != nil {
 			return same, err
 		}
-		if o, ok := bug.Hit(out.Result.Observations); ok && o.Kind == want.Kind && o.Detail == want.Detail {
+		if o, ok := bug.Hit(out.Result.Observations); ok && FailureKey(o) == FailureKey(want) {
 			same++
 		}
 	}

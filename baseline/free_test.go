@@ -196,3 +196,20 @@ func TestBugCatalogueShowsInSimulator(t *testing.T) {
 		})
 	}
 }
+
+func TestFailureKeyIgnoresStepsAndTimes(t *testing.T) {
+	a := sim.Observation{Kind: sim.KindOpenDeletedFile, Detail: "open /db/000001.sst: removed at step 176 (t=19.923ms) by gc: obsolete after compaction 1"}
+	b := sim.Observation{Kind: sim.KindOpenDeletedFile, Detail: "open /db/000001.sst: removed at step 12 (t=4ms) by gc: obsolete after compaction 1"}
+	c := sim.Observation{Kind: sim.KindOpenDeletedFile, Detail: "open /db/000002.sst: removed at step 12 (t=4ms) by gc: obsolete after compaction 1"}
+	d := sim.Observation{Kind: sim.KindSnapFileMissing, Detail: "n1:/snap/gen_1_1_14.meta deleted by snapshot GC (timeout (9.858ms old)) while registered Sending"}
+	e := sim.Observation{Kind: sim.KindSnapFileMissing, Detail: "n1:/snap/gen_1_1_14.meta deleted by snapshot GC (timeout (5.031ms old)) while registered Sending"}
+	if FailureKey(a) != FailureKey(b) || FailureKey(d) != FailureKey(e) {
+		t.Errorf("same file and cause differ: %q vs %q; %q vs %q", FailureKey(a), FailureKey(b), FailureKey(d), FailureKey(e))
+	}
+	if FailureKey(a) == FailureKey(c) {
+		t.Errorf("different files are the same failure: %q", FailureKey(a))
+	}
+	if !strings.Contains(FailureKey(a), "/db/000001.sst") {
+		t.Errorf("the key lost the file name: %q", FailureKey(a))
+	}
+}

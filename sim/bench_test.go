@@ -111,3 +111,22 @@ func BenchmarkChoiceInterface(b *testing.B) {
 	}
 	sinkInt = sum
 }
+
+// BenchmarkCoroutineRoundTrip is the floor under every scheduling decision:
+// a bare iter.Pull resume of a coroutine that yields straight back (two
+// goroutine switches through the runtime's coroswitch), with no picking,
+// hashing or state. BenchmarkSchedulingDecision minus this is what the
+// kernel's own logic costs.
+func BenchmarkCoroutineRoundTrip(b *testing.B) {
+	var c coroutine
+	c.start(func() {
+		for {
+			c.suspend()
+		}
+	})
+	defer c.halt()
+	b.ReportAllocs()
+	for b.Loop() {
+		c.resume()
+	}
+}

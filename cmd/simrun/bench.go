@@ -46,8 +46,9 @@ type benchRow struct {
 	// Seeds holds each repetition's seeds run (-1: not seed-based).
 	Seeds []int `json:"seeds"`
 	// Replays and Same: the first found failure re-run Replays times, Same
-	// of them showed the same failure (same kind and detail; for the
-	// simulator also the same trace hash).
+	// of them showed the same failure (the simulator: the same detail, step
+	// and trace hash; a stress test: the same baseline.FailureKey, or for
+	// real Pebble the same vanished file).
 	Replays int    `json:"replays"`
 	Same    int    `json:"same"`
 	Failure string `json:"failure,omitempty"`
@@ -90,10 +91,11 @@ Each runner repeats --reps times and stops at the first failure or --limit.
 The table gives the median time to the first failure (min … max), seeds run,
 steps/s and seeds/s over all searches, and the ratio of each stress test's
 median to the simulator's. The first failure found is then re-run --replays
-times: a simulator replay must show the same trace hash; a stress re-run
-counts when it fails the same way (the same kind and detail: the same file
-deleted by the same cause). A median marked ">" is censored: fewer than half
-of the repetitions found the bug within --limit.
+times: a simulator replay must show the same failure at the same step with
+the same trace hash; a stress re-run counts when it fails the same way (the
+same kind, the same file deleted by the same cause, whatever the step or
+time at which it happened). A median marked ">" is censored: fewer than
+half of the repetitions found the bug within --limit.
 
 Bugs: ` + benchBugList() + `.
 
@@ -261,7 +263,7 @@ func benchSimulator(bug baseline.Bug, o benchOptions) (benchRow, error) {
 				return row, fmt.Errorf("bench %s replay: %w", bug.Name, err)
 			}
 			if obs, ok := bug.Hit(out.Result.Observations); ok && obs.Detail == firstObs.Detail &&
-				out.Result.TraceHash == first.Result.TraceHash {
+				obs.Step == firstObs.Step && out.Result.TraceHash == first.Result.TraceHash {
 				row.Same++
 			}
 		}
