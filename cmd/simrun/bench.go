@@ -68,6 +68,7 @@ func newBenchCmd() *cobra.Command {
 	var o benchOptions
 	var bugs, strategy string
 	var reps, replays int64
+	var quiet bool
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Simulator vs goroutine stress test: time to the first failure and reproduction, side by side",
@@ -135,7 +136,9 @@ do not. Exit codes: 0 when the measurement completed, 2 bad usage.`,
 				return usagef("--format: %q is not a format (want table, markdown or json)", o.format)
 			}
 			o.reps, o.replays, o.strategy = int(reps), int(replays), st
-			o.progress = cmd.ErrOrStderr()
+			if !quiet {
+				o.progress = cmd.ErrOrStderr()
+			}
 			rows, err := runBench(cmd.Context(), o)
 			if err != nil {
 				return err
@@ -150,6 +153,7 @@ do not. Exit codes: 0 when the measurement completed, 2 bad usage.`,
 	f.Var(newIntValue(&replays, 10), "replays", "re-runs of the first failure found, to measure reproduction")
 	f.StringVar(&strategy, "strategy", "random", "the simulator's strategy: random, pct or pct:DEPTH")
 	f.StringVar(&o.format, "format", "table", "output format: table, markdown or json (one object per row)")
+	f.BoolVar(&quiet, "quiet", false, "no progress lines (one per repetition) on stderr")
 	return cmd
 }
 

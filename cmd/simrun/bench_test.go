@@ -68,8 +68,12 @@ func TestBenchSideBySide(t *testing.T) {
 		t.Errorf("no progress notes on stderr:\n%s", r.stderr)
 	}
 
-	// The table format prints the header, both rows and the failures.
-	tbl := mustExit(t, exitOK, "bench", "--bugs", "snap-gc", "--reps", "1", "--limit", "2s", "--replays", "1")
+	// The table format prints the header, both rows and the failures;
+	// --quiet silences the progress lines.
+	tbl := mustExit(t, exitOK, "bench", "--bugs", "snap-gc", "--reps", "1", "--limit", "2s", "--replays", "1", "--quiet")
+	if tbl.stderr != "" {
+		t.Errorf("--quiet printed on stderr: %q", tbl.stderr)
+	}
 	for _, want := range []string{"TIME TO FIRST median (min … max)", "simulator (random)", "stress: model goroutines", "machine: ", "First failure found by each runner:"} {
 		if !strings.Contains(tbl.stdout, want) {
 			t.Errorf("table output lacks %q:\n%s", want, tbl.stdout)
