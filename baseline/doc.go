@@ -18,4 +18,14 @@
 // reproduces the same file nor the same time to failure. Everything stops at
 // Options.TimeLimit or at the first ENOENT; goroutines are joined, the DB is
 // closed and a temp dir is removed before Run returns.
+//
+// For the deep bugs there is no Pebble equivalent, so the package runs the
+// model's own actors as free goroutines: Gate implements sim.Gate (real
+// goroutines, one lock released at every scheduling point, real timers and
+// the wall clock), FreeRun runs one seed of a model configuration over the OS
+// filesystem (vfs.Default rooted in a temp dir, one directory per node), and
+// FreeSearch repeats seeds until a Bug of the catalogue (Bugs) shows or a time
+// limit passes. The same configuration under the simulator is what `simrun
+// bench` compares it with; FailureKey decides whether two runs failed "the
+// same way".
 package baseline

@@ -9,4 +9,10 @@
 // randomness, no unsorted map iteration and no free-running goroutine here.
 // Actors are coroutines built on iter.Pull (see coroutine.go), so only one of
 // them ever runs at a time.
+//
+// Free mode (Config.Gate, free.go) is the one exception, and it is opt-in:
+// the stress-test baseline runs the same actors on goroutines under the Go
+// scheduler and real time to compare against the kernel. The goroutines, the
+// lock and the clock all come from the Gate the caller supplies; this package
+// still starts none of them. No simulation uses free mode.
 package sim
