@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -84,21 +83,14 @@ func BenchmarkBugSimulator(b *testing.B) {
 				var seeds int
 				var i uint64
 				for b.Loop() {
-					found := false
-					for seed := i*1_000_000 + 1; seed <= i*1_000_000+100_000; seed++ {
-						seeds++
-						out, err := model.Run(bug.Config, sim.NewPRNG(seed), sim.Config{Strategy: st, StopOnViolation: true})
-						if err != nil {
-							b.Fatal(err)
-						}
-						if _, ok := bug.Hit(out.Result.Observations); ok {
-							found = true
-							break
-						}
+					res, err := SimSearch(context.Background(), bug, st, i*1_000_000+1, time.Minute)
+					if err != nil {
+						b.Fatal(err)
 					}
-					if !found {
-						b.Fatalf("%s not found in 100000 seeds", bug.Name)
+					if !res.Found {
+						b.Fatalf("%s not found in a minute of search", bug.Name)
 					}
+					seeds += res.Seeds
 					i++
 				}
 				b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(i), "ms/first")

@@ -36,39 +36,12 @@ func FreeRun(cfg model.Config, seed uint64, dir string, maxSteps int64) (model.O
 	return out, err
 }
 
-// FreeResult is the outcome of a free-mode search.
-type FreeResult struct {
-	// Found reports whether the bug showed; Seed is the seed of the run
-	// that showed it and Obs the observation.
-	Found bool
-	Seed  uint64
-	Obs   sim.Observation
-	// Elapsed is the wall time to the failure (or to the limit).
-	Elapsed time.Duration
-	// Seeds and Steps count the runs and scheduling points executed.
-	Seeds int
-	Steps int64
-}
-
 // FreeSearch runs seeds first, first+1, ... of bug.Config in free mode,
 // each in a fresh temp dir, until the bug shows or limit passes.
-func FreeSearch(ctx context.Context, bug Bug, first uint64, limit time.Duration) (FreeResult, error) {
-	start := time.Now()
-	var res FreeResult
-	for seed := first; time.Since(start) < limit && ctx.Err() == nil; seed++ {
-		out, err := freeRunTemp(bug.Config, seed)
-		if err != nil {
-			return res, fmt.Errorf("free run of %s seed %d: %w", bug.Name, seed, err)
-		}
-		res.Seeds++
-		res.Steps += out.Result.Steps
-		if o, ok := bug.Hit(out.Result.Observations); ok {
-			res.Found, res.Seed, res.Obs = true, seed, o
-			break
-		}
-	}
-	res.Elapsed = time.Since(start)
-	return res, nil
+func FreeSearch(ctx context.Context, bug Bug, first uint64, limit time.Duration) (SearchResult, error) {
+	return search(ctx, bug, first, limit, func(seed uint64) (model.Outcome, error) {
+		return freeRunTemp(bug.Config, seed)
+	})
 }
 
 // FreeReproduce re-runs seed n times in free mode and counts the runs that

@@ -9,8 +9,8 @@ import (
 )
 
 // dirFS is vfs.Default rooted at a directory: the model's absolute paths
-// ("/db/000007.sst") become paths under root. The model keeps its own
-// path arithmetic (PathJoin and friends use slash paths).
+// ("/db/000007.sst") become paths under root. vfsmem keeps its own slash-path
+// arithmetic, so PathJoin and friends are vfs.Default's and unused.
 type dirFS struct {
 	vfs.FS
 	root string
@@ -48,6 +48,3 @@ func (d *dirFS) Stat(name string) (os.FileInfo, error)       { return d.FS.Stat(
 func (d *dirFS) GetDiskUsage(name string) (vfs.DiskUsage, error) {
 	return d.FS.GetDiskUsage(d.p(name))
 }
-func (d *dirFS) PathBase(p string) string       { return filepath.ToSlash(filepath.Base(p)) }
-func (d *dirFS) PathJoin(elem ...string) string { return filepath.ToSlash(filepath.Join(elem...)) }
-func (d *dirFS) PathDir(p string) string        { return filepath.ToSlash(filepath.Dir(p)) }

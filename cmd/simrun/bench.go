@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/snapsim/snapsim/baseline"
-	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/spf13/cobra"
 )
@@ -184,7 +183,7 @@ func runBench(ctx context.Context, o benchOptions) ([]benchRow, error) {
 		if !ok {
 			return nil, usagef("--bugs: unknown bug %q", name)
 		}
-		simRow, err := benchSimulator(bug, o)
+		simRow, err := benchSimulator(ctx, bug, o)
 		if err != nil {
 			return nil, err
 		}
@@ -217,15 +216,9 @@ func (o benchOptions) note(format string, args ...any) {
 }
 
 // benchSimulator searches seeds with the deterministic kernel.
-func benchSimulator(bug baseline.Bug, o benchOptions) (benchRow, error) {
+func benchSimulator(ctx context.Context, bug baseline.Bug, o benchOptions) (benchRow, error) {
 	row := benchRow{Bug: bug.Name, Runner: "simulator (" + o.strategy.String() + ")", Reps: o.reps, Replays: o.replays}
 	sc := sim.Config{Strategy: o.strategy, StopOnViolation: true, MaxSteps: sim.DefaultMaxSteps}
-	var steps int64
-	var seeds int
-	var wall time.Duration
-	var first model.Outcome
-	var firstSeed uint64
-	var firstObs sim.Observation
 	// Warm-up, untimed: 200 seeds in a window no repetition uses, so the
 	// first repetitions do not pay the process's start-up costs (heap
 	// growth and GC pacing, page faults); measured, a cold process's first
@@ -235,56 +228,65 @@ func benchSimulator(bug baseline.Bug, o benchOptions) (benchRow, error) {
 			return row, fmt.Errorf("bench %s warm-up: %w", bug.Name, err)
 		}
 	}
-	for r := 0; r < o.reps; r++ {
-		start := time.Now()
-		n, found := 0, false
-		for seed := uint64(r)*1_000_000 + 1; time.Since(start) < o.limit; seed++ {
-			out, err := runSeed(bug.Config, sc, seed)
-			if err != nil {
-				return row, fmt.Errorf("bench %s: %w", bug.Name, err)
-			}
-			n++
-			steps += out.Result.Steps
-			if obs, ok := bug.Hit(out.Result.Observations); ok {
-				found = true
-				if row.Found == 0 {
-					first, firstSeed, firstObs = out, seed, obs
-				}
-				break
-			}
+	first, err := benchReps(&row, o, "simulator", func(firstSeed uint64) (baseline.SearchResult, error) {
+		return baseline.SimSearch(ctx, bug, o.strategy, firstSeed, o.limit)
+	})
+	if err != nil {
+		return row, err
+	}
+	row.Censored = censored(row)
+	if !first.Found {
+		return row, nil
+	}
+	row.Failure = string(first.Obs.Kind) + ": " + first.Obs.Detail
+	row.Replay = fmt.Sprintf("simrun replay %s --seed %d", bug.Flags, first.Seed)
+	if o.strategy.Name != "random" {
+		row.Replay += " --strategy " + o.strategy.String()
+	}
+	for i := 0; i < o.replays; i++ {
+		out, err := runSeed(bug.Config, sc, first.Seed)
+		if err != nil {
+			return row, fmt.Errorf("bench %s replay: %w", bug.Name, err)
 		}
-		took := time.Since(start)
-		wall += took
-		seeds += n
-		row.Seeds = append(row.Seeds, n)
-		if found {
+		if obs, ok := bug.Hit(out.Result.Observations); ok && obs.Detail == first.Obs.Detail &&
+			obs.Step == first.Obs.Step && out.Result.TraceHash == first.TraceHash {
+			row.Same++
+		}
+	}
+	return row, nil
+}
+
+// benchReps runs o.reps searches (repetition r from seed r*1000000+1),
+// records each one's time to the first failure and seeds in row, the
+// steps/s and seeds/s over all of them, and returns the first search that
+// found the bug.
+func benchReps(row *benchRow, o benchOptions, runner string, search func(firstSeed uint64) (baseline.SearchResult, error)) (baseline.SearchResult, error) {
+	var first baseline.SearchResult
+	var steps int64
+	var seeds int
+	var wall time.Duration
+	for r := 0; r < o.reps; r++ {
+		res, err := search(uint64(r)*1_000_000 + 1)
+		if err != nil {
+			return first, fmt.Errorf("bench, %s: %w", row.Runner, err)
+		}
+		steps += res.Steps
+		seeds += res.Seeds
+		wall += res.Elapsed
+		row.Seeds = append(row.Seeds, res.Seeds)
+		if res.Found {
 			row.Found++
-			row.TimesMS = append(row.TimesMS, ms(took))
+			row.TimesMS = append(row.TimesMS, ms(res.Elapsed))
+			if !first.Found {
+				first = res
+			}
 		} else {
 			row.TimesMS = append(row.TimesMS, ms(o.limit))
 		}
-		o.note("%s simulator rep %d: found=%v in %v after %d seeds", bug.Name, r+1, found, took.Round(time.Microsecond), n)
+		o.note("%s %s rep %d: found=%v in %v after %d seeds", row.Bug, runner, r+1, res.Found, res.Elapsed.Round(time.Microsecond), res.Seeds)
 	}
 	row.StepsPerSec, row.SeedsPerSec = float64(steps)/wall.Seconds(), float64(seeds)/wall.Seconds()
-	if row.Found > 0 {
-		row.Failure = string(firstObs.Kind) + ": " + firstObs.Detail
-		row.Replay = fmt.Sprintf("simrun replay %s --seed %d", bug.Flags, firstSeed)
-		if o.strategy.Name != "random" {
-			row.Replay += " --strategy " + o.strategy.String()
-		}
-		for i := 0; i < o.replays; i++ {
-			out, err := runSeed(bug.Config, sc, firstSeed)
-			if err != nil {
-				return row, fmt.Errorf("bench %s replay: %w", bug.Name, err)
-			}
-			if obs, ok := bug.Hit(out.Result.Observations); ok && obs.Detail == firstObs.Detail &&
-				obs.Step == firstObs.Step && out.Result.TraceHash == first.Result.TraceHash {
-				row.Same++
-			}
-		}
-	}
-	row.Censored = censored(row)
-	return row, nil
+	return first, nil
 }
 
 // benchPebble runs the real-Pebble stress test for the shallow bug.
@@ -334,10 +336,6 @@ func benchPebble(ctx context.Context, o benchOptions) (benchRow, error) {
 // benchFree runs the model's own actors as free goroutines.
 func benchFree(ctx context.Context, bug baseline.Bug, o benchOptions) (benchRow, error) {
 	row := benchRow{Bug: bug.Name, Runner: "stress: model goroutines", Reps: o.reps, Replays: o.replays}
-	var steps int64
-	var seeds int
-	var wall time.Duration
-	var first baseline.FreeResult
 	// Warm-up, untimed: one free-mode seed.
 	dir, err := os.MkdirTemp("", "snapsim-bench-")
 	if err != nil {
@@ -348,27 +346,12 @@ func benchFree(ctx context.Context, bug baseline.Bug, o benchOptions) (benchRow,
 	if err != nil {
 		return row, fmt.Errorf("bench %s, free goroutines warm-up: %w", bug.Name, err)
 	}
-	for r := 0; r < o.reps; r++ {
-		res, err := baseline.FreeSearch(ctx, bug, uint64(r)*1_000_000+1, o.limit)
-		if err != nil {
-			return row, fmt.Errorf("bench %s, free goroutines: %w", bug.Name, err)
-		}
-		steps += res.Steps
-		seeds += res.Seeds
-		wall += res.Elapsed
-		row.Seeds = append(row.Seeds, res.Seeds)
-		if res.Found {
-			row.Found++
-			row.TimesMS = append(row.TimesMS, ms(res.Elapsed))
-			if !first.Found {
-				first = res
-			}
-		} else {
-			row.TimesMS = append(row.TimesMS, ms(o.limit))
-		}
-		o.note("%s model goroutines rep %d: found=%v in %v after %d seeds", bug.Name, r+1, res.Found, res.Elapsed.Round(time.Microsecond), res.Seeds)
+	first, err := benchReps(&row, o, "model goroutines", func(firstSeed uint64) (baseline.SearchResult, error) {
+		return baseline.FreeSearch(ctx, bug, firstSeed, o.limit)
+	})
+	if err != nil {
+		return row, err
 	}
-	row.StepsPerSec, row.SeedsPerSec = float64(steps)/wall.Seconds(), float64(seeds)/wall.Seconds()
 	if first.Found {
 		row.Failure = string(first.Obs.Kind) + ": " + first.Obs.Detail
 		row.Replay = fmt.Sprintf("workload seed %d in free mode (no replay: the interleaving is the Go scheduler's)", first.Seed)
