@@ -1,9 +1,6 @@
 package sim
 
-import (
-	"fmt"
-	"runtime/debug"
-)
+import "runtime/debug"
 
 // This file is the kernel's free mode: the same actors, the same scheduling
 // points, but no scheduling decisions. It exists so that the stress-test
@@ -209,11 +206,4 @@ func (s *Scheduler) freeEnd() string {
 	}
 	s.observeAs(nil, KindLiveness, "deadlock: "+s.parkedNames(), "")
 	return EndDeadlock
-}
-
-// mustNotBeFree guards kernel-only features.
-func (s *Scheduler) mustNotBeFree(what string) {
-	if s.free() {
-		panic(fmt.Sprintf("sim: %s is not available in free mode", what))
-	}
 }
