@@ -27,14 +27,14 @@ func neverOpensDeletedNorPanics(cfg model.Config, last *model.Outcome) func(*rap
 			if last != nil {
 				*last = out
 			}
-			t.Fatalf("collector %s violated the property: %v\n%s\n(replay: rerun this test with the -rapid.seed or -rapid.failfile printed below)",
+			t.Fatalf("collector %s violated the property: %v\n%s\n(replay: rerun this test with the -rapid.seed printed below)",
 				cfg.Collector, Kinds(&out), Story(&out))
 		}
 	}
 }
 
 func TestLeaseRetryNeverOpensDeletedFileNorPanics(t *testing.T) {
-	rapid.Check(t, neverOpensDeletedNorPanics(model.DefaultConfig("lease-retry"), nil))
+	check(t, neverOpensDeletedNorPanics(model.DefaultConfig("lease-retry"), nil))
 }
 
 // TestNaiveIsCaught is the negative control: the same property, run against
