@@ -55,7 +55,7 @@ func Run(ctx context.Context, opts Options) (res Result, err error) {
 	}
 	dir := opts.Dir
 	if dir == "" {
-		tmp, terr := os.MkdirTemp("", "snapsim-baseline-")
+		tmp, terr := tempDir("baseline")
 		if terr != nil {
 			return res, terr
 		}

@@ -61,7 +61,7 @@ func FreeReproduce(bug Bug, seed uint64, want sim.Observation, n int) (same int,
 }
 
 func freeRunTemp(cfg model.Config, seed uint64) (model.Outcome, error) {
-	dir, err := os.MkdirTemp("", "snapsim-free-")
+	dir, err := tempDir("free")
 	if err != nil {
 		return model.Outcome{}, err
 	}

@@ -193,3 +193,20 @@ func CountClass(events []Event, c Class) int {
 func (t *Trace) fold(step, actor uint64) {
 	t.hash = hashUint(hashUint(t.hash, step), actor)
 }
+
+// FirstDifference returns the index of the first event at which a and b
+// differ, len of the shorter one if one is a prefix of the other, or -1 if
+// they are equal. Two runs of the same seed and configuration must never
+// differ (the determinism check reports the first difference).
+func FirstDifference(a, b []Event) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return n
+	}
+	return -1
+}

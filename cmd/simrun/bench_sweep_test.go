@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"runtime/debug"
 	"strconv"
 	"testing"
@@ -26,7 +27,7 @@ func BenchmarkSweepWorkers(b *testing.B) {
 			for b.Loop() {
 				plan := seedPlan{first: first, n: seedsPerSweep, shards: 1}
 				first += seedsPerSweep
-				err := sweepSeeds(plan, workers, false, func(seed uint64) (seedResult, error) {
+				err := sweepSeeds(context.Background(), plan, workers, false, func(seed uint64) (seedResult, error) {
 					out, err := runSeed(cfg, sc, seed)
 					if err != nil {
 						return seedResult{}, err

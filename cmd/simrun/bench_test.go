@@ -88,7 +88,7 @@ func TestBenchUsageErrors(t *testing.T) {
 	}{
 		{[]string{"--reps", "0"}, "--reps: 0 is out of range"},
 		{[]string{"--limit", "0s"}, "--limit: 0s is out of range"},
-		{[]string{"--limit", "soon"}, "invalid argument \"soon\""},
+		{[]string{"--limit", "soon"}, "--limit: \"soon\" is not valid: want a Go duration"},
 		{[]string{"--bugs", "nope"}, "--bugs: \"nope\" is not one of naive, lease-stall, snap-gc, recycled-tid"},
 		{[]string{"--format", "xml"}, "--format: \"xml\" is not a format"},
 		{[]string{"--strategy", "replay"}, "--strategy: \"replay\" is not a search strategy"},

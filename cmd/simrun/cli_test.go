@@ -185,7 +185,7 @@ func TestRunNaiveReportsViolation(t *testing.T) {
 		t.Errorf("replay line %q does not replay collector naive, seed %s", lines[0], head[2])
 	}
 	// The sweep stops at the first violating seed.
-	if !regexp.MustCompile(`(?m)^violation: collector naive, profile default, strategy random, seeds 1\.\.` + head[2] + ` \(` + head[2] + ` run\)`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^violation: collector naive, profile default, strategy random, seeds 1\.\.` + head[2] + ` \(` + head[2] + ` run[:)]`).MatchString(out) {
 		t.Errorf("summary line does not say the sweep stopped at seed %s:\n%s", head[2], out)
 	}
 }

@@ -1,8 +1,12 @@
-// Command simrun runs snapsim simulations: sweeps of seeds (run), and the
-// exact replay of one seed with its trace (replay).
+// Command simrun runs snapsim simulations: sweeps of seeds (run), the exact
+// replay of one seed or corpus file with its trace (replay), the
+// design-validation matrix (validate), shrinking, timelines, shard merging
+// and the stress-test comparison (bench).
 //
-// Exit codes: 0 no violation, 1 a violation was observed, 2 bad usage or
-// input.
+// Exit codes: 0 clean (or a file's expectation met, or the artifact
+// written), 1 a violation observed (or an expectation not met), 2 bad usage
+// or input, 3 incomplete (a seed ran out of its step budget), 4 simrun
+// itself failed, 130/143 interrupted by SIGINT/SIGTERM.
 package main
 
 import (
@@ -22,5 +26,8 @@ func main() {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(defaultGCPercent)
 	}
-	os.Exit(execute(os.Args[1:], os.Stdout, os.Stderr))
+	ctx, stop := watchSignals(os.Stderr)
+	code := executeContext(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }

@@ -96,11 +96,17 @@ type replayReport struct {
 	Replay     string                 `json:"replay"`
 }
 
+// outcomeWord is a run's outcome: "violation" when anything was observed,
+// "incomplete" when nothing was but the step budget ran out before the run
+// finished (an unfinished run is not a clean one), else "ok".
 func outcomeWord(out *model.Outcome) string {
-	if out.Violated() {
-		return "violation"
+	switch {
+	case out.Violated():
+		return outcomeViolation
+	case out.Result.End == sim.EndBudget:
+		return outcomeIncomplete
 	}
-	return "ok"
+	return outcomeOK
 }
 
 func writeReplayJSON(w io.Writer, strategy string, seed uint64, out *model.Outcome, replay string) error {

@@ -1,18 +1,36 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
 
-// Exit codes, part of the CLI contract.
+// Exit codes, part of the CLI contract (README "Exit codes"). An
+// interrupted command exits 128+N for signal N: 130 for SIGINT, 143 for
+// SIGTERM (errInterrupted).
 const (
-	exitOK        = 0
+	// exitOK: the run was clean, the file's expectation was met, the
+	// artifact was written.
+	exitOK = 0
+	// exitViolation: a violation was observed, or a file's expectation was
+	// not met (a mismatch, including seed drift).
 	exitViolation = 1
-	exitUsage     = 2
+	// exitUsage: bad usage or input (a flag, a seed, a file); the message
+	// names the flag or FILE:LINE and the expected form.
+	exitUsage = 2
+	// exitIncomplete: nothing was observed, but at least one seed ran out
+	// of its step budget (--max-steps) before it finished: not a clean
+	// result.
+	exitIncomplete = 3
+	// exitInternal: simrun itself failed (an I/O error writing a report,
+	// or a bug in snapsim); it is neither a violation nor bad input.
+	exitInternal = 4
 )
 
 // usageError is bad input from the user: a flag, a seed, a file. It exits 2.
@@ -29,30 +47,87 @@ func usagef(format string, args ...any) error {
 // details have already been printed.
 var errViolation = errors.New("violation observed")
 
-// execute runs the CLI with args and returns the process exit code. It is
-// what main calls and what the tests call.
+// errNotMet reports that a corpus or .draws file's expectation was not met
+// (exit 1); the mismatch has already been printed.
+var errNotMet = errors.New("expectation not met")
+
+// errIncomplete reports that nothing was observed but some seed exhausted
+// its step budget (exit 3); the report has already said which.
+var errIncomplete = errors.New("incomplete: a seed ran out of its step budget")
+
+// errNothingToDo reports that an artifact command had nothing to write
+// (shrink of a seed without a violation): exit 1, the reason printed.
+var errNothingToDo = errors.New("nothing to write")
+
+// execute runs the CLI with args and returns the process exit code; it is
+// what the tests call (no signal handling).
 func execute(args []string, stdout, stderr io.Writer) int {
+	return executeContext(context.Background(), args, stdout, stderr)
+}
+
+// executeContext runs the CLI under ctx (which watchSignals cancels on
+// SIGINT/SIGTERM) and returns the process exit code.
+func executeContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.Execute()
+	// Anything cobra rejects before a command starts (an unknown command,
+	// arguments its Args check refuses) is bad usage.
+	started := false
+	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
+	err := root.ExecuteContext(ctx)
+	if err != nil && !started && !isUsage(err) {
+		err = usageError{err}
+	}
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.Is(err, errViolation):
+	case errors.Is(err, errViolation), errors.Is(err, errNotMet), errors.Is(err, errNothingToDo):
 		return exitViolation
-	default:
-		fmt.Fprintf(stderr, "simrun: %v\n", err)
-		var ue usageError
-		if errors.As(err, &ue) {
-			fmt.Fprintln(stderr, "Run 'simrun --help' or 'simrun COMMAND --help' for usage.")
-			return exitUsage
-		}
-		// Anything else is a failure of the tool itself; it is not a
-		// violation, so it is not exit 1.
+	case errors.Is(err, errIncomplete):
+		return exitIncomplete
+	}
+	var ei errInterrupted
+	if errors.As(err, &ei) {
+		fmt.Fprintf(stderr, "simrun: %v: the report covers only what completed\n", ei)
+		return ei.exitCode()
+	}
+	fmt.Fprintf(stderr, "simrun: %v\n", err)
+	if isUsage(err) {
+		fmt.Fprintln(stderr, "Run 'simrun --help' or 'simrun COMMAND --help' for usage.")
 		return exitUsage
 	}
+	// Anything else is a failure of the tool itself: neither a violation
+	// nor bad input.
+	return exitInternal
+}
+
+// isUsage reports whether err is bad usage or input (exit 2).
+func isUsage(err error) bool {
+	var ue usageError
+	return errors.As(err, &ue)
+}
+
+// pflagInvalid matches pflag's message for a flag value it could not parse:
+// invalid argument "V" for "-x, --name" flag: REASON.
+var pflagInvalid = regexp.MustCompile(`^invalid argument (".*") for "(?:-\w, )?(--[\w-]+)" flag: (.*)$`)
+
+// flagError rewrites pflag's parse errors in the CLI's form, "--flag: what
+// is wrong (want the form)", without Go's strconv or time internals.
+func flagError(err error) error {
+	m := pflagInvalid.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	value, flag, reason := m[1], m[2], m[3]
+	switch {
+	case strings.Contains(reason, "strconv.ParseBool"):
+		reason = "want true or false (the bare flag means true)"
+	case strings.Contains(reason, "time: "):
+		reason = "want a Go duration such as 500ms, 60s or 2m"
+	}
+	return fmt.Errorf("%s: %s is not valid: %s", flag, clip(value, 60), reason)
 }
 
 func newRoot(stdout io.Writer) *cobra.Command {
@@ -64,11 +139,16 @@ TiKV-like node in which snapshot generation lists SST files while flushes,
 compactions and GC delete them. Every run is fully determined by its seed and
 configuration; a violation prints a replay command that reproduces it exactly.
 
-Exit codes: 0 no violation, 1 violation observed, 2 bad usage or input.`,
+Exit codes: 0 clean (or a file's expectation met, or the artifact written);
+1 a violation observed (or an expectation not met); 2 bad usage or input;
+3 incomplete (nothing observed, but a seed ran out of --max-steps);
+4 simrun itself failed; 130/143 interrupted by SIGINT/SIGTERM (the report
+covers what completed).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{flagError(err)} })
+
 	root.AddCommand(newRunCmd(), newReplayCmd(), newValidateCmd(), newCollectorsCmd(), newProfilesCmd(), newTimelineCmd(), newMergeCmd(), newShrinkCmd(), newBenchCmd())
 	return root
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/snapsim/snapsim/model"
@@ -23,10 +25,22 @@ func newRunCmd() *cobra.Command {
 	var keepGoing bool
 	var opts sweepOptions
 	var shard string
-	var shards int64
+	var shards, checkEvery int64
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run a range of seeds; stop at the first violation and print its replay command",
+		Long: `Run seeds START..START+N-1 and report what they observed: stop at the
+first violation (print its kind, seed, step, trace hash and replay command),
+or with --keep-going run every seed and count violating seeds per kind.
+
+A seed that runs out of its step budget (--max-steps) before it finishes is
+"incomplete": counted apart from ok and violating seeds, never clean.
+
+Exit codes: 0 every seed finished clean; 1 a violation was observed; 2 bad
+usage; 3 nothing was observed but some seed was incomplete; 130/143 the
+sweep was interrupted (SIGINT/SIGTERM): the seeds already running finish,
+the report covers the seeds completed, --out is written with a footer that
+marks it partial; a second signal aborts without waiting.`,
 		Example: `  simrun run --collector naive --seeds 2000
   simrun run --collector lease-retry --seeds 2000 --strategy pct
   simrun run --collector naive --seeds 100 --seed 0x1000 --json
@@ -56,9 +70,13 @@ func newRunCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if checkEvery < 0 || checkEvery > 1e12 {
+				return usagef("--check-determinism: %d is out of range (want 1 for every seed, N for every Nth, 0 for off)", checkEvery)
+			}
+			opts.check = determinismCheck{every: uint64(checkEvery)}
 			opts.keepGoing = keepGoing
 			opts.progress = cmd.ErrOrStderr()
-			return runSweep(cmd.OutOrStdout(), &sel, cfg, sc, plan, opts)
+			return runSweep(cmd.Context(), cmd.OutOrStdout(), &sel, cfg, sc, plan, opts)
 		},
 	}
 	sel.register(cmd)
@@ -71,7 +89,16 @@ func newRunCmd() *cobra.Command {
 	cmd.Flags().StringVar(&shard, "shard", "", "run only shard I of N, \"I/N\" with 0 <= I < N: the seeds k with (k-START) mod N = I")
 	cmd.Flags().Var(newIntValue(&shards, 0), "shards", "number of shards N; the shard index I comes from $JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs)")
 	cmd.Flags().StringVar(&opts.out, "out", "", "write one JSON line per seed to FILE (.jsonl), atomically at the end; combine shards with simrun merge")
+	cmd.Flags().BoolVar(&opts.force, "force", false, "overwrite the --out file if it exists")
+	addCheckDeterminismFlag(cmd, &checkEvery)
 	return cmd
+}
+
+// addCheckDeterminismFlag registers --check-determinism[=N] (bare: every
+// seed).
+func addCheckDeterminismFlag(cmd *cobra.Command, every *int64) {
+	cmd.Flags().Var(newIntValue(every, 0), "check-determinism", "re-run every seed (or, =N, every Nth) in a fresh scheduler and compare trace hashes; a mismatch is a nondeterminism violation")
+	cmd.Flags().Lookup("check-determinism").NoOptDefVal = "1"
 }
 
 // resolveShard reads --shard I/N, or I from $JOB_COMPLETION_INDEX with
@@ -125,8 +152,27 @@ type sweepReport struct {
 	// seeds showed it and the first of them.
 	ViolatingSeeds uint64      `json:"violating_seeds"`
 	Kinds          []kindCount `json:"kinds,omitempty"`
+	// IncompleteSeeds ran out of their step budget with nothing observed;
+	// FirstIncomplete is the lowest of them (with its replay line).
+	IncompleteSeeds uint64          `json:"incomplete_seeds"`
+	FirstIncomplete *incompleteSeed `json:"first_incomplete,omitempty"`
+	// OKSeeds finished with nothing observed.
+	OKSeeds uint64 `json:"ok_seeds"`
+	// DeterminismChecked counts the seeds re-run by --check-determinism.
+	DeterminismChecked uint64 `json:"determinism_checked,omitempty"`
+	// Interrupted names the signal that stopped the sweep early
+	// ("SIGINT", "SIGTERM"); SeedsPlanned is how many it was to run.
+	Interrupted  string `json:"interrupted,omitempty"`
+	SeedsPlanned uint64 `json:"seeds_planned"`
 
 	lastSeed uint64 // the highest seed run
+}
+
+// incompleteSeed is the first seed of a sweep that ran out of its budget.
+type incompleteSeed struct {
+	Seed   uint64 `json:"seed"`
+	Steps  int64  `json:"steps"`
+	Replay string `json:"replay"`
 }
 
 // kindCount is, for one violation kind, the seeds that showed it.
@@ -155,8 +201,10 @@ type sweepOptions struct {
 	keepGoing bool
 	quiet     bool
 	out       string    // --out FILE.jsonl, "" for none
+	force     bool      // --force: overwrite --out
 	saveDir   string    // --save-dir DIR, "" for none
 	progress  io.Writer // where the progress bar goes, if a terminal
+	check     determinismCheck
 }
 
 // add folds one seed's result into the report; seeds must come in
@@ -165,10 +213,21 @@ func (rep *sweepReport) add(r *seedResult, sel *selection) {
 	rep.SeedsRun++
 	rep.Steps += r.Steps
 	rep.lastSeed = r.Seed
-	if !r.violated() {
+	switch {
+	case r.incomplete():
+		rep.IncompleteSeeds++
+		if rep.FirstIncomplete == nil {
+			rep.FirstIncomplete = &incompleteSeed{Seed: r.Seed, Steps: r.Steps, Replay: sel.replayLine(r.Seed)}
+		}
+		if rep.Outcome == outcomeOK {
+			rep.Outcome = outcomeIncomplete
+		}
+		return
+	case !r.violated():
+		rep.OKSeeds++
 		return
 	}
-	rep.Outcome = "violation"
+	rep.Outcome = outcomeViolation
 	rep.ViolatingSeeds++
 	rep.count(r.Kinds, r.Seed, sel)
 	if rep.Violation == nil {
@@ -180,16 +239,19 @@ func (rep *sweepReport) add(r *seedResult, sel *selection) {
 	}
 }
 
-func runSweep(w io.Writer, sel *selection, cfg model.Config, sc sim.Config, plan seedPlan, opts sweepOptions) error {
+func runSweep(ctx context.Context, w io.Writer, sel *selection, cfg model.Config, sc sim.Config, plan seedPlan, opts sweepOptions) error {
 	began := time.Now()
-	rep := sweepReport{Outcome: "ok", Collector: cfg.Collector, Profile: sel.profile, Strategy: sc.Strategy.String(), FirstSeed: plan.first}
+	rep := sweepReport{Outcome: outcomeOK, Collector: cfg.Collector, Profile: sel.profile, Strategy: sc.Strategy.String(),
+		FirstSeed: plan.first, SeedsPlanned: plan.count()}
 	if plan.shards > 1 {
 		rep.Shard = fmt.Sprintf("%d/%d", plan.shard, plan.shards)
 	}
+	// Every output is checked before the first seed runs, so a bad path
+	// cannot lose the work.
 	var out *outWriter
 	if opts.out != "" {
 		var err error
-		if out, err = createOut(opts.out, sel, plan, opts.keepGoing); err != nil {
+		if out, err = createOut(opts.out, sel, plan, opts.keepGoing, opts.force); err != nil {
 			return err
 		}
 		defer out.abort()
@@ -203,12 +265,24 @@ func runSweep(w io.Writer, sel *selection, cfg model.Config, sc sim.Config, plan
 	}
 	bar := newProgress(opts.progress, plan.count(), opts.quiet || opts.progress == nil)
 	var writeErr error
-	err := sweepSeeds(plan, int(opts.workers), !opts.keepGoing, func(seed uint64) (seedResult, error) {
+	var checked atomic.Uint64
+	err := sweepSeeds(ctx, plan, int(opts.workers), !opts.keepGoing, func(seed uint64) (seedResult, error) {
 		o, err := runSeed(cfg, sc, seed)
 		if err != nil {
 			return seedResult{}, err
 		}
-		return newSeedResult(seed, &o), nil
+		r := newSeedResult(seed, &o)
+		if opts.check.due((seed - plan.first - plan.shard) / plan.shards) {
+			checked.Add(1)
+			obs, err := recheck(cfg, sc, seed, &o)
+			if err != nil {
+				return seedResult{}, err
+			}
+			if obs != nil {
+				r.addObservation(*obs)
+			}
+		}
+		return r, nil
 	}, func(r seedResult) bool {
 		rep.add(&r, sel)
 		if out != nil && writeErr == nil {
@@ -227,17 +301,30 @@ func runSweep(w io.Writer, sel *selection, cfg model.Config, sc sim.Config, plan
 	if writeErr != nil {
 		return writeErr
 	}
+	rep.DeterminismChecked = checked.Load()
 	rep.Elapsed = time.Since(began).Seconds()
+	ei, stopped := interrupted(ctx)
+	if stopped && rep.SeedsRun < plan.count() && (opts.keepGoing || rep.Violation == nil) {
+		rep.Interrupted = signalName(ei.sig)
+	} else {
+		stopped = false
+	}
 	if out != nil {
 		if err := out.commit(&rep, plan); err != nil {
 			return err
 		}
 	}
-	return printReport(w, sel, &rep)
+	if err := printReport(w, sel, &rep); err != nil && !stopped {
+		return err
+	}
+	if stopped {
+		return ei
+	}
+	return nil
 }
 
-// printReport prints a sweep's report as text or JSON and returns
-// errViolation when it holds one.
+// printReport prints a sweep's report as text or JSON and returns the
+// error whose exit code it means: errViolation, errIncomplete or nil.
 func printReport(w io.Writer, sel *selection, rep *sweepReport) error {
 	if sel.asJSON {
 		enc := json.NewEncoder(w)
@@ -248,8 +335,11 @@ func printReport(w io.Writer, sel *selection, rep *sweepReport) error {
 	} else {
 		printSweep(w, rep)
 	}
-	if rep.Violation != nil {
+	switch {
+	case rep.Violation != nil:
 		return errViolation
+	case rep.IncompleteSeeds > 0:
+		return errIncomplete
 	}
 	return nil
 }
@@ -300,6 +390,13 @@ func printSweep(w io.Writer, rep *sweepReport) {
 			fmt.Fprintf(w, "  %-22s %6d seeds, first %d: %s\n", kc.Kind, kc.Seeds, kc.FirstSeed, kc.Replay)
 		}
 	}
+	if fi := rep.FirstIncomplete; fi != nil {
+		fmt.Fprintf(w, "WARNING: %d seeds incomplete: they ran out of the step budget (--max-steps) before finishing, so they are not clean; first: seed %d after %d steps: %s\n",
+			rep.IncompleteSeeds, fi.Seed, fi.Steps, fi.Replay)
+	}
+	if rep.Interrupted != "" {
+		fmt.Fprintf(w, "INTERRUPTED by %s after %d of %d seeds: the report covers only the seeds completed\n", rep.Interrupted, rep.SeedsRun, rep.SeedsPlanned)
+	}
 	seeds := fmt.Sprintf("seeds %d..%d", rep.FirstSeed, rep.lastSeed)
 	if rep.SeedsRun == 0 {
 		seeds = "no seeds"
@@ -307,8 +404,15 @@ func printSweep(w io.Writer, rep *sweepReport) {
 	if rep.Shard != "" {
 		seeds += " shard " + rep.Shard
 	}
-	fmt.Fprintf(w, "%s: collector %s, profile %s, strategy %s, %s (%d run), %d steps in %.3fs (%.0f steps/s)\n",
-		rep.Outcome, rep.Collector, rep.Profile, rep.Strategy, seeds, rep.SeedsRun,
+	tally := fmt.Sprintf("%d run", rep.SeedsRun)
+	if rep.IncompleteSeeds > 0 || rep.ViolatingSeeds > 0 {
+		tally = fmt.Sprintf("%d run: %d ok, %d violating, %d incomplete", rep.SeedsRun, rep.OKSeeds, rep.ViolatingSeeds, rep.IncompleteSeeds)
+	}
+	if rep.DeterminismChecked > 0 {
+		tally += fmt.Sprintf(", %d re-run for determinism", rep.DeterminismChecked)
+	}
+	fmt.Fprintf(w, "%s: collector %s, profile %s, strategy %s, %s (%s), %d steps in %.3fs (%.0f steps/s)\n",
+		rep.Outcome, rep.Collector, rep.Profile, rep.Strategy, seeds, tally,
 		rep.Steps, rep.Elapsed, rate)
 }
 

@@ -26,6 +26,9 @@ func newSeedSaver(dir string, sel *selection) (*seedSaver, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, usagef("--save-dir: %v", err)
 	}
+	if err := checkDir("--save-dir", dir); err != nil {
+		return nil, err
+	}
 	return &seedSaver{dir: dir, sel: sel, seen: map[string]bool{}}, nil
 }
 
@@ -45,7 +48,7 @@ func (s *seedSaver) save(r *seedResult) error {
 		return nil
 	}
 	if err := writeFileAtomic("--save-dir", p, []byte(s.render(r)), false); err != nil {
-		return fmt.Errorf("--save-dir: %w", err)
+		return err
 	}
 	s.saved = append(s.saved, p)
 	return nil

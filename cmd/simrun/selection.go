@@ -231,7 +231,7 @@ func (v *intValue) Set(s string) error {
 
 // runSeed runs one seed of the selection.
 func runSeed(cfg model.Config, sc sim.Config, seed uint64) (model.Outcome, error) {
-	out, err := model.Run(cfg, sim.NewPRNG(seed), sc)
+	out, err := modelRun(cfg, sim.NewPRNG(seed), sc)
 	if err != nil {
 		return out, fmt.Errorf("seed %d: %w", seed, err)
 	}

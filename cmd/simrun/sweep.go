@@ -6,6 +6,7 @@ package main
 // the report never depends on the number of workers or on scheduling.
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 
@@ -16,7 +17,10 @@ import (
 // seedResult is one seed's outcome: what run folds into its report and what
 // --out writes, one JSON line per seed.
 type seedResult struct {
-	Seed    uint64 `json:"seed"`
+	Seed uint64 `json:"seed"`
+	// Outcome is "ok" (finished, nothing observed), "violation" or
+	// "incomplete" (nothing observed, but the step budget ran out before
+	// the run finished: not a clean seed).
 	Outcome string `json:"outcome"`
 	// Kinds are the distinct violation kinds the seed showed, in the order
 	// of sim.Kinds.
@@ -30,14 +34,21 @@ type seedResult struct {
 	Violations []sim.Observation `json:"violations,omitempty"`
 }
 
-func (r *seedResult) violated() bool { return r.Outcome == "violation" }
+// Seed outcomes, part of the JSON contract.
+const (
+	outcomeOK         = "ok"
+	outcomeViolation  = "violation"
+	outcomeIncomplete = "incomplete"
+)
+
+func (r *seedResult) violated() bool   { return r.Outcome == outcomeViolation }
+func (r *seedResult) incomplete() bool { return r.Outcome == outcomeIncomplete }
 
 // newSeedResult summarises one model run.
 func newSeedResult(seed uint64, out *model.Outcome) seedResult {
-	r := seedResult{Seed: seed, Outcome: "ok", TraceHash: sim.FormatHash(out.Result.TraceHash), Steps: out.Result.Steps}
+	r := seedResult{Seed: seed, Outcome: outcomeWord(out), TraceHash: sim.FormatHash(out.Result.TraceHash), Steps: out.Result.Steps}
 	if out.Violated() {
 		o := out.Result.Observations[0]
-		r.Outcome = "violation"
 		r.Kind, r.Step, r.Detail = o.Kind, o.Step, o.Detail
 		r.Violations = stripStacks(out.Result.Observations)
 		for _, k := range sim.Kinds {
@@ -76,7 +87,17 @@ func (p seedPlan) seed(j uint64) uint64 { return p.first + p.shard + j*p.shards 
 // dispatched, seeds below it still finish and are folded first, so the
 // lowest stopping seed always wins. A run error stops the sweep the same
 // way and is returned when it is reached in seed order.
-func sweepSeeds(plan seedPlan, workers int, stopOnViolation bool, run func(seed uint64) (seedResult, error), fold func(seedResult) bool) error {
+//
+// When ctx is cancelled (a first SIGINT/SIGTERM) no further seed is
+// dispatched; the seeds already running finish and are folded, so the
+// folded seeds are always a prefix of the plan. When ctx's abort channel
+// closes (a second signal), sweepSeeds returns at once with what it has
+// folded, leaving the running seeds behind (the process is about to exit).
+func sweepSeeds(ctx context.Context, plan seedPlan, workers int, stopOnViolation bool, run func(seed uint64) (seedResult, error), fold func(seedResult) bool) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	abort := abortChan(ctx)
 	total := plan.count()
 	var next atomic.Uint64
 	var limit atomic.Uint64 // dispatch only indices below limit
@@ -101,6 +122,9 @@ func sweepSeeds(plan seedPlan, workers int, stopOnViolation bool, run func(seed 
 		go func() {
 			defer wg.Done()
 			for {
+				if ctx.Err() != nil {
+					return
+				}
 				j := next.Add(1) - 1
 				if j >= limit.Load() {
 					return
@@ -121,7 +145,17 @@ func sweepSeeds(plan seedPlan, workers int, stopOnViolation bool, run func(seed 
 	want := uint64(0)
 	stopped := false
 	var firstErr error
-	for it := range results {
+	for {
+		var it item
+		var ok bool
+		select {
+		case it, ok = <-results:
+		case <-abort:
+			return firstErr
+		}
+		if !ok {
+			break
+		}
 		if stopped {
 			continue // drain
 		}
