@@ -12,7 +12,18 @@ type ShrinkStats struct {
 	Runs     int  // candidate runs made (the budget counts these)
 	Accepted int  // candidates that kept the failure and were simpler
 	Passes   int  // full rounds of all passes
-	Budget   bool // true if the budget ran out before a fixed point
+	Budget   bool // true if the budget ran out (or Stop said stop) before a fixed point
+	Stopped  bool // true if ShrinkOptions.Stop ended the shrink early
+}
+
+// ShrinkOptions bound a shrink.
+type ShrinkOptions struct {
+	// Budget is the maximum number of candidate runs.
+	Budget int
+	// Stop, when set, is asked before every candidate run; once it
+	// returns true the shrink ends and returns the simplest failing log
+	// found so far (an interrupted shrink loses nothing).
+	Stop func() bool
 }
 
 // Simpler reports whether a is strictly simpler than b in the shortlex
@@ -51,13 +62,26 @@ func Canonical(recorded []Draw, logLen int) []Draw {
 // the same draws, test and budget give the same result. draws itself must
 // fail (it is not run again) and is not modified.
 func Shrink(draws []Draw, budget int, test ShrinkTest) ([]Draw, ShrinkStats) {
+	return ShrinkWith(draws, ShrinkOptions{Budget: budget}, test)
+}
+
+// ShrinkWith is Shrink with options: a budget and a way to stop early.
+func ShrinkWith(draws []Draw, opts ShrinkOptions, test ShrinkTest) ([]Draw, ShrinkStats) {
+	budget := opts.Budget
 	cur := append([]Draw(nil), draws...)
 	var st ShrinkStats
 	// try runs cand and adopts it (or its canonical form) if it still fails
 	// and is simpler than cur.
 	try := func(cand []Draw) bool {
+		if st.Budget {
+			return false
+		}
 		if st.Runs >= budget {
 			st.Budget = true
+			return false
+		}
+		if opts.Stop != nil && opts.Stop() {
+			st.Budget, st.Stopped = true, true
 			return false
 		}
 		if !Simpler(cand, cur) {

@@ -93,3 +93,22 @@ func TestShrinkZeroChunk(t *testing.T) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
 }
+
+// TestShrinkStop: Stop ends the shrink at once with the simplest failing log
+// found so far, which still fails.
+func TestShrinkStop(t *testing.T) {
+	draws := make([]Draw, 50)
+	for i := range draws {
+		draws[i] = Draw{N: 1000, Value: 999}
+	}
+	fails := func(c []Draw) bool { return len(c) >= 3 }
+	calls := 0
+	test := func(c []Draw) (bool, []Draw) { calls++; return fails(c), nil }
+	got, st := ShrinkWith(draws, ShrinkOptions{Budget: 10000, Stop: func() bool { return calls >= 5 }}, test)
+	if calls != 5 || st.Runs != 5 || !st.Stopped || !st.Budget {
+		t.Fatalf("calls %d, stats %+v; want 5 runs, Stopped", calls, st)
+	}
+	if !fails(got) || !Simpler(got, draws) {
+		t.Fatalf("stopped shrink returned %d draws: want a simpler log that still fails", len(got))
+	}
+}

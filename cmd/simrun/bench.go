@@ -58,6 +58,9 @@ type benchRow struct {
 	SeedsPerSec float64 `json:"seeds_per_sec"`
 	// Ratio is this row's median time over the simulator's on the same bug.
 	Ratio float64 `json:"ratio"`
+	// Interrupted is set when a signal cut the row short: Reps is then the
+	// number of repetitions completed.
+	Interrupted bool `json:"interrupted,omitempty"`
 	// Censored is set when the median is at the limit (fewer than half the
 	// repetitions found the bug): the true median is larger.
 	Censored bool `json:"censored"`
@@ -102,7 +105,10 @@ half of the repetitions found the bug within --limit.
 Bugs: ` + benchBugList() + `.
 
 Wall-clock figures depend on the machine; the simulator's seeds and replays
-do not. Exit codes: 0 when the measurement completed, 2 bad usage.`,
+do not. Exit codes: 0 when the measurement completed, 2 bad usage,
+130/143 interrupted by SIGINT/SIGTERM: the running search stops, the rows
+of the repetitions completed are printed (marked partial), and every
+temporary directory is removed.`,
 		Example: `  simrun bench
   simrun bench --reps 3 --limit 10s
   simrun bench --bugs naive,lease-stall --format markdown
@@ -142,7 +148,14 @@ do not. Exit codes: 0 when the measurement completed, 2 bad usage.`,
 			if err != nil {
 				return err
 			}
-			return writeBench(cmd.OutOrStdout(), o, rows)
+			if err := writeBench(cmd.OutOrStdout(), o, rows); err != nil {
+				return err
+			}
+			if ei, ok := interrupted(cmd.Context()); ok {
+				fmt.Fprintf(cmd.OutOrStdout(), "\nPARTIAL: interrupted by %s; each row's FOUND column counts the repetitions it completed\n", signalName(ei.sig))
+				return ei
+			}
+			return nil
 		},
 	}
 	f := cmd.Flags()
@@ -188,12 +201,18 @@ func runBench(ctx context.Context, o benchOptions) ([]benchRow, error) {
 			return nil, err
 		}
 		rows = append(rows, simRow)
+		if ctx.Err() != nil {
+			return rows, nil
+		}
 		if bug.Name == "naive" {
 			r, err := benchPebble(ctx, o)
 			if err != nil {
 				return nil, err
 			}
 			rows = append(rows, r)
+			if ctx.Err() != nil {
+				return rows, nil
+			}
 		}
 		r, err := benchFree(ctx, bug, o)
 		if err != nil {
@@ -223,12 +242,12 @@ func benchSimulator(ctx context.Context, bug baseline.Bug, o benchOptions) (benc
 	// first repetitions do not pay the process's start-up costs (heap
 	// growth and GC pacing, page faults); measured, a cold process's first
 	// searches run about 3× slower than the same searches repeated.
-	for seed := uint64(warmupFirstSeed); seed < warmupFirstSeed+200; seed++ {
+	for seed := uint64(warmupFirstSeed); seed < warmupFirstSeed+200 && ctx.Err() == nil; seed++ {
 		if _, err := runSeed(bug.Config, sc, seed); err != nil {
 			return row, fmt.Errorf("bench %s warm-up: %w", bug.Name, err)
 		}
 	}
-	first, err := benchReps(&row, o, "simulator", func(firstSeed uint64) (baseline.SearchResult, error) {
+	first, err := benchReps(ctx, &row, o, "simulator", func(firstSeed uint64) (baseline.SearchResult, error) {
 		return baseline.SimSearch(ctx, bug, o.strategy, firstSeed, o.limit)
 	})
 	if err != nil {
@@ -243,7 +262,7 @@ func benchSimulator(ctx context.Context, bug baseline.Bug, o benchOptions) (benc
 	if o.strategy.Name != "random" {
 		row.Replay += " --strategy " + o.strategy.String()
 	}
-	for i := 0; i < o.replays; i++ {
+	for i := 0; i < o.replays && ctx.Err() == nil; i++ {
 		out, err := runSeed(bug.Config, sc, first.Seed)
 		if err != nil {
 			return row, fmt.Errorf("bench %s replay: %w", bug.Name, err)
@@ -260,15 +279,27 @@ func benchSimulator(ctx context.Context, bug baseline.Bug, o benchOptions) (benc
 // records each one's time to the first failure and seeds in row, the
 // steps/s and seeds/s over all of them, and returns the first search that
 // found the bug.
-func benchReps(row *benchRow, o benchOptions, runner string, search func(firstSeed uint64) (baseline.SearchResult, error)) (baseline.SearchResult, error) {
+//
+// A repetition cut short by ctx (a signal) without finding the bug is
+// dropped, and no further one starts: row.Reps is then the number
+// completed and row.Interrupted is set.
+func benchReps(ctx context.Context, row *benchRow, o benchOptions, runner string, search func(firstSeed uint64) (baseline.SearchResult, error)) (baseline.SearchResult, error) {
 	var first baseline.SearchResult
 	var steps int64
 	var seeds int
 	var wall time.Duration
 	for r := 0; r < o.reps; r++ {
+		if ctx.Err() != nil {
+			row.Reps, row.Interrupted = r, true
+			break
+		}
 		res, err := search(uint64(r)*1_000_000 + 1)
 		if err != nil {
 			return first, fmt.Errorf("bench, %s: %w", row.Runner, err)
+		}
+		if ctx.Err() != nil && !res.Found {
+			row.Reps, row.Interrupted = r, true
+			break
 		}
 		steps += res.Steps
 		seeds += res.Seeds
@@ -285,7 +316,9 @@ func benchReps(row *benchRow, o benchOptions, runner string, search func(firstSe
 		}
 		o.note("%s %s rep %d: found=%v in %v after %d seeds", row.Bug, runner, r+1, res.Found, res.Elapsed.Round(time.Microsecond), res.Seeds)
 	}
-	row.StepsPerSec, row.SeedsPerSec = float64(steps)/wall.Seconds(), float64(seeds)/wall.Seconds()
+	if wall > 0 {
+		row.StepsPerSec, row.SeedsPerSec = float64(steps)/wall.Seconds(), float64(seeds)/wall.Seconds()
+	}
 	return first, nil
 }
 
@@ -299,10 +332,18 @@ func benchPebble(ctx context.Context, o benchOptions) (benchRow, error) {
 		return row, fmt.Errorf("bench naive, real Pebble warm-up: %w", err)
 	}
 	for r := 0; r < o.reps; r++ {
+		if ctx.Err() != nil {
+			row.Reps, row.Interrupted = r, true
+			break
+		}
 		seed := int64(r + 1)
 		res, err := baseline.Run(ctx, baseline.Options{TimeLimit: o.limit, Seed: seed})
 		if err != nil {
 			return row, fmt.Errorf("bench naive, real Pebble: %w", err)
+		}
+		if ctx.Err() != nil && !res.Found {
+			row.Reps, row.Interrupted = r, true
+			break
 		}
 		row.Seeds = append(row.Seeds, -1)
 		if res.Found {
@@ -319,7 +360,7 @@ func benchPebble(ctx context.Context, o benchOptions) (benchRow, error) {
 	if row.Found > 0 {
 		row.Failure = "ENOENT: open " + filepath.Base(first.File)
 		row.Replay = fmt.Sprintf("baseline.Run(Options{Seed: %d}) (no replay: the interleaving is the OS scheduler's)", firstSeed)
-		for i := 0; i < o.replays; i++ {
+		for i := 0; i < o.replays && ctx.Err() == nil; i++ {
 			res, err := baseline.Run(ctx, baseline.Options{TimeLimit: o.limit, Seed: firstSeed})
 			if err != nil {
 				return row, fmt.Errorf("bench naive, real Pebble re-run: %w", err)
@@ -337,7 +378,7 @@ func benchPebble(ctx context.Context, o benchOptions) (benchRow, error) {
 func benchFree(ctx context.Context, bug baseline.Bug, o benchOptions) (benchRow, error) {
 	row := benchRow{Bug: bug.Name, Runner: "stress: model goroutines", Reps: o.reps, Replays: o.replays}
 	// Warm-up, untimed: one free-mode seed.
-	dir, err := os.MkdirTemp("", "snapsim-bench-")
+	dir, err := os.MkdirTemp("", fmt.Sprintf("snapsim-bench-%d-", os.Getpid()))
 	if err != nil {
 		return row, fmt.Errorf("bench %s, free goroutines warm-up: %w", bug.Name, err)
 	}
@@ -346,7 +387,7 @@ func benchFree(ctx context.Context, bug baseline.Bug, o benchOptions) (benchRow,
 	if err != nil {
 		return row, fmt.Errorf("bench %s, free goroutines warm-up: %w", bug.Name, err)
 	}
-	first, err := benchReps(&row, o, "model goroutines", func(firstSeed uint64) (baseline.SearchResult, error) {
+	first, err := benchReps(ctx, &row, o, "model goroutines", func(firstSeed uint64) (baseline.SearchResult, error) {
 		return baseline.FreeSearch(ctx, bug, firstSeed, o.limit)
 	})
 	if err != nil {
@@ -355,7 +396,11 @@ func benchFree(ctx context.Context, bug baseline.Bug, o benchOptions) (benchRow,
 	if first.Found {
 		row.Failure = string(first.Obs.Kind) + ": " + first.Obs.Detail
 		row.Replay = fmt.Sprintf("workload seed %d in free mode (no replay: the interleaving is the Go scheduler's)", first.Seed)
-		same, err := baseline.FreeReproduce(bug, first.Seed, first.Obs, o.replays)
+		replays := o.replays
+		if ctx.Err() != nil {
+			replays = 0
+		}
+		same, err := baseline.FreeReproduce(bug, first.Seed, first.Obs, replays)
 		if err != nil {
 			return row, fmt.Errorf("bench %s, free goroutines re-run: %w", bug.Name, err)
 		}
@@ -417,6 +462,9 @@ func fmtRate(x float64) string {
 }
 
 func (r benchRow) timeText() string {
+	if len(r.TimesMS) == 0 {
+		return "- (no repetition completed)"
+	}
 	lo, hi := slices.Min(r.TimesMS), slices.Max(r.TimesMS)
 	m := fmtMS(median(r.TimesMS))
 	if r.Censored {
@@ -426,6 +474,9 @@ func (r benchRow) timeText() string {
 }
 
 func (r benchRow) seedsText() string {
+	if len(r.Seeds) == 0 {
+		return "-"
+	}
 	var ns []float64
 	for _, n := range r.Seeds {
 		if n < 0 {

@@ -23,12 +23,18 @@ func newReplayCmd() *cobra.Command {
 		Short: "Replay one seed, or a corpus file, exactly and print its trace and outcome",
 		Long: `Replay one seed exactly and print its trace and outcome.
 
+Exit codes for a seed: 0 nothing observed, 1 a violation was observed, 3
+the run ran out of its step budget (--max-steps) before it finished.
+
 Given a corpus file (FILE.scenario: a scripted interleaving; FILE.seed: a
-seed with its configuration; see seeds/README.md) replay runs it instead,
-with the configuration the file carries, prints the same trace and checks
-the file's expectations. Exit 1 if a violation was observed, 2 if the file
-is malformed (the message names file:line and the expected form) or a
-scenario step could not make progress.`,
+seed with its configuration; see seeds/README.md) or a FILE.draws written
+by shrink, replay runs it instead, with the configuration the file carries,
+prints the same trace and checks the file's expectation. The exit code is
+the expectation's: 0 met (a buggy file that shows its failure passes), 1
+not met (a mismatch, including seed drift, or a scenario step that could
+not make progress), 2 the file is malformed (the message names FILE:LINE
+and the expected form). With --json the expectation's result is the
+"expectation" member.`,
 		Example: `  simrun replay --collector naive --seed 137
   simrun replay --collector naive --seed 0x89 --actions-only
   simrun replay --collector lease-retry --seed 7 --strategy pct --json
@@ -59,17 +65,14 @@ scenario step could not make progress.`,
 				return err
 			}
 			if sel.asJSON {
-				err = writeReplayJSON(cmd.OutOrStdout(), sel.strategy, seed, &out, sel.replayLine(seed))
+				err = writeReplayJSON(cmd.OutOrStdout(), sel.strategy, seed, &out, sel.replayLine(seed), nil)
 			} else {
 				err = writeReplayText(cmd.OutOrStdout(), sel.strategy, seed, &out, actionsOnly, stacks)
 			}
 			if err != nil {
 				return err
 			}
-			if out.Violated() {
-				return errViolation
-			}
-			return nil
+			return outcomeError(&out)
 		},
 	}
 	sel.register(cmd)
@@ -77,6 +80,45 @@ scenario step could not make progress.`,
 	cmd.Flags().BoolVar(&actionsOnly, "actions-only", false, "print only high-level actions and violations, not each filesystem call")
 	cmd.Flags().BoolVar(&stacks, "stacks", false, "print the goroutine stack of each panic")
 	return cmd
+}
+
+// outcomeError is the error whose exit code means a single run's outcome:
+// errViolation, errIncomplete or nil.
+func outcomeError(out *model.Outcome) error {
+	switch outcomeWord(out) {
+	case outcomeViolation:
+		return errViolation
+	case outcomeIncomplete:
+		return errIncomplete
+	}
+	return nil
+}
+
+// expectationReport is the result of checking a file's expectation.
+type expectationReport struct {
+	// Met is whether the run did what the file expects.
+	Met bool `json:"met"`
+	// Expect restates the expectation ("expect open-deleted-file, expect
+	// panic"); Detail says how it was met or why not.
+	Expect string `json:"expect"`
+	Detail string `json:"detail"`
+}
+
+// err is the error whose exit code means the expectation: errNotMet or nil.
+func (e *expectationReport) err() error {
+	if e.Met {
+		return nil
+	}
+	return errNotMet
+}
+
+// print writes the expectation line of the text output.
+func (e *expectationReport) print(w io.Writer) {
+	if e.Met {
+		fmt.Fprintf(w, "expectation: met (%s)\n", e.Detail)
+	} else {
+		fmt.Fprintf(w, "expectation: NOT MET: %s\n", e.Detail)
+	}
 }
 
 // replayReport is replay's JSON output.
@@ -94,6 +136,9 @@ type replayReport struct {
 	Snapshots  []model.SnapshotReport `json:"snapshots"`
 	Events     []sim.Event            `json:"events"`
 	Replay     string                 `json:"replay"`
+	// Expectation is the file's expectation and its result (replay FILE
+	// only).
+	Expectation *expectationReport `json:"expectation,omitempty"`
 }
 
 // outcomeWord is a run's outcome: "violation" when anything was observed,
@@ -109,12 +154,12 @@ func outcomeWord(out *model.Outcome) string {
 	return outcomeOK
 }
 
-func writeReplayJSON(w io.Writer, strategy string, seed uint64, out *model.Outcome, replay string) error {
+func writeReplayJSON(w io.Writer, strategy string, seed uint64, out *model.Outcome, replay string, exp *expectationReport) error {
 	rep := replayReport{
 		Outcome: outcomeWord(out), Collector: out.Config.Collector, Strategy: strategy, Seed: seed,
 		TraceHash: sim.FormatHash(out.Result.TraceHash), Steps: out.Result.Steps, TimeUS: out.Result.Time,
 		End: out.Result.End, Workload: out.Workload, Violations: stripStacks(out.Result.Observations),
-		Snapshots: out.Snapshots, Events: out.Result.Events, Replay: replay,
+		Snapshots: out.Snapshots, Events: out.Result.Events, Replay: replay, Expectation: exp,
 	}
 	if rep.Violations == nil {
 		rep.Violations = []sim.Observation{}
@@ -207,9 +252,15 @@ func replayFile(cmd *cobra.Command, path string, asJSON, actionsOnly, stacks boo
 		}
 		return err
 	}
+	exp := &expectationReport{Expect: expectWords(f)}
+	if cerr := f.Check(&out); cerr != nil {
+		exp.Detail = cerr.Error()
+	} else {
+		exp.Met, exp.Detail = true, exp.Expect
+	}
 	w := cmd.OutOrStdout()
 	if asJSON {
-		err = writeReplayJSON(w, f.Strategy, f.Scenario.Seed, &out, invocation()+" replay "+shellQuote(path))
+		err = writeReplayJSON(w, f.Strategy, f.Scenario.Seed, &out, invocation()+" replay "+shellQuote(path), exp)
 	} else {
 		err = writeReplayText(w, f.Strategy, f.Scenario.Seed, &out, actionsOnly, stacks)
 	}
@@ -217,16 +268,9 @@ func replayFile(cmd *cobra.Command, path string, asJSON, actionsOnly, stacks boo
 		return err
 	}
 	if !asJSON {
-		if cerr := f.Check(&out); cerr != nil {
-			fmt.Fprintf(w, "expectation: MISMATCH: %v\n", cerr)
-		} else {
-			fmt.Fprintf(w, "expectation: met (%s)\n", expectWords(f))
-		}
+		exp.print(w)
 	}
-	if out.Violated() {
-		return errViolation
-	}
-	return nil
+	return exp.err()
 }
 
 func expectWords(f *seeds.File) string {

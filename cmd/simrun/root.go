@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -67,7 +68,15 @@ func execute(args []string, stdout, stderr io.Writer) int {
 
 // executeContext runs the CLI under ctx (which watchSignals cancels on
 // SIGINT/SIGTERM) and returns the process exit code.
-func executeContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func executeContext(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	// A panic in simrun itself (never an actor's: those are observations)
+	// is reported as the tool's failure, not a crash.
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "simrun: internal error (a snapsim bug, please report it): %v\n%s", r, debug.Stack())
+			code = exitInternal
+		}
+	}()
 	root := newRoot(stdout)
 	root.SetArgs(args)
 	root.SetOut(stdout)

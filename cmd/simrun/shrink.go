@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -50,10 +53,14 @@ while the run still shows the same first violation kind, print the minimal
 trace's high-level actions and the sizes before and after, and write a
 .draws file that 'simrun replay FILE.draws' replays with the same trace.
 
-Exit 0 if the seed shows no violation (nothing to shrink) or the file was
-written, 2 on bad usage or if the output file exists (use --force).
-Shrinking is deterministic: the same seed, selection and budget always give
-the same result.`,
+Exit codes (the rule of the artifact commands, shrink and timeline): 0 the
+file was written; 1 there was nothing to write (the seed shows no
+violation, or did not finish within --max-steps); 2 bad usage, or the
+output path is unusable (checked before shrinking: an existing file without
+--force, a directory, a missing or read-only directory); 130/143
+interrupted: the simplest failing log found so far is written, then simrun
+exits. Shrinking is deterministic: the same seed, selection and budget
+always give the same result.`,
 		Example: `  simrun shrink --collector naive --seed 2
   simrun shrink --collector naive --seed 2 -o report.draws --force
   simrun replay report.draws --actions-only`,
@@ -79,12 +86,10 @@ the same result.`,
 			if !strings.HasSuffix(outPath, ".draws") {
 				return usagef("-o/--out: %q must end in .draws (replay recognises the file by its extension)", outPath)
 			}
-			if !force {
-				if _, err := os.Lstat(outPath); err == nil {
-					return usagef("-o/--out: %s already exists; not overwriting it (use --force)", outPath)
-				}
+			if err := checkOutput("-o/--out", outPath, force); err != nil {
+				return err
 			}
-			return shrinkSeed(cmd.OutOrStdout(), &sel, cfg, sc, seed, int(budget), outPath, force)
+			return shrinkSeed(cmd.Context(), cmd.OutOrStdout(), &sel, cfg, sc, seed, int(budget), outPath, force)
 		},
 	}
 	sel.register(cmd)
@@ -114,7 +119,10 @@ func countActions(events []sim.Event) int {
 	return n
 }
 
-func shrinkSeed(w io.Writer, sel *selection, cfg model.Config, sc sim.Config, seed uint64, budget int, outPath string, force bool) error {
+func shrinkSeed(ctx context.Context, w io.Writer, sel *selection, cfg model.Config, sc sim.Config, seed uint64, budget int, outPath string, force bool) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	sc.KeepTrace = true
 	rec := sim.NewRecorder(sim.NewPRNG(seed))
 	orig, err := model.Run(cfg, rec, sc)
@@ -123,8 +131,8 @@ func shrinkSeed(w io.Writer, sel *selection, cfg model.Config, sc sim.Config, se
 	}
 	kind := firstKind(&orig)
 	if kind == "" {
-		fmt.Fprintf(w, "seed %d: no violation (%d steps, run ended: %s); nothing to shrink\n", seed, orig.Result.Steps, orig.Result.End)
-		return nil
+		fmt.Fprintf(w, "seed %d: no violation (%s: %d steps, run ended: %s); nothing to shrink, no file written\n", seed, outcomeWord(&orig), orig.Result.Steps, orig.Result.End)
+		return errNothingToDo
 	}
 	origDraws := rec.Draws()
 	fmt.Fprintf(w, "seed %d: %s at step %d; shrinking %d draws (budget %d runs)\n", seed, kind, orig.Result.Observations[0].Step, len(origDraws), budget)
@@ -146,7 +154,12 @@ func shrinkSeed(w io.Writer, sel *selection, cfg model.Config, sc sim.Config, se
 	}
 	// Start from the canonical form of the recorded stream.
 	start := sim.Canonical(origDraws, len(origDraws))
-	shrunk, st := sim.Shrink(start, budget, test)
+	shrunk, st := sim.ShrinkWith(start, sim.ShrinkOptions{Budget: budget, Stop: func() bool { return ctx.Err() != nil }}, test)
+	if len(shrunk) == 0 {
+		// Every draw shrank to 0, which a log supplies past its end anyway;
+		// keep one explicit zero so the file is never empty.
+		shrunk = []sim.Draw{{N: origDraws[0].N, Value: 0}}
+	}
 	if runErr != nil {
 		// A candidate made the model fail outside any actor: a snapsim bug
 		// worth knowing about, but the shrink itself stays valid.
@@ -166,7 +179,10 @@ func shrinkSeed(w io.Writer, sel *selection, cfg model.Config, sc sim.Config, se
 	}
 	fmt.Fprintln(w)
 	stop := ""
-	if st.Budget {
+	switch {
+	case st.Stopped:
+		stop = ", interrupted: the simplest failing log found so far"
+	case st.Budget:
 		stop = ", budget exhausted"
 	}
 	fmt.Fprintf(w, "shrunk %s: %d candidate runs, %d accepted, %d rounds%s\n", kind, st.Runs, st.Accepted, st.Passes, stop)
@@ -198,6 +214,9 @@ func shrinkSeed(w io.Writer, sel *selection, cfg model.Config, sc sim.Config, se
 		return err
 	}
 	fmt.Fprintf(w, "wrote %s\nreplay: %s replay %s --actions-only\n", outPath, invocation(), shellQuote(outPath))
+	if ei, ok := interrupted(ctx); ok && st.Stopped {
+		return ei
+	}
 	return nil
 }
 
@@ -216,21 +235,69 @@ func writeActionsText(w io.Writer, events []sim.Event) error {
 	return nil
 }
 
-// loadDrawsFile reads and validates a .draws file and returns the selection
-// it describes.
+// drawsRequired are the members every .draws file has (shrink writes them
+// all).
+var drawsRequired = []string{"format", "collector", "profile", "strategy", "variants", "snap_generators", "max_steps", "from_seed", "expect", "trace_hash", "draws"}
+
+// loadDrawsFile reads and validates a .draws file fully (its format, every
+// member, the expected kind, the trace hash, each draw's bound and value,
+// nothing after the object) and returns the selection it describes. Every
+// error is a usage error naming the file and where in it.
 func loadDrawsFile(path string) (*drawsFile, *selection, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, usagef("%v", err)
 	}
+	bad := func(format string, args ...any) error {
+		return usagef("%s: %s (want a .draws file written by simrun shrink)", path, fmt.Sprintf(format, args...))
+	}
+	at := func(off int64) string {
+		return fmt.Sprintf("line %d", 1+bytes.Count(data[:min(int(off), len(data))], []byte("\n")))
+	}
+	var members map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&members); err != nil {
+		off := dec.InputOffset()
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			off = se.Offset
+		}
+		return nil, nil, bad("%s: not JSON: %v", at(off), err)
+	}
+	if dec.More() || !onlySpace(data[dec.InputOffset():]) {
+		return nil, nil, bad("%s: trailing data after the JSON object", at(dec.InputOffset()))
+	}
+	for _, k := range drawsRequired {
+		if _, ok := members[k]; !ok {
+			return nil, nil, bad("missing member %q", k)
+		}
+	}
 	var df drawsFile
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&df); err != nil {
-		return nil, nil, usagef("%s: not a .draws file: %v", path, err)
+	strict := json.NewDecoder(bytes.NewReader(data))
+	strict.DisallowUnknownFields()
+	if err := strict.Decode(&df); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, nil, bad("%s: member %q: %v", at(te.Offset), te.Field, err)
+		}
+		return nil, nil, bad("%v", err)
 	}
 	if df.Format != drawsFormat {
-		return nil, nil, usagef("%s: format %q; want %q", path, df.Format, drawsFormat)
+		return nil, nil, bad("format %q; want %q", clip(df.Format, 40), drawsFormat)
+	}
+	if !sim.ValidKind(df.Expect) {
+		return nil, nil, bad("expect %q is not a violation kind (want one of %s)", clip(string(df.Expect), 40), kindNames())
+	}
+	if len(df.TraceHash) != 16 || strings.Trim(df.TraceHash, "0123456789abcdef") != "" {
+		return nil, nil, bad("trace_hash %q is not 16 lowercase hex digits", clip(df.TraceHash, 40))
+	}
+	if len(df.Draws) == 0 {
+		return nil, nil, bad("draws is empty; a shrunk log holds at least one draw")
+	}
+	for i, d := range df.Draws {
+		if d.N < 1 || d.Value < 0 || d.Value >= d.N {
+			return nil, nil, bad("draws[%d] = {n: %d, v: %d}: want n >= 1 and 0 <= v < n", i, d.N, d.Value)
+		}
 	}
 	sel := &selection{collector: df.Collector, profile: df.Profile, strategy: df.Strategy,
 		generators: df.SnapGenerators, snapGCTimeoutUS: df.SnapGCTimeoutUS, gcGraceUS: df.GCGraceUS, threadChurnUS: df.ThreadChurnUS, maxSteps: df.MaxSteps}
@@ -242,15 +309,22 @@ func loadDrawsFile(path string) (*drawsFile, *selection, error) {
 			}
 		}
 		if !found {
-			return nil, nil, usagef("%s: unknown variant %q", path, name)
-		}
-	}
-	for i, d := range df.Draws {
-		if d.N < 0 || d.Value < 0 {
-			return nil, nil, usagef("%s: draw %d: negative n or v", path, i)
+			return nil, nil, bad("unknown variant %q", clip(name, 40))
 		}
 	}
 	return &df, sel, nil
+}
+
+// onlySpace reports whether b holds nothing but JSON whitespace.
+func onlySpace(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 }
+
+// kindNames lists the violation kinds, for error messages.
+func kindNames() string {
+	var out []string
+	for _, k := range sim.Kinds {
+		out = append(out, string(k))
+	}
+	return strings.Join(out, ", ")
 }
 
 // replayDrawsFile replays a .draws file written by shrink, prints the trace
@@ -278,9 +352,24 @@ func replayDrawsFile(cmd *cobra.Command, path string, asJSON, actionsOnly, stack
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	hash := sim.FormatHash(out.Result.TraceHash)
+	exp := &expectationReport{Expect: fmt.Sprintf("first violation %s, trace hash %s", df.Expect, df.TraceHash)}
+	switch {
+	case firstKind(&out) != df.Expect:
+		got := string(firstKind(&out))
+		if got == "" {
+			got = "none (" + outcomeWord(&out) + ")"
+		}
+		exp.Detail = fmt.Sprintf("first violation %s, want %s", got, df.Expect)
+	case hash != df.TraceHash:
+		exp.Detail = fmt.Sprintf("trace hash %s, recorded %s (the model changed since the shrink)", hash, df.TraceHash)
+	default:
+		exp.Met = true
+		exp.Detail = fmt.Sprintf("expect %s, trace hash %s; shrunk from seed %d, %d draws", df.Expect, hash, df.FromSeed, len(df.Draws))
+	}
 	w := cmd.OutOrStdout()
 	if asJSON {
-		err = writeReplayJSON(w, sel.strategy, df.FromSeed, &out, invocation()+" replay "+shellQuote(path))
+		err = writeReplayJSON(w, sel.strategy, df.FromSeed, &out, invocation()+" replay "+shellQuote(path), exp)
 	} else {
 		err = writeReplayText(w, sel.strategy, df.FromSeed, &out, actionsOnly, stacks)
 	}
@@ -288,18 +377,7 @@ func replayDrawsFile(cmd *cobra.Command, path string, asJSON, actionsOnly, stack
 		return err
 	}
 	if !asJSON {
-		hash := sim.FormatHash(out.Result.TraceHash)
-		switch {
-		case firstKind(&out) != df.Expect:
-			fmt.Fprintf(w, "expectation: MISMATCH: first violation %q, want %q\n", firstKind(&out), df.Expect)
-		case df.TraceHash != "" && hash != df.TraceHash:
-			fmt.Fprintf(w, "expectation: MISMATCH: trace hash %s, recorded %s (the model changed since the shrink)\n", hash, df.TraceHash)
-		default:
-			fmt.Fprintf(w, "expectation: met (expect %s, trace hash %s; shrunk from seed %d, %d draws)\n", df.Expect, hash, df.FromSeed, len(df.Draws))
-		}
+		exp.print(w)
 	}
-	if out.Violated() {
-		return errViolation
-	}
-	return nil
+	return exp.err()
 }

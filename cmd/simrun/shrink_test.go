@@ -46,7 +46,7 @@ func TestShrinkReport(t *testing.T) {
 	}
 
 	rep := cli(t, "replay", path, "--actions-only")
-	if rep.code != exitViolation {
+	if rep.code != exitOK {
 		t.Fatalf("replay: %v", rep)
 	}
 	if !strings.Contains(rep.stdout, "trace hash: "+hm[1]) || !strings.Contains(rep.stdout, "expectation: met (expect open-deleted-file") {
@@ -117,7 +117,7 @@ func TestShrinkDeterministic(t *testing.T) {
 func TestShrinkNoViolation(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "n.draws")
 	r := cli(t, "shrink", "--collector", "lease-retry", "--seed", "2", "-o", path)
-	if r.code != exitOK || !strings.Contains(r.stdout, "no violation") {
+	if r.code != exitViolation || !strings.Contains(r.stdout, "no violation") {
 		t.Fatalf("no-violation shrink: %v", r)
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -24,7 +25,7 @@ import (
 const defaultValidateSeeds = 3000
 
 func newValidateCmd() *cobra.Command {
-	var workers int64
+	var workers, checkEvery int64
 	var sel selection
 	var seeds int64
 	var start, collectors, profiles, format string
@@ -47,7 +48,9 @@ profile (a cell) over seeds START..START+N-1 and reports, per cell:
   - one replay command per violation kind (its first seed).
 
 Each seed runs like 'simrun run': it stops at its first violating step, so
-kinds are counted up to each seed's first violation.
+kinds are counted up to each seed's first violation. A seed that runs out
+of its step budget (--max-steps) with nothing observed is counted as
+incomplete, apart from the violating and clean seeds, with a warning.
 
 Cells run in parallel (--workers, default one per CPU); the output is in cell order and is the
 same for the same flags, except the timings.
@@ -58,7 +61,10 @@ JSON lines, every kind present with zeros), csv (a header, then one row per
 cell, every kind as a column).
 
 Exit codes: 0 when the validation completed, whatever it observed (it is a
-measurement, not a test: 'simrun run' is the test), 2 bad usage or input.`,
+measurement, not a test: 'simrun run' is the test), 2 bad usage or input,
+130/143 interrupted by SIGINT/SIGTERM: every cell stops after the seed it
+is running, and the matrix of the seeds completed is printed, marked
+partial (a second signal aborts).`,
 		Example: `  simrun validate
   simrun validate --format markdown
   simrun validate --collectors naive,lease-retry --profiles default,slow-disk --seeds 100 --format json
@@ -68,7 +74,11 @@ measurement, not a test: 'simrun run' is the test), 2 bad usage or input.`,
 			if workers < 1 || workers > 4096 {
 				return usagef("--workers: %d is out of range (want 1..4096)", workers)
 			}
-			return runValidate(cmd.OutOrStdout(), &sel, seeds, start, collectors, profiles, format, int(workers))
+			if checkEvery < 0 || checkEvery > 1e12 {
+				return usagef("--check-determinism: %d is out of range (want 1 for every seed, N for every Nth, 0 for off)", checkEvery)
+			}
+			return runValidate(cmd.Context(), cmd.OutOrStdout(), &sel, validateOptions{seeds: seeds, start: start, collectors: collectors,
+				profiles: profiles, format: format, workers: int(workers), check: determinismCheck{every: uint64(checkEvery)}})
 		},
 	}
 	f := cmd.Flags()
@@ -87,7 +97,17 @@ measurement, not a test: 'simrun run' is the test), 2 bad usage or input.`,
 	f.Var(newIntValue(&sel.gcGraceUS, 0), "gc-grace-us", "GC keeps leased files this many virtual microseconds past the lease's expiry")
 	f.Var(newIntValue(&sel.threadChurnUS, 0), "thread-churn-us", "mean interval between worker-thread exits in virtual microseconds (0: the profile's)")
 	f.Var(newIntValue(&sel.maxSteps, sim.DefaultMaxSteps), "max-steps", "step budget per seed (decimal or 0x-hex)")
+	addCheckDeterminismFlag(cmd, &checkEvery)
 	return cmd
+}
+
+// validateOptions are validate's flags besides the variant selection.
+type validateOptions struct {
+	seeds                       int64
+	start, collectors, profiles string
+	format                      string
+	workers                     int
+	check                       determinismCheck
 }
 
 // collectorOrder lists the collectors in DESIGN.md §4's order (any other
@@ -148,18 +168,31 @@ type validCell struct {
 	// FirstViolation is the 0-based index from FirstSeed of the first
 	// violating seed; nil when none violated.
 	FirstViolation *uint64 `json:"first_violation_index"`
-	RetriesP50     int     `json:"retries_p50"`
-	RetriesP99     int     `json:"retries_p99"`
-	LatencyP50US   int64   `json:"latency_p50_us"`
-	LatencyP99US   int64   `json:"latency_p99_us"`
-	PeakPinned     int64   `json:"peak_pinned_bytes"`
+	// IncompleteSeeds ran out of their step budget with nothing observed;
+	// FirstIncomplete is the 0-based index of the first (nil: none).
+	IncompleteSeeds uint64  `json:"incomplete_seeds"`
+	FirstIncomplete *uint64 `json:"first_incomplete_index"`
+	// DeterminismChecked counts the seeds re-run by --check-determinism.
+	DeterminismChecked uint64 `json:"determinism_checked"`
+	// Interrupted is set when a signal stopped the cell before its last
+	// seed: Seeds is then the number that completed.
+	Interrupted  bool  `json:"interrupted,omitempty"`
+	RetriesP50   int   `json:"retries_p50"`
+	RetriesP99   int   `json:"retries_p99"`
+	LatencyP50US int64 `json:"latency_p50_us"`
+	LatencyP99US int64 `json:"latency_p99_us"`
+	PeakPinned   int64 `json:"peak_pinned_bytes"`
 	// Replays holds one replay command per kind seen, for its first seed.
 	Replays map[sim.Kind]string `json:"replays"`
 	Steps   int64               `json:"steps"`
 	Elapsed float64             `json:"elapsed_seconds"`
 }
 
-func runValidate(w io.Writer, base *selection, seeds int64, start, collectors, profiles, format string, workers int) error {
+func runValidate(ctx context.Context, w io.Writer, base *selection, o validateOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	seeds, start, collectors, profiles, format, workers := o.seeds, o.start, o.collectors, o.profiles, o.format, o.workers
 	cs, err := parseList("--collectors", collectors, collectorOrder())
 	if err != nil {
 		return err
@@ -210,7 +243,7 @@ func runValidate(w io.Writer, base *selection, seeds int64, start, collectors, p
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				cells[i], errs[i] = measureCell(jobs[i].sel, jobs[i].cfg, jobs[i].sc, first, uint64(seeds))
+				cells[i], errs[i] = measureCell(ctx, jobs[i].sel, jobs[i].cfg, jobs[i].sc, first, uint64(seeds), o.check)
 			}
 		}()
 	}
@@ -225,6 +258,8 @@ func runValidate(w io.Writer, base *selection, seeds int64, start, collectors, p
 		}
 	}
 	elapsed := time.Since(began).Seconds()
+	ei, stopped := interrupted(ctx)
+	stopped = stopped && slices.ContainsFunc(cells, func(c validCell) bool { return c.Interrupted })
 	switch format {
 	case "json":
 		enc := json.NewEncoder(w)
@@ -233,19 +268,42 @@ func runValidate(w io.Writer, base *selection, seeds int64, start, collectors, p
 				return fmt.Errorf("write JSON: %w", err)
 			}
 		}
-		return nil
 	case "csv":
-		return writeValidateCSV(w, cells)
+		if err := writeValidateCSV(w, cells); err != nil {
+			return err
+		}
 	case "markdown":
 		writeValidateMarkdown(w, cells, elapsed)
 	default:
 		writeValidateTable(w, cells, elapsed)
 	}
+	if format == "table" || format == "markdown" {
+		writeValidateWarnings(w, cells, stopped, ei)
+	}
+	if stopped {
+		return ei
+	}
 	return nil
 }
 
-// measureCell runs seeds first..first+n-1 of one cell.
-func measureCell(sel *selection, cfg model.Config, sc sim.Config, first, n uint64) (validCell, error) {
+// writeValidateWarnings says which cells had incomplete seeds and whether
+// the matrix is partial.
+func writeValidateWarnings(w io.Writer, cells []validCell, stopped bool, ei errInterrupted) {
+	for i := range cells {
+		c := &cells[i]
+		if c.IncompleteSeeds > 0 {
+			fmt.Fprintf(w, "WARNING: %s × %s: %d seeds incomplete (ran out of --max-steps before finishing; counted neither clean nor violating), first at index %d\n",
+				c.Collector, c.Profile, c.IncompleteSeeds, *c.FirstIncomplete)
+		}
+	}
+	if stopped {
+		fmt.Fprintf(w, "PARTIAL: interrupted by %s; each cell's SEEDS column is the number of seeds it completed\n", signalName(ei.sig))
+	}
+}
+
+// measureCell runs seeds first..first+n-1 of one cell, stopping after the
+// seed it is running when ctx is cancelled.
+func measureCell(ctx context.Context, sel *selection, cfg model.Config, sc sim.Config, first, n uint64, check determinismCheck) (validCell, error) {
 	began := time.Now()
 	cell := validCell{Collector: sel.collector, Profile: sel.profile, Strategy: sc.Strategy.String(),
 		FirstSeed: first, Kinds: map[sim.Kind]uint64{}, Replays: map[sim.Kind]string{}}
@@ -255,10 +313,24 @@ func measureCell(sel *selection, cfg model.Config, sc sim.Config, first, n uint6
 	var retries []int
 	var latencies []int64
 	for i := uint64(0); i < n; i++ {
+		if ctx.Err() != nil {
+			cell.Interrupted = true
+			break
+		}
 		seed := first + i
 		out, err := runSeed(cfg, sc, seed)
 		if err != nil {
 			return cell, err
+		}
+		if check.due(i) {
+			cell.DeterminismChecked++
+			obs, err := recheck(cfg, sc, seed, &out)
+			if err != nil {
+				return cell, err
+			}
+			if obs != nil {
+				out.Result.Observations = append(out.Result.Observations, *obs)
+			}
 		}
 		cell.Seeds++
 		cell.Steps += out.Result.Steps
@@ -271,6 +343,13 @@ func measureCell(sel *selection, cfg model.Config, sc sim.Config, first, n uint6
 			switch r.Status {
 			case model.SnapApplied, model.SnapFailed, model.SnapRejected:
 				latencies = append(latencies, int64(r.Latency()))
+			}
+		}
+		if outcomeWord(&out) == outcomeIncomplete {
+			cell.IncompleteSeeds++
+			if cell.FirstIncomplete == nil {
+				idx := i
+				cell.FirstIncomplete = &idx
 			}
 		}
 		if !out.Violated() {
@@ -354,11 +433,11 @@ func validateSummary(cells []validCell, elapsed float64) string {
 
 func writeValidateTable(w io.Writer, cells []validCell, elapsed float64) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "COLLECTOR\tPROFILE\tSEEDS\tVIOLATING\tFIRST\tKINDS\tRETRIES p50/p99\tLATENCY p50/p99\tPEAK PINNED")
+	fmt.Fprintln(tw, "COLLECTOR\tPROFILE\tSEEDS\tVIOLATING\tINCOMPLETE\tFIRST\tKINDS\tRETRIES p50/p99\tLATENCY p50/p99\tPEAK PINNED")
 	for i := range cells {
 		c := &cells[i]
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%d / %d\t%s\t%d B\n", c.Collector, c.Profile, c.Seeds, c.ViolatingSeeds,
-			c.firstText(), c.kindsText(), c.RetriesP50, c.RetriesP99, c.latencyText(), c.PeakPinned)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%d / %d\t%s\t%d B\n", c.Collector, c.Profile, c.Seeds, c.ViolatingSeeds,
+			c.IncompleteSeeds, c.firstText(), c.kindsText(), c.RetriesP50, c.RetriesP99, c.latencyText(), c.PeakPinned)
 	}
 	tw.Flush()
 	writeReplays(w, cells, "")
@@ -390,12 +469,12 @@ func writeReplays(w io.Writer, cells []validCell, bullet string) {
 }
 
 func writeValidateMarkdown(w io.Writer, cells []validCell, elapsed float64) {
-	fmt.Fprintln(w, "| collector | profile | violating seeds (per kind) | first | retries p50/p99 | latency p50/p99 | peak pinned |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| collector | profile | violating seeds (per kind) | incomplete | first | retries p50/p99 | latency p50/p99 | peak pinned |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
 	for i := range cells {
 		c := &cells[i]
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %d / %d | %s | %d B |\n", c.Collector, c.Profile, c.kindsText(),
-			c.firstText(), c.RetriesP50, c.RetriesP99, c.latencyText(), c.PeakPinned)
+		fmt.Fprintf(w, "| %s | %s | %s | %d | %s | %d / %d | %s | %d B |\n", c.Collector, c.Profile, c.kindsText(),
+			c.IncompleteSeeds, c.firstText(), c.RetriesP50, c.RetriesP99, c.latencyText(), c.PeakPinned)
 	}
 	writeReplays(w, cells, "- ")
 	fmt.Fprintln(w)
@@ -404,7 +483,7 @@ func writeValidateMarkdown(w io.Writer, cells []validCell, elapsed float64) {
 
 func writeValidateCSV(w io.Writer, cells []validCell) error {
 	cw := csv.NewWriter(w)
-	header := []string{"collector", "profile", "strategy", "first_seed", "seeds", "violating_seeds", "first_violation_index"}
+	header := []string{"collector", "profile", "strategy", "first_seed", "seeds", "violating_seeds", "first_violation_index", "incomplete_seeds"}
 	for _, k := range sim.Kinds {
 		header = append(header, string(k))
 	}
@@ -421,7 +500,7 @@ func writeValidateCSV(w io.Writer, cells []validCell) error {
 			first = strconv.FormatUint(*c.FirstViolation, 10)
 		}
 		row := []string{c.Collector, c.Profile, c.Strategy, strconv.FormatUint(c.FirstSeed, 10), strconv.FormatUint(c.Seeds, 10),
-			strconv.FormatUint(c.ViolatingSeeds, 10), first}
+			strconv.FormatUint(c.ViolatingSeeds, 10), first, strconv.FormatUint(c.IncompleteSeeds, 10)}
 		for _, k := range sim.Kinds {
 			row = append(row, strconv.FormatUint(c.Kinds[k], 10))
 		}

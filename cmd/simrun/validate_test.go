@@ -23,6 +23,9 @@ type jsonCell struct {
 	ViolatingSeeds uint64            `json:"violating_seeds"`
 	Kinds          map[string]uint64 `json:"kinds"`
 	FirstViolation *uint64           `json:"first_violation_index"`
+	Incomplete     uint64            `json:"incomplete_seeds"`
+	FirstIncomp    *uint64           `json:"first_incomplete_index"`
+	Checked        uint64            `json:"determinism_checked"`
 	RetriesP50     int               `json:"retries_p50"`
 	RetriesP99     int               `json:"retries_p99"`
 	LatencyP50US   int64             `json:"latency_p50_us"`
@@ -165,10 +168,10 @@ func TestValidateTableAndMarkdown(t *testing.T) {
 	if !strings.HasPrefix(lines[0], "COLLECTOR") || !strings.Contains(lines[0], "PEAK PINNED") {
 		t.Fatalf("table header: %q", lines[0])
 	}
-	if !regexp.MustCompile(`^naive\s+default\s+12\s+\d+\s+1\s+\d+ \(open-deleted-file \d+, panic \d+\)`).MatchString(lines[1]) {
+	if !regexp.MustCompile(`^naive\s+default\s+12\s+\d+\s+0\s+1\s+\d+ \(open-deleted-file \d+, panic \d+\)`).MatchString(lines[1]) {
 		t.Errorf("naive row: %q", lines[1])
 	}
-	if !regexp.MustCompile(`^lease-retry\s+default\s+12\s+0\s+none\s+0\s`).MatchString(lines[3]) {
+	if !regexp.MustCompile(`^lease-retry\s+default\s+12\s+0\s+0\s+none\s+0\s`).MatchString(lines[3]) {
 		t.Errorf("lease-retry row: %q", lines[3])
 	}
 	if !strings.Contains(r.stdout, "naive × default, open-deleted-file: go run ./cmd/simrun replay --collector naive --seed 2\n") {
@@ -180,11 +183,11 @@ func TestValidateTableAndMarkdown(t *testing.T) {
 
 	m := mustExit(t, exitOK, append(validateArgs, "--format", "markdown")...)
 	ml := strings.Split(m.stdout, "\n")
-	if !strings.HasPrefix(ml[0], "| collector | profile |") || ml[1] != "|---|---|---|---|---|---|---|" {
+	if !strings.HasPrefix(ml[0], "| collector | profile |") || ml[1] != "|---|---|---|---|---|---|---|---|" {
 		t.Fatalf("markdown header:\n%s", m.stdout)
 	}
 	for _, l := range ml[2:6] {
-		if strings.Count(l, "|") != 8 {
+		if strings.Count(l, "|") != 9 {
 			t.Errorf("markdown row %q", l)
 		}
 	}
