@@ -213,7 +213,7 @@ func buildTimeline(out *model.Outcome, all bool) *timeline {
 
 	// Marks: actions, infos and violations.
 	for _, e := range events {
-		if e.Class == sim.ClassIO && okResult(e.Result) {
+		if e.Class == sim.ClassIO && !ioFailed(e.Result) {
 			continue
 		}
 		if e.Class == sim.ClassIO && e.Op == "open?" {
@@ -315,6 +315,15 @@ func buildTimeline(out *model.Outcome, all bool) *timeline {
 }
 
 func okResult(r string) bool { return r == "" || r == "ok" }
+
+// ioFailed reports whether a filesystem call's trace result is a failure
+// worth a mark. A read that reaches the end of its file returns io.EOF,
+// which the trace shows as "EOF": that is how every whole-file read ends,
+// not a failed I/O. io.ErrUnexpectedEOF ("unexpected EOF", a short read) is
+// a failure.
+func ioFailed(r string) bool {
+	return !okResult(r) && r != "EOF" && !strings.HasSuffix(r, ": EOF")
+}
 
 // ---- drawing ----
 
@@ -536,7 +545,7 @@ func (tl *timeline) svg(title string) string {
 		switch {
 		case m.class == sim.ClassIO:
 			// A failed filesystem call.
-			fmt.Fprintf(&b, `<path d="M%.1f %.1f l5 5 m0 -10 l-10 10" stroke="#d62728" stroke-width="2"/>`, xx-5+5-5, cy-5)
+			fmt.Fprintf(&b, `<path d="%s" stroke="#d62728" stroke-width="2"/>`, crossPath(xx, cy, 5))
 		case m.class == sim.ClassInfo:
 			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="4" fill="#fff" stroke="%s" stroke-width="2"/>`, xx, cy, col)
 		case m.op == "put" || m.op == "delete-key":
@@ -695,4 +704,11 @@ func (tl *timeline) svg(title string) string {
 	item(fmt.Sprintf(`<path d="M%.1f %.1f l6 6 m0 -6 l-6 6" stroke="#000" stroke-width="1.5"/>`, lx-1, legendY-8), "file removed")
 	b.WriteString("</g>\n</svg>\n")
 	return b.String()
+}
+
+// crossPath is the SVG path of an × centred on (cx, cy) with half-width r:
+// two diagonals of the square [cx-r, cx+r] × [cy-r, cy+r], crossing at the
+// centre.
+func crossPath(cx, cy, r float64) string {
+	return fmt.Sprintf("M%.1f %.1f l%g %g m0 %g l%g %g", cx-r, cy-r, 2*r, 2*r, -2*r, -2*r, 2*r)
 }

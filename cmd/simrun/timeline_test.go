@@ -188,3 +188,18 @@ func TestTimelineNoViolation(t *testing.T) {
 		}
 	}
 }
+
+// TestTimelineEOFIsNotFailure checks that a read ending in io.EOF, which
+// every whole-file read does, is not drawn as a failed I/O, while real
+// errors (a short read among them) are.
+func TestTimelineEOFIsNotFailure(t *testing.T) {
+	for r, want := range map[string]bool{
+		"": false, "ok": false, "EOF": false, "read /proc/1/io: EOF": false,
+		"unexpected EOF": true, "open /db/000001.sst: file does not exist": true,
+		"write /db/000006.sst: input/output error": true,
+	} {
+		if got := ioFailed(r); got != want {
+			t.Errorf("ioFailed(%q) = %v, want %v", r, got, want)
+		}
+	}
+}
