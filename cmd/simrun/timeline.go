@@ -866,8 +866,8 @@ func (tl *timeline) svg(title string) string {
 	for _, l := range legs {
 		col := paint(legMeaning[l.kind])
 		xx := x(l.t)
-		fmt.Fprintf(&b, `<g class="leg %s" data-meaning="%s" data-path="%s" data-step="%d" data-t="%d"><title>%s</title>`,
-			l.kind, legMeaning[l.kind], esc(v.path), l.step, l.t, esc(fmt.Sprintf("%s %s: step %d t=%s %s: %s", legNum[l.kind], l.kind, l.step, fmtTime(l.t), l.actor, l.detail)))
+		fmt.Fprintf(&b, `<g class="leg %s" data-meaning="%s" data-actor="%s" data-path="%s" data-step="%d" data-t="%d"><title>%s</title>`,
+			l.kind, legMeaning[l.kind], esc(l.actor), esc(v.path), l.step, l.t, esc(fmt.Sprintf("%s %s: step %d t=%s %s: %s", legNum[l.kind], l.kind, l.step, fmtTime(l.t), l.actor, l.detail)))
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.5" stroke-dasharray="4 2"/>`, xx, laneMid(l.actor), xx, barY, col)
 		b.WriteString("</g>\n")
 	}
@@ -1071,8 +1071,8 @@ func (tl *timeline) svg(title string) string {
 			if v.delActor != "" {
 				who = fmt.Sprintf("deleted by %s at t=%s (step %d)", v.delActor, v.delTime, v.delStep)
 			}
-			fmt.Fprintf(&b, `<g id="violation" class="violation" data-meaning="%s" data-kind="%s" data-deleter="%s"><title>%s</title>`+"\n",
-				mViolation, esc(string(v.obs.Kind)), esc(v.delActor), esc(fmt.Sprintf("%s at step %d by %s: %s", v.obs.Kind, v.obs.Step, v.obs.Actor, v.obs.Detail)))
+			fmt.Fprintf(&b, `<g id="violation" class="violation" data-meaning="%s" data-actor="%s" data-kind="%s" data-deleter="%s"><title>%s</title>`+"\n",
+				mViolation, esc(v.obs.Actor), esc(string(v.obs.Kind)), esc(v.delActor), esc(fmt.Sprintf("%s at step %d by %s: %s", v.obs.Kind, v.obs.Step, v.obs.Actor, v.obs.Detail)))
 			if len(legs) == 0 {
 				fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.5" stroke-dasharray="4 3"/>`+"\n", vx, top, vx, filesBottom, red)
 			}
