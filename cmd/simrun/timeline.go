@@ -15,6 +15,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// newTimelineCmd is `simrun timeline`: run one seed as replay does and
+// write the picture a postmortem can use (SVG, or HTML with it inline).
 func newTimelineCmd() *cobra.Command {
 	var sel selection
 	var seedS, outPath string
@@ -181,6 +183,8 @@ type timeline struct {
 	all    bool
 }
 
+// removedRE parses the oracle's open-deleted-file detail: the path, the
+// step and time of its removal, who removed it and why.
 var removedRE = regexp.MustCompile(`^open (\S+): removed at step (\d+) \(t=([^)]+)\) by ([^:]+)(?::\s*(.*))?$`)
 
 // trackedFile reports whether the timeline draws a bar for path: SSTs and
@@ -249,6 +253,12 @@ func listNames(detail, base string) bool {
 	return false
 }
 
+// buildTimeline turns a run's trace into what the picture draws: file
+// lifetimes from the io events, marks, limiter waits, the first violation
+// with its legs, the window (around the violation unless all), and the
+// lanes (without all, only those with something drawn in the window). It
+// reads only the trace, in trace order, so the same seed gives the same
+// timeline.
 func buildTimeline(out *model.Outcome, all bool) *timeline {
 	events := out.Result.Events
 	tl := &timeline{all: all}
@@ -416,11 +426,9 @@ func buildTimeline(out *model.Outcome, all bool) *timeline {
 			files = append(files, f)
 		}
 	}
-	if tl.viol != nil && tl.viol.path != "" {
-		sort.SliceStable(files, func(i, j int) bool {
-			return files[i].path == tl.viol.path && files[j].path != tl.viol.path
-		})
-	}
+	sort.SliceStable(files, func(i, j int) bool {
+		return tl.isViolFile(files[i]) && !tl.isViolFile(files[j])
+	})
 	tl.files = files
 	var marks []tlMark
 	drawn := map[string]bool{} // actors with something drawn in their lane
@@ -482,6 +490,18 @@ func buildTimeline(out *model.Outcome, all bool) *timeline {
 	return tl
 }
 
+// isViolFile reports whether f is the bar the violation is about: the
+// opened path, and of its bars (a path can be created again) the one the
+// deletion leg ended.
+func (tl *timeline) isViolFile(f tlFile) bool {
+	v := tl.viol
+	if v == nil || v.path == "" || f.path != v.path {
+		return false
+	}
+	return v.del == nil || (f.deleted && f.end == v.del.t)
+}
+
+// okResult reports whether a trace result is a plain success.
 func okResult(r string) bool { return r == "" || r == "ok" }
 
 // ioFailed reports whether a filesystem call's trace result is a failure
@@ -518,6 +538,7 @@ const (
 	mOther     = "other"
 )
 
+// tlPalette is every colour the picture uses for meaning, in legend order.
 var tlPalette = []tlMeaning{
 	{mViolation, "#d62728", "violation: the failing open and its leg"},
 	{mList, "#1f77b4", "list (leg ①: the listing that named the file)"},
@@ -585,6 +606,7 @@ func markMeaning(m tlMark) string {
 
 // ---- drawing ----
 
+// Layout, in SVG user units (pixels), and fonts.
 const (
 	tlLeft     = 150.0
 	tlRight    = 40.0
@@ -596,6 +618,8 @@ const (
 	tlFont     = "font-family=\"DejaVu Sans,Helvetica,Arial,sans-serif\""
 )
 
+// esc makes s safe as XML text or attribute value: control characters XML
+// 1.0 forbids are dropped, whitespace becomes a space, markup is escaped.
 func esc(s string) string {
 	var b bytes.Buffer
 	for _, r := range s {
@@ -653,6 +677,8 @@ func niceStep(span sim.Micros, want int) sim.Micros {
 	return sim.Micros(10 * p)
 }
 
+// fmtTime renders a virtual time for axis ticks and labels: "0", "250µs",
+// "6ms", "5.974ms".
 func fmtTime(t sim.Micros) string {
 	switch {
 	case t == 0:
@@ -688,6 +714,12 @@ func (tl *timeline) raceWindow() (from, to *tlLeg, ok bool) {
 	return v.list, v.open, true
 }
 
+// svg draws the timeline as one standalone SVG document, top to bottom:
+// title and violation banner, the race window's bracket, the lanes (limiter
+// waits, legs, marks), the file bars with the legs' ends, the axis, the
+// legend and the hidden-lanes footer. Every coloured element names its
+// meaning (data-meaning); classes and data- attributes let tests and
+// scripts find the legs, waits and marks.
 func (tl *timeline) svg(title string) string {
 	plotW := tlWidth - tlLeft - tlRight
 	x := func(t sim.Micros) float64 {
@@ -721,7 +753,7 @@ func (tl *timeline) svg(title string) string {
 	violRow := -1
 	y := filesTop
 	for i, f := range tl.files {
-		if tl.viol != nil && f.path == tl.viol.path && violRow < 0 {
+		if tl.isViolFile(f) && violRow < 0 {
 			violRow = i
 			y += tlLegH
 		}

@@ -91,7 +91,7 @@ func TestTimelineSVG(t *testing.T) {
 			ticks++
 		case e.name == "text" && e.text == "virtual time":
 			axisTitle = true
-		case e.name == "g" && e.attrs["class"] == "file":
+		case e.name == "g" && hasClass(e, "file"):
 			files++
 		case e.name == "g" && e.attrs["id"] == "violation":
 			violation = true
