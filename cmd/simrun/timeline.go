@@ -1193,6 +1193,15 @@ func (tl *timeline) summary() string {
 			}
 		}
 	}
-	return fmt.Sprintf("%d lanes (%d hidden), %d files, %d marks, %d limiter waits, %d legs, window %s..%s",
-		len(tl.actors), len(tl.hidden), len(tl.files), len(tl.marks), len(tl.waits), legs, tl.t0, tl.t1)
+	return fmt.Sprintf("%s (%d hidden), %s, %s, %s, %s, window %s..%s",
+		tlPlural(len(tl.actors), "lane"), len(tl.hidden), tlPlural(len(tl.files), "file"), tlPlural(len(tl.marks), "mark"),
+		tlPlural(len(tl.waits), "limiter wait"), tlPlural(legs, "leg"), tl.t0, tl.t1)
+}
+
+// tlPlural is "1 lane", "3 lanes".
+func tlPlural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
