@@ -137,6 +137,8 @@ func TestOutputsAreCheckedBeforeTheWork(t *testing.T) {
 	r = mustExit(t, exitUsage, "shrink", "--collector", "naive", "--seed", "2", "-o", filepath.Join(dir, "missing", "x.draws"))
 	require.Contains(t, r.stderr, "does not exist")
 	require.NotContains(t, r.stdout, "shrinking", "shrink must check -o before shrinking")
+	r = mustExit(t, exitUsage, "timeline", "--collector", "naive", "--seed", "2", "-o", filepath.Join(dir, "missing", "x.svg"))
+	require.Contains(t, r.stderr, "does not exist")
 
 	// Files written by shrink are 0644 too, and nothing temporary is left.
 	p := filepath.Join(dir, "s.draws")

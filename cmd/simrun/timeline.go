@@ -47,8 +47,13 @@ nothing drawn in that window (the footer names them). --all draws the whole
 run and every lane. A run without a violation is drawn whole.
 
 The file is written atomically (a temporary file renamed into place) and an
-existing file is not overwritten without --force. Exit 1 if the run
-observed a violation (the picture is still written), 2 on bad usage.`,
+existing file is not overwritten without --force.
+
+Exit codes (the rule of the artifact commands, shrink and timeline): 0 the
+picture was written, whatever the run observed (the title and the picture
+say it); 2 bad usage, or an unusable output path (checked before the run:
+an existing file without --force, a directory, a missing or read-only
+directory).`,
 		Example: `  simrun timeline --collector naive --seed 2 -o seed2.svg
   simrun timeline --collector naive --seed 2 --all -o seed2.html --force`,
 		Args: noArgs,
@@ -66,6 +71,9 @@ observed a violation (the picture is still written), 2 on bad usage.`,
 			ext := strings.ToLower(filepath.Ext(outPath))
 			if ext != ".svg" && ext != ".html" && ext != ".htm" {
 				return usagef("-o %s: want a name ending in .svg or .html", outPath)
+			}
+			if err := checkOutput("-o", outPath, force); err != nil {
+				return err
 			}
 			cfg, sc, err := sel.resolve()
 			if err != nil {
@@ -89,9 +97,6 @@ observed a violation (the picture is still written), 2 on bad usage.`,
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %s\n", outPath, tl.summary())
-			if out.Violated() {
-				return errViolation
-			}
 			return nil
 		},
 	}
