@@ -90,7 +90,7 @@ measurement, not a test: 'simrun run' is the test), 2 bad usage or input.`,
 	return cmd
 }
 
-// collectorOrder lists the collectors in DESIGN.md §4's order (any other
+// collectorOrder lists the collectors in docs/matrix.md's order (any other
 // after them).
 func collectorOrder() []string {
 	out := []string{}
