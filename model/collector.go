@@ -9,7 +9,8 @@ import (
 
 // Collector is a snapshot file-collection design: how snapshot generation
 // finds the region's SST files and protects them while it reads them.
-// DESIGN.md §2 lists the designs; this slice has naive and lease-retry.
+// docs/architecture.md describes the registry; naive and lease-retry are
+// registered here, the other designs by init functions in their own files.
 type Collector interface {
 	// Collect returns the region's data as of an engine snapshot. It runs
 	// inside the snapshot generator actor; every file it opens is a

@@ -130,9 +130,9 @@ func TestLeaseRetryStallsAtomicCheck(t *testing.T) {
 	require.Positive(t, retried, "stalls longer than the TTL must cost a retry somewhere")
 }
 
-// The DESIGN.md §2 subtle case: check and open as two steps, no grace: a
-// stall between them lets GC delete the file. The design still never
-// panics and never ships wrong data: it retries.
+// The lease check-then-open gap (docs/architecture.md): check and open as
+// two steps, no grace: a stall between them lets GC delete the file. The
+// design still never panics and never ships wrong data: it retries.
 func TestLeaseRetryNonAtomicCheckIsCaught(t *testing.T) {
 	t.Parallel()
 	cfg := stallConfig()

@@ -14,7 +14,7 @@ import (
 )
 
 // End-to-end sweeps of the retry, pin, lease and checkpoint collectors
-// through Run (DESIGN.md §4's matrix, measured). Only observations a
+// through Run (docs/matrix.md's matrix, measured). Only observations a
 // collector is answerable for are asserted on: those of the snapshot
 // generator (snap-gen) and of engine GC, and leaks of checkpoint links.
 // The pipeline's own observations (sender, applier, snapshot GC) are the

@@ -15,7 +15,7 @@ func TestDefaultConfigsValidate(t *testing.T) {
 		require.NoError(t, c.Validate(), name)
 		assert.Equal(t, name, c.Collector)
 	}
-	// DESIGN.md §2: six designs, listed sorted.
+	// Six designs (docs/architecture.md), listed sorted.
 	assert.Equal(t, []string{"checkpoint", "lease", "lease-retry", "naive", "pin", "retry"}, CollectorNames())
 	infos := Collectors()
 	require.Len(t, infos, 6)

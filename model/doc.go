@@ -1,5 +1,5 @@
 // Package model is the system under test: a two-node TiKV-like cluster
-// written as sim actors over the observable filesystem (DESIGN.md §2
+// written as sim actors over the observable filesystem (docs/architecture.md,
 // "model").
 //
 // A leader node takes writes into three column families, flushes them to

@@ -14,10 +14,10 @@ import (
 	"github.com/snapsim/snapsim/sim"
 )
 
-// One provoking test and one clean test per observation kind of DESIGN.md
-// §3: the configuration that should produce the kind produces it within a
-// fixed range of seeds (the first seed is logged), and the correct
-// configuration never does over a fixed range.
+// One provoking test and one clean test per observation kind of
+// docs/observations.md: the configuration that should produce the kind
+// produces it within a fixed range of seeds (the first seed is logged), and
+// the correct configuration never does over a fixed range.
 
 // Seed ranges. A provoking search stops at its first hit, so its range only
 // bounds the search; a clean sweep runs every seed of its range.

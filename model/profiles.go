@@ -14,7 +14,7 @@ type Profile struct {
 	apply   func(c *Config)
 }
 
-// profiles is the registry of workload profiles (DESIGN.md §5).
+// profiles is the registry of workload profiles (README "Profiles").
 var profiles = []Profile{
 	{"default", "steady writes over three column families, flushes and L0→L1 compactions, thread churn; no faults", func(c *Config) {}},
 	{"heavy-compaction", "three times the writes, tiny memtables and level targets: compactions and GC run back to back", func(c *Config) {

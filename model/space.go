@@ -4,7 +4,7 @@ package model
 // files that are no longer in the current version, not yet deleted, and
 // that GC may not delete now because a live (older) version references
 // them, a lease covers them, or deletions are disabled. It is the "space
-// held" column of DESIGN.md §4. Only the events that can raise the figure
+// held" column of docs/matrix.md. Only the events that can raise the figure
 // recompute it (a new version, a dropped reference, a lease taken or
 // renewed, deletions disabled); expiries and deletions only lower it.
 

@@ -9,7 +9,7 @@ import (
 )
 
 // This file models a node's worker threads as the kernel and TiKV's
-// file_system crate see them, for TiKV #18030 (DESIGN.md §1, last bullet):
+// file_system crate see them, for TiKV #18030 (docs/domain.md, "TiKV #18030"):
 //
 //   - Every live worker thread has a procfs stats file
 //     /proc/<pid>/task/<tid>/io in the node's filesystem. It is created when

@@ -10,7 +10,7 @@ import (
 	"pgregory.net/rapid"
 )
 
-// The design-validation matrix of DESIGN.md §4 as properties. For every
+// The design-validation matrix of docs/matrix.md as properties. For every
 // collector, the kinds it must never show form one ordinary rapid property
 // (a strong cell); the kinds it is expected to show are negative controls
 // (weak cells): the same "never" property, run against it, must fail within
@@ -25,12 +25,12 @@ type expectation struct {
 	control func(c *model.Config)
 }
 
-// matrix is DESIGN.md §4, as measured (README "Measured"): inconsistent
+// matrix is docs/matrix.md, as measured (README "Measured"): inconsistent
 // snapshots, GC deleting pinned files, snap-file-missing and leaks are
 // never expected from any design with the correct GC and pipeline.
 var matrix = []expectation{
 	{collector: "naive", found: []sim.Kind{sim.KindOpenDeletedFile, sim.KindPanic}},
-	// retry "can starve under heavy compaction" (DESIGN.md §4): liveness
+	// retry "can starve under heavy compaction" (docs/matrix.md): liveness
 	// is allowed, though 3000 seeds per profile never showed it.
 	{collector: "retry", found: []sim.Kind{sim.KindOpenDeletedFile, sim.KindLiveness}},
 	{collector: "pin"},
@@ -86,8 +86,8 @@ func (e expectation) neverKinds() []sim.Kind {
 	return out
 }
 
-// TestMatrixStrongCells: every collector never shows the kinds DESIGN.md
-// §4 says it cannot, on any profile.
+// TestMatrixStrongCells: every collector never shows the kinds
+// docs/matrix.md says it cannot, on any profile.
 func TestMatrixStrongCells(t *testing.T) {
 	for _, e := range matrix {
 		t.Run(e.collector, func(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 )
 
 // maxCounterexampleActions is the largest shrunk counterexample we accept
-// (DESIGN.md §7).
+// (docs/targets.md).
 const maxCounterexampleActions = 10
 
 // neverOpensDeletedNorPanics is the safety property of the report: the

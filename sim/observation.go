@@ -1,10 +1,10 @@
 package sim
 
 // Kind names a class of observation (a violation). The names are part of the
-// CLI and JSON contract: see DESIGN.md §3.
+// CLI and JSON contract: see docs/observations.md.
 type Kind string
 
-// The observation kinds of DESIGN.md §3.
+// The observation kinds (docs/observations.md).
 const (
 	// KindOpenDeletedFile: a snapshot-path actor opened or stat'ed a path
 	// that had been deleted.

@@ -12,7 +12,7 @@ import (
 	"github.com/snapsim/snapsim/vfsmem"
 )
 
-// Op-cost benchmarks (DESIGN §7: "the scheduler adds less than the cost of
+// Op-cost benchmarks (docs/targets.md: "the scheduler adds less than the cost of
 // the VFS op it schedules"). Each filesystem operation is measured twice:
 //
 //   - BenchmarkOpMemFS: on a bare pebble vfs.NewStrictMem(), the floor;

@@ -12,8 +12,8 @@
 // a crash resets to the synced state and invalidates open handles. Space is
 // accounted here because MemFS cannot.
 //
-// It neutralises the ten verified traps of pebble v1.1.5 MemFS (DESIGN.md §2);
-// each is marked "trap N" where it is handled:
+// It neutralises the ten verified traps of pebble v1.1.5 MemFS (see
+// docs/memfs-traps.md); each is marked "trap N" where it is handled:
 //
 //  1. List order comes from map iteration: List sorts.
 //  2. Rename removes the source before resolving the destination's parent:

@@ -19,7 +19,7 @@ import (
 )
 
 // Each TestTrapN_ shows that the wrapper neutralises trap N of pebble v1.1.5
-// MemFS (DESIGN.md §2). Where it is cheap and safe, the test first shows the
+// MemFS (docs/memfs-traps.md). Where it is cheap and safe, the test first shows the
 // trap is real on a bare MemFS, so the test would notice if the wrapper
 // stopped going through its guard.
 

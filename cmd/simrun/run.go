@@ -359,7 +359,8 @@ func (rep *sweepReport) count(kinds []sim.Kind, seed uint64, sel *selection) {
 			rep.Kinds = append(rep.Kinds, kindCount{Kind: k, Seeds: 1, FirstSeed: seed, Replay: sel.replayLine(seed)})
 		}
 	}
-	// Keep the DESIGN.md order of kinds, whatever order they were found in.
+	// Keep the order of sim.Kinds (docs/observations.md), whatever order they
+	// were found in.
 	ordered := rep.Kinds[:0:0]
 	for _, k := range sim.Kinds {
 		for _, kc := range rep.Kinds {

@@ -110,7 +110,7 @@ type validateOptions struct {
 	check                       determinismCheck
 }
 
-// collectorOrder lists the collectors in DESIGN.md §4's order (any other
+// collectorOrder lists the collectors in docs/matrix.md's order (any other
 // after them).
 func collectorOrder() []string {
 	out := []string{}
