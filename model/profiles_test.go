@@ -15,7 +15,7 @@ func TestProfilesListed(t *testing.T) {
 		names = append(names, p.Name)
 		assert.NotEmpty(t, p.Summary, p.Name)
 	}
-	assert.Equal(t, []string{"default", "heavy-compaction", "split-merge", "slow-disk", "faults", "swarm"}, names, "DESIGN.md §5, in documented order")
+	assert.Equal(t, []string{"default", "heavy-compaction", "split-merge", "slow-disk", "faults", "swarm"}, names, "the README's profile table, in documented order")
 	assert.Equal(t, []string{"default", "faults", "heavy-compaction", "slow-disk", "split-merge", "swarm"}, ProfileNames())
 }
 
