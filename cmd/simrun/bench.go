@@ -133,12 +133,12 @@ temporary directory is removed.`,
 			}
 			st, serr := sim.ParseStrategy(strategy)
 			if serr != nil || st.Name == "replay" {
-				return usagef("--strategy: %q is not a search strategy (want random, pct or pct:DEPTH)", strategy)
+				return usagef("--strategy: %q is not a search strategy (want random, pct or pct:DEPTH)", clip(strategy, 60))
 			}
 			switch o.format {
 			case "table", "markdown", "json":
 			default:
-				return usagef("--format: %q is not a format (want table, markdown or json)", o.format)
+				return usagef("--format: %q is not a format (want table, markdown or json)", clip(o.format, 60))
 			}
 			o.reps, o.replays, o.strategy = int(reps), int(replays), st
 			if !quiet {
@@ -194,7 +194,7 @@ func runBench(ctx context.Context, o benchOptions) ([]benchRow, error) {
 	for _, name := range o.bugs {
 		bug, ok := baseline.BugByName(name)
 		if !ok {
-			return nil, usagef("--bugs: unknown bug %q", name)
+			return nil, usagef("--bugs: unknown bug %q", clip(name, 60))
 		}
 		simRow, err := benchSimulator(ctx, bug, o)
 		if err != nil {

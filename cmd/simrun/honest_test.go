@@ -323,3 +323,23 @@ func TestCheckDeterminism(t *testing.T) {
 	v := mustExit(t, exitOK, "validate", "--collectors", "lease-retry", "--profiles", "default", "--seeds", "1", "--check-determinism", "--format", "json")
 	require.Contains(t, v.stdout, `"nondeterminism":1`)
 }
+
+func TestLongInputIsClipped(t *testing.T) {
+	long := strings.Repeat("x", 1<<20)
+	for _, args := range [][]string{
+		{"run", "--seed", long},
+		{"validate", "--format", long},
+		{"validate", "--collectors", long},
+		{"run", "--strategy", long},
+		{"run", "--shard", long},
+		{"run", "--" + long},
+		{"run", "--keep-going=" + long},
+		{"replay", long + ".txt"},
+		{"collectors", long},
+	} {
+		r := mustExit(t, exitUsage, args...)
+		name := strings.Join(args, " ")[:30]
+		require.Less(t, len(r.stderr), 1000, "%s...: the error echoes the whole input", name)
+		require.Contains(t, r.stderr, "bytes)", "%s...: the clipped echo says how long the input was", name)
+	}
+}

@@ -431,7 +431,7 @@ func mergeShards(w io.Writer, paths []string, asJSON bool) error {
 			return usagef("%s:%d: outcome %q is not one of ok, violation, incomplete", r.path, r.line, clip(l.Outcome, 30))
 		}
 		if l.violated() != (len(l.Kinds) > 0) {
-			return usagef("%s:%d: outcome %q disagrees with kinds %v", r.path, r.line, l.Outcome, l.Kinds)
+			return usagef("%s:%d: outcome %q disagrees with kinds %v", r.path, r.line, clip(l.Outcome, 30), l.Kinds)
 		}
 		rep.add(&l.seedResult, sel)
 	}

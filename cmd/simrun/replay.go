@@ -216,9 +216,9 @@ func replayPositional(cmd *cobra.Command, args []string) error {
 	case len(args) == 0:
 		return nil
 	case len(args) > 1:
-		return usagef("replay takes no positional arguments but one corpus file (FILE.scenario or FILE.seed), got %q", args)
+		return usagef("replay takes no positional arguments but one corpus file (FILE.scenario, FILE.seed or FILE.draws), got %d arguments", len(args))
 	case !strings.HasSuffix(args[0], ".scenario") && !strings.HasSuffix(args[0], ".seed") && !strings.HasSuffix(args[0], ".draws"):
-		return usagef("replay takes no positional arguments but a corpus file: %q is not one (want FILE.scenario or FILE.seed)", args[0])
+		return usagef("replay takes no positional arguments but a corpus file: %q is not one (want FILE.scenario, FILE.seed or FILE.draws)", clip(args[0], 60))
 	}
 	return nil
 }

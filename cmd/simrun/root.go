@@ -127,6 +127,10 @@ var pflagInvalid = regexp.MustCompile(`^invalid argument (".*") for "(?:-\w, )?(
 func flagError(err error) error {
 	m := pflagInvalid.FindStringSubmatch(err.Error())
 	if m == nil {
+		// "unknown flag: --x" and the like echo the user's word: bound it.
+		if msg := err.Error(); len(msg) > 200 {
+			return errors.New(clip(msg, 200))
+		}
 		return err
 	}
 	value, flag, reason := m[1], m[2], m[3]
@@ -165,7 +169,7 @@ covers what completed).`,
 // noArgs rejects positional arguments with a usage error.
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usagef("%s takes no positional arguments, got %q", cmd.Name(), args)
+		return usagef("%s takes no positional arguments, got %d (first: %q)", cmd.Name(), len(args), clip(args[0], 60))
 	}
 	return nil
 }

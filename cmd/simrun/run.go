@@ -110,7 +110,7 @@ func resolveShard(shard string, shardsSet bool, shards int64, getenv func(string
 		i, err1 := strconv.ParseUint(is, 10, 64)
 		n, err2 := strconv.ParseUint(ns, 10, 64)
 		if !ok || err1 != nil || err2 != nil || n < 1 || n > maxShards || i >= n {
-			return 0, 0, usagef("--shard: %q is not a shard (want I/N with 0 <= I < N <= %d, e.g. 3/100)", shard, maxShards)
+			return 0, 0, usagef("--shard: %q is not a shard (want I/N with 0 <= I < N <= %d, e.g. 3/100)", clip(shard, 40), maxShards)
 		}
 		if shardsSet && uint64(shards) != n {
 			return 0, 0, usagef("--shards %d disagrees with --shard %s", shards, shard)
@@ -123,7 +123,7 @@ func resolveShard(shard string, shardsSet bool, shards int64, getenv func(string
 	env, inJob := getenv("JOB_COMPLETION_INDEX"), getenv("JOB_COMPLETION_INDEX") != ""
 	switch {
 	case inJob && !shardsSet:
-		return 0, 0, usagef("JOB_COMPLETION_INDEX is set (%q) but --shards is not: pass --shards N, the Job's completions, or --shard I/N", env)
+		return 0, 0, usagef("JOB_COMPLETION_INDEX is set (%q) but --shards is not: pass --shards N, the Job's completions, or --shard I/N", clip(env, 40))
 	case !inJob && shardsSet:
 		return 0, 0, usagef("--shards %d needs the shard index: set JOB_COMPLETION_INDEX or pass --shard I/%d", shards, shards)
 	case !inJob:
@@ -131,7 +131,7 @@ func resolveShard(shard string, shardsSet bool, shards int64, getenv func(string
 	}
 	i, err = strconv.ParseUint(strings.TrimSpace(env), 10, 64)
 	if err != nil || i >= uint64(shards) {
-		return 0, 0, usagef("JOB_COMPLETION_INDEX: %q is not a shard index for --shards %d (want 0..%d)", env, shards, shards-1)
+		return 0, 0, usagef("JOB_COMPLETION_INDEX: %q is not a shard index for --shards %d (want 0..%d)", clip(env, 40), shards, shards-1)
 	}
 	return i, uint64(shards), nil
 }

@@ -114,7 +114,7 @@ func (s *selection) resolve() (model.Config, sim.Config, error) {
 			err = fmt.Errorf("strategy %q needs a recorded schedule; use random, pct or pct:DEPTH", s.strategy)
 		case name != "pct":
 			// sim's message offers "replay", which the CLI refuses.
-			err = fmt.Errorf("%q is not a strategy (want random, pct or pct:DEPTH with DEPTH in 1..64)", s.strategy)
+			err = fmt.Errorf("%q is not a strategy (want random, pct or pct:DEPTH with DEPTH in 1..64)", clip(s.strategy, 60))
 		}
 		return model.Config{}, sim.Config{}, usagef("--strategy: %v", err)
 	}
@@ -190,7 +190,7 @@ func parseSeed(flag, s string) (uint64, error) {
 		v, err = strconv.ParseUint(t, 10, 64)
 	}
 	if err != nil || t == "" {
-		return 0, usagef("%s: %q is not a seed (want a decimal or 0x-hex unsigned 64-bit integer, e.g. 42 or 0x2a)", flag, s)
+		return 0, usagef("%s: %q is not a seed (want a decimal or 0x-hex unsigned 64-bit integer, e.g. 42 or 0x2a)", flag, clip(s, 60))
 	}
 	return v, nil
 }

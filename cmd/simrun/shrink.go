@@ -84,7 +84,7 @@ always give the same result.`,
 				outPath = fmt.Sprintf("shrunk-%s-%d.draws", sel.collector, seed)
 			}
 			if !strings.HasSuffix(outPath, ".draws") {
-				return usagef("-o/--out: %q must end in .draws (replay recognises the file by its extension)", outPath)
+				return usagef("-o/--out: %q must end in .draws (replay recognises the file by its extension)", clip(outPath, 200))
 			}
 			if err := checkOutput("-o/--out", outPath, force); err != nil {
 				return err

@@ -145,7 +145,7 @@ func parseList(flag, s string, valid []string) ([]string, error) {
 	for _, n := range strings.Split(s, ",") {
 		n = strings.TrimSpace(n)
 		if !slices.Contains(valid, n) {
-			return nil, usagef("%s: %q is not one of %s", flag, n, strings.Join(valid, ", "))
+			return nil, usagef("%s: %q is not one of %s", flag, clip(n, 60), strings.Join(valid, ", "))
 		}
 		if !slices.Contains(out, n) {
 			out = append(out, n)
@@ -204,7 +204,7 @@ func runValidate(ctx context.Context, w io.Writer, base *selection, o validateOp
 	switch format {
 	case "table", "markdown", "json", "csv":
 	default:
-		return usagef("--format: %q is not a format (want table, markdown, json or csv)", format)
+		return usagef("--format: %q is not a format (want table, markdown, json or csv)", clip(format, 60))
 	}
 	first, err := parseSeed("--seed", start)
 	if err != nil {
