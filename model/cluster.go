@@ -79,6 +79,10 @@ type Node struct {
 	// ingested lists, per region, the engine files of its last applied
 	// snapshot (learner only).
 	ingested []ingestRecord
+	// snapSkips are snapshot GC's recorded skip decisions (snapgc.go) and
+	// snapGCPasses counts its passes.
+	snapSkips    []snapSkip
+	snapGCPasses uint64
 }
 
 type ingestRecord struct {
