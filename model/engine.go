@@ -467,23 +467,28 @@ func (e *Engine) pinnedBy(f *FileMeta) string {
 	return e.describePin(p)
 }
 
-// filePin is what keeps a file from deletion: a live version that references
-// it or, failing that, a lease that covers it (both nil: nothing).
+// filePin is what keeps a file from deletion: a live version that
+// references it or, failing that, a lease that covers it (both nil:
+// nothing); grace is set when the lease has expired and only GC's grace
+// period still covers it.
 type filePin struct {
 	version *Version
 	lease   *Lease
+	grace   bool
 }
 
-// pinKey identifies a filePin's reason across GC passes: the version or lease
-// by id (a renewed lease keeps its id).
+// pinKey identifies a filePin's reason across GC passes: the version or
+// lease by id (a renewed lease keeps its id), and whether only the grace
+// period still holds.
 type pinKey struct {
 	version, lease uint64
+	grace          bool
 }
 
 func (p filePin) none() bool { return p.version == nil && p.lease == nil }
 
 func (p filePin) key() pinKey {
-	var k pinKey
+	k := pinKey{grace: p.grace}
 	if p.version != nil {
 		k.version = p.version.ID
 	}
@@ -503,7 +508,7 @@ func (e *Engine) pinOf(f *FileMeta) filePin {
 	now := e.s.Now()
 	for _, l := range e.leases {
 		if l.covers(f.Num, now, e.opts.GCGrace) {
-			return filePin{lease: l}
+			return filePin{lease: l, grace: now >= l.Expiry}
 		}
 	}
 	return filePin{}
@@ -515,6 +520,9 @@ func (e *Engine) describePin(p filePin) string {
 		return fmt.Sprintf("referenced by live version %d (refs %d)", v.ID, v.refs)
 	}
 	l := p.lease
+	if p.grace {
+		return fmt.Sprintf("lease of %s expired at %s; within the grace period until %s", l.Holder, l.Expiry, l.Expiry+e.opts.GCGrace)
+	}
 	return fmt.Sprintf("leased by %s until %s (+grace %s)", l.Holder, l.Expiry, e.opts.GCGrace)
 }
 
