@@ -112,6 +112,7 @@ func TestParseNewFormErrors(t *testing.T) {
 		{"expect-not scope", "expect-not panic anytime\n", `a.scenario:1: "anytime": expect-not always covers the whole run, tail included; want "expect-not KIND [by ACTOR] [on PATH]"`},
 		{"twice with clauses", "expect panic by gc\nexpect panic by gc\n", `a.scenario:2: panic by gc given twice (first at line 1); want one expect line per expectation`},
 		{"contradiction", "expect panic by gc\nexpect-not panic\n", `a.scenario:2: expect-not line contradicts line 1 (expect panic by gc, expect-not panic)`},
+		{"expect none extra", "expect none please\n", `a.scenario:1: "expect none" takes nothing after it`},
 		{"contradiction reversed", "expect-not panic on /db/1\nexpect panic by gc on /db/1\n", `a.scenario:2: expect line contradicts line 1`},
 	}
 	for _, c := range cases {

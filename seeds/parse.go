@@ -309,6 +309,9 @@ func Parse(name string, data []byte) (*File, error) {
 				sc.ExpectNone = true
 				continue
 			}
+			if kw == "expect" && len(w) > 2 && w[1] == "none" {
+				return nil, errf(ln, "\"expect none\" takes nothing after it; want \"expect none\" alone")
+			}
 			x, err := parseExpectation(w, f.IsSeed)
 			if err != nil {
 				return nil, errf(ln, "%v", err)
