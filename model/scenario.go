@@ -371,10 +371,13 @@ func RunScenario(sc Scenario, simCfg sim.Config) (Outcome, error) {
 	simCfg.KeepTrace = true
 	simCfg.Director = d.direct
 	out, err := run(sc.Config, sim.NewPRNG(sc.Seed), simCfg, d.attach)
+	if d.rep == nil { // the run did not get as far as its end
+		d.rep = d.report(nil)
+	}
+	out.Script = d.rep
 	if err != nil {
 		return out, err
 	}
-	out.Script = d.rep
 	if d.err != nil {
 		return out, d.err
 	}
@@ -437,9 +440,10 @@ type director struct {
 	c      *Cluster
 	actor  *sim.Actor // performs the commands
 	// next is the index of the step being executed; started tells whether
-	// its start was recorded; used counts its director decisions; count
-	// the operations (run-until) or steps (run-steps) seen so far, and
-	// turns the turns given to the actor (run-idle).
+	// its start was recorded; used counts the turns given to its actor
+	// (against the step budget) and waits the decisions that only let time
+	// pass; count the operations (run-until) or steps (run-steps) seen so
+	// far, and turns the turns given to the actor (run-idle).
 	next    int
 	started bool
 	used    int64
