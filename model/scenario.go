@@ -509,6 +509,9 @@ func (d *director) direct(runnable []*sim.Actor, step int64) int {
 		return -1
 	}
 	if d.next >= len(d.sc.Steps) {
+		if !d.ended { // a script without steps ends before the first decision
+			d.markEnd()
+		}
 		return sim.Fallback
 	}
 	st := &d.sc.Steps[d.next]
@@ -532,7 +535,7 @@ func (d *director) direct(runnable []*sim.Actor, step int64) int {
 		d.stopped = d.next + 1
 		d.advance()
 		if !d.ended { // steps after a stop (the parser refuses them)
-			d.ended, d.endStep, d.endTime, d.endObs = true, s.Step(), s.Now(), len(s.Observations())
+			d.markEnd()
 		}
 		return -1
 	case StepRunUntil, StepRunSteps, StepRunIdle:
@@ -679,10 +682,16 @@ func (d *director) advance() {
 	d.next++
 	d.started = false
 	if d.next >= len(d.sc.Steps) {
-		s := d.c.s
-		d.ended, d.endStep, d.endTime, d.endObs = true, s.Step(), s.Now(), len(s.Observations())
-		s.RecordAs(DirectorActor, sim.ClassInfo, "scenario", "script done: the strategy takes over", "")
+		d.markEnd()
 	}
+}
+
+// markEnd marks the end of the script (the "script done" point): what is
+// observed from now on is the tail.
+func (d *director) markEnd() {
+	s := d.c.s
+	d.ended, d.endStep, d.endTime, d.endObs = true, s.Step(), s.Now(), len(s.Observations())
+	s.RecordAs(DirectorActor, sim.ClassInfo, "scenario", "script done: the strategy takes over", "")
 }
 
 // finish runs after the kernel: it settles the step in progress (the run

@@ -376,3 +376,28 @@ func TestKeepGoingShowsTheFailingOpen(t *testing.T) {
 		t.Errorf("without keep-going the applier's failure is not observed, yet: %v", err)
 	}
 }
+
+// TestScriptWithoutSteps: a scenario without steps ends its script before
+// the first decision, so its positive expectations need "anytime" or
+// "after script" like any other tail observation.
+func TestScriptWithoutSteps(t *testing.T) {
+	for _, c := range []struct {
+		expect string
+		ok     bool
+	}{{"expect open-deleted-file", false}, {"expect open-deleted-file anytime", true}} {
+		f, err := Parse("empty.scenario", []byte("collector naive\nseed 2\n"+c.expect+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := f.Replay()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := out.Script; r == nil || !r.Ended || r.EndStep != 0 || r.Steps != 0 {
+			t.Fatalf("script report %+v", r)
+		}
+		if err := f.Check(&out); (err == nil) != c.ok {
+			t.Errorf("%s: %v", c.expect, err)
+		}
+	}
+}
