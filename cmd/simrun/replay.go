@@ -280,10 +280,10 @@ func expectWords(f *seeds.File) string {
 		parts = append(parts, "expect none")
 	}
 	for _, k := range sc.Expect {
-		parts = append(parts, "expect "+string(k))
+		parts = append(parts, "expect "+k.String())
 	}
 	for _, k := range sc.ExpectNot {
-		parts = append(parts, "expect-not "+string(k))
+		parts = append(parts, "expect-not "+k.String())
 	}
 	return strings.Join(parts, ", ")
 }
