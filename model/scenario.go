@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -198,6 +199,12 @@ func (sc *Scenario) Check(out *Outcome) error {
 		o := all[0]
 		return fmt.Errorf("expected no observation, got %s (first: %s at step %d by %s: %s)", kindsOf(all), o.Kind, o.Step, o.Actor, o.Detail)
 	}
+	// A file that expects nothing (or only the absence of kinds) is
+	// confirmed only by a run that finished: a run cut off by its step
+	// budget could have shown the kind later.
+	if len(sc.Expect) == 0 && len(all) == 0 && out.Result.End == sim.EndBudget {
+		return fmt.Errorf("the run did not finish: it ran out of its step budget after %d steps, so %s cannot be confirmed (raise max_steps)", out.Result.Steps, sc.negativeWords())
+	}
 	for _, x := range sc.Expect {
 		pool, where := during, "during the script"
 		switch x.Scope {
@@ -225,6 +232,18 @@ func (sc *Scenario) Check(out *Outcome) error {
 		}
 	}
 	return nil
+}
+
+// negativeWords restates a file's negative expectations for messages.
+func (sc *Scenario) negativeWords() string {
+	if sc.ExpectNone {
+		return `"expect none"`
+	}
+	var parts []string
+	for _, x := range sc.ExpectNot {
+		parts = append(parts, `"expect-not `+x.withoutScope()+`"`)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (x Expectation) withoutScope() string {
@@ -287,7 +306,16 @@ type ScenarioError struct {
 	Step   ScenarioStep `json:"step"`
 	Number int          `json:"number"`
 	Why    string       `json:"why"`
+	// NoSuchActor is set when the step names an actor the configuration
+	// does not have (a mistake in the file, not a behaviour of the run).
+	NoSuchActor bool `json:"no_such_actor,omitempty"`
 }
+
+// noSuchActor is the error of a step naming an actor the run does not
+// have.
+type noSuchActor string
+
+func (e noSuchActor) Error() string { return string(e) }
 
 func (e *ScenarioError) Error() string {
 	return fmt.Sprintf("%s: %s", e.Step, e.Why)
@@ -481,6 +509,10 @@ func (d *director) loop(a *sim.Actor) {
 		if st := d.pending; st != nil {
 			if err := d.perform(a, st); err != nil {
 				d.refuse(st, "%v", err)
+				var nsa noSuchActor
+				if errors.As(err, &nsa) {
+					d.err.NoSuchActor = true
+				}
 			}
 			d.pending, d.cmdDone = nil, true
 		}
@@ -548,7 +580,9 @@ func (d *director) direct(runnable []*sim.Actor, step int64) int {
 		}
 		a := d.find(st.Actor)
 		if a == nil {
-			return d.fail(st, "no actor named %q (actors: %s)", clipText(st.Actor), d.names())
+			d.fail(st, "no actor named %q (actors: %s)", clipText(st.Actor), d.names())
+			d.err.NoSuchActor = true
+			return -1
 		}
 		if st.Kind == StepRunIdle && d.turns == 0 && (a.Parked() || a.Done()) {
 			s.RecordAs(DirectorActor, sim.ClassInfo, "scenario", fmt.Sprintf("%s is idle at once (%s)", a.Name(), idleState(a)), "")
@@ -834,7 +868,7 @@ func (d *director) perform(a *sim.Actor, st *ScenarioStep) error {
 			}
 			x := d.find(st.Actor)
 			if x == nil {
-				return fmt.Errorf("no actor named %q (actors: %s)", clipText(st.Actor), d.names())
+				return noSuchActor(fmt.Sprintf("no actor named %q (actors: %s)", clipText(st.Actor), d.names()))
 			}
 			if x.Done() {
 				return fmt.Errorf("actor %s has finished", x.Name())

@@ -355,6 +355,27 @@ func TestScenarioCheck(t *testing.T) {
 	}
 }
 
+// TestIncompleteRunConfirmsNoAbsence: a run cut off by its step budget
+// meets no "expect none" or expect-not-only file (the kind could have come
+// later), but a positive expectation it met stays met.
+func TestIncompleteRunConfirmsNoAbsence(t *testing.T) {
+	cut := &Outcome{Result: sim.Result{End: sim.EndBudget, Steps: 10}}
+	for _, sc := range []Scenario{{ExpectNone: true}, {ExpectNot: expect(sim.KindPanic)}} {
+		err := sc.Check(cut)
+		if err == nil || !strings.Contains(err.Error(), "ran out of its step budget after 10 steps") {
+			t.Errorf("%+v on an incomplete run: got %v", sc, err)
+		}
+	}
+	done := &Outcome{Result: sim.Result{End: sim.EndDone}}
+	if err := (&Scenario{ExpectNone: true}).Check(done); err != nil {
+		t.Errorf("a finished clean run must meet expect none: %v", err)
+	}
+	met := &Outcome{Result: sim.Result{End: sim.EndBudget, Observations: []sim.Observation{{Kind: sim.KindPanic}}}}
+	if err := (&Scenario{Expect: expect(sim.KindPanic)}).Check(met); err != nil {
+		t.Errorf("a positive expectation met before the budget ran out: %v", err)
+	}
+}
+
 // TestScenarioCheckScopes: positive expectations look at the script by
 // default, at the tail or the whole run when they say so; negative ones
 // always at the whole run.
