@@ -76,9 +76,9 @@ var Classes = map[string]string{
 		"down to the bottom level; the model's compaction picked other files or stopped at another level",
 	"output-split": "the compaction merged the same inputs but cut the output into a different number of files " +
 		"(the systems estimate an output file's size differently)",
-	"flush": "a flush wrote different files",
+	"flush":      "a flush wrote different files",
 	"zombie-set": "the current versions agree but a different set of obsolete files is still on disk after deletions settled",
-	"unrooted": "the systems disagree on an observation although their states had not diverged before it",
+	"unrooted":   "the systems disagree on an observation although their states had not diverged before it",
 }
 
 // classOrder is the order classes are reported in.

@@ -166,7 +166,6 @@ func (d *driver) current() ([]fileDesc, error) {
 	return canonical(files), nil
 }
 
-
 // disk returns the SST files on disk, identified through known.
 func (d *driver) disk() ([]fileDesc, error) {
 	names, err := d.sys.list(d.sys.dbDir())

@@ -84,12 +84,12 @@ type Pending struct {
 
 // Report is the result of a measurement.
 type Report struct {
-	Seqs    int       `json:"seqs"`
-	Ops     int       `json:"ops_per_seq"`
-	Seed    uint64    `json:"seed"`
-	Compact string    `json:"model_compact"`
-	Kinds   []KindRow `json:"kinds"`
-	Overall KindRow   `json:"overall"`
+	Seqs          int            `json:"seqs"`
+	Ops           int            `json:"ops_per_seq"`
+	Seed          uint64         `json:"seed"`
+	Compact       string         `json:"model_compact"`
+	Kinds         []KindRow      `json:"kinds"`
+	Overall       KindRow        `json:"overall"`
 	Truths        []TruthRow     `json:"truths"`
 	Classes       []ClassRow     `json:"classes"`
 	Disagreements []Disagreement `json:"disagreements"`
