@@ -46,7 +46,14 @@ type Config struct {
 	SnapshotDelaySteps int        `json:"snapshot_delay_steps"`
 	SnapshotDelayUnit  sim.Micros `json:"snapshot_delay_unit_us"`
 
-	// GCInterval is how long GC waits between deletion passes.
+	// GCMode is when the engine deletes obsolete SST files: "prompt" (the
+	// default, also ""), right after the version change that made them
+	// obsolete, as Pebble does; or "delayed", the model's original GC,
+	// which waits GCInterval before every pass (see GCMode in engine.go).
+	GCMode string `json:"gc_mode,omitempty"`
+	// GCInterval is how long GC waits between deletion passes with
+	// GCMode "delayed"; with "prompt", how often GC re-checks files that a
+	// lease holds.
 	GCInterval sim.Micros `json:"gc_interval_us"`
 	// GCGrace is how long after a lease's expiry GC still keeps its files.
 	// lease-retry with a non-atomic check needs a grace longer than any
@@ -203,6 +210,9 @@ func (c Config) Validate() error {
 		if !ch.ok {
 			return fmt.Errorf("config: %s", ch.name)
 		}
+	}
+	if _, err := ParseGCMode(c.GCMode); err != nil {
+		return fmt.Errorf("config: gc_mode: %w", err)
 	}
 	return nil
 }
