@@ -93,7 +93,10 @@ func genObs(obs []sim.Observation, k sim.Kind) []sim.Observation {
 	return out
 }
 
-var odfByGC = regexp.MustCompile(`^open (/db/\d{6}\.sst): removed at step \d+ \(t=[0-9.]+m?s\) by gc: obsolete after `)
+// odfByGC matches an open of a file the engine's deleter removed: the
+// compactor (the prompt deleter, right after its compaction) or the gc
+// actor.
+var odfByGC = regexp.MustCompile(`^open (/db/\d{6}\.sst): removed at step \d+ \(t=[0-9.]+m?s\) by (?:compactor|gc): obsolete after `)
 
 func TestCollectorsRegistered(t *testing.T) {
 	names := CollectorNames()

@@ -68,11 +68,21 @@ func runCollect(t *testing.T, cfg Config, sc sim.Config, perFile int, disturb fu
 // compactAfter is a disturb script: after d (the generator is waiting on
 // the rate limiter by then) it compacts the listed files away, then
 // watches them until the build is over, reporting through alive whether
-// each existed at every look while the build ran.
+// each existed at every look while the build ran. It first flushes one
+// more write of a listed key, so the L0 compaction has an overlapping
+// second input and rewrites the listed files (a lone L0 file would be a
+// trivial move: nothing replaced, nothing deleted). With the prompt
+// deleter the disturb actor, which ran the compaction, deletes what it
+// made obsolete.
 func compactAfter(t *testing.T, d sim.Micros, alive *bool) func(a *sim.Actor, w *collectRun) {
 	return func(a *sim.Actor, w *collectRun) {
 		a.Sleep(d)
-		assert.NoError(t, w.n.Engine.Compact())
+		e := w.n.Engine
+		rec := Record{CF: CFDefault, Key: w.listed[0].Smallest, Kind: KindPut, Value: "overlap"}
+		rec.Seq = e.Put(rec.Key, rec.Value)
+		w.c.Ref.Append(rec)
+		assert.NoError(t, e.Flush())
+		assert.NoError(t, e.Compact())
 		assert.NotContains(t, w.n.Engine.Current().Files(), w.listed[0], "the compaction replaced the listed file")
 		*alive = true
 		for !w.done {
@@ -134,7 +144,7 @@ func TestRetryCollectorRetriesFromFreshListing(t *testing.T) {
 	require.Len(t, obs, 1, "%v", obs)
 	assert.Equal(t, sim.KindOpenDeletedFile, obs[0].Kind)
 	assert.Equal(t, "snap-gen", obs[0].Actor)
-	assert.Regexp(t, "^open "+w.listed[0].Path+`: removed at step \d+ .* by gc: obsolete after compaction`, obs[0].Detail)
+	assert.Regexp(t, "^open "+w.listed[0].Path+`: removed at step \d+ .* by disturb: obsolete after compaction`, obs[0].Detail)
 	assert.Equal(t, []string{"attempt 1 aborted: open " + w.listed[0].Path + ": file does not exist"}, actionLines(w.res.Events, "retry"))
 
 	lists := eventsOf(w.res.Events, "list")

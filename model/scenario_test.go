@@ -160,7 +160,7 @@ func TestRunIdle(t *testing.T) {
 // TestGCSkipOncePerReason: a lease-retry run records each kept file once
 // per reason, not on every poll.
 func TestGCSkipOncePerReason(t *testing.T) {
-	out, err := Run(DefaultConfig("lease-retry"), sim.NewPRNG(2), sim.Config{KeepTrace: true})
+	out, err := Run(DefaultConfig("lease-retry"), sim.NewPRNG(18), sim.Config{KeepTrace: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestGCSkipOncePerReason(t *testing.T) {
 		}
 	}
 	if n == 0 {
-		t.Fatal("lease-retry seed 2 kept no leased file: the test proves nothing")
+		t.Fatal("lease-retry seed 18 kept no leased file: the test proves nothing")
 	}
 }
 
