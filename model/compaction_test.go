@@ -250,7 +250,6 @@ func lens(chunks [][]Record) []int {
 	return out
 }
 
-
 // Size-triggered compactions pick Ln files round-robin.
 func TestCompactionRoundRobinCursor(t *testing.T) {
 	o := testOpts()
