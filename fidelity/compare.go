@@ -76,13 +76,16 @@ var Classes = map[string]string{
 		"down to the bottom level; the model's compaction picked other files or stopped at another level",
 	"output-split": "the compaction merged the same inputs but cut the output into a different number of files " +
 		"(the systems estimate an output file's size differently)",
-	"flush":      "a flush wrote different files",
+	"flush-split": "both flushed the same writes but Pebble cut them into other files: once L0 holds more than " +
+		"FlushSplitBytes (2 × the L0 target) per sublevel, Pebble also cuts flushes at the key boundaries of L0's " +
+		"intervals, weighted by its own on-disk file sizes (L0Sublevels.FlushSplitKeys, compaction.go findL0Limit); " +
+		"the model cuts flushes by size and at the base level's files only (splitOutputs), and has no L0 sublevels",
 	"zombie-set": "the current versions agree but a different set of obsolete files is still on disk after deletions settled",
 	"unrooted":   "the systems disagree on an observation although their states had not diverged before it",
 }
 
 // classOrder is the order classes are reported in.
-var classOrder = []string{"no-trivial-move", "compact-no-flush", "compact-scope", "output-split", "flush", "zombie-set", "unrooted"}
+var classOrder = []string{"no-trivial-move", "compact-no-flush", "flush-split", "compact-scope", "output-split", "zombie-set", "unrooted"}
 
 // Compare compares the traces of one sequence. It fails if the traces are
 // not comparable (different observation kinds at some position: a bug in
@@ -164,9 +167,13 @@ func classifyRoot(op Op, pt, mt Trace, i int) string {
 	pc, mc := pt.Change[i], mt.Change[i]
 	switch {
 	case op.Kind == OpFlush && pc.String() != mc.String():
-		return "flush"
+		return "flush-split"
 	case op.Kind == OpCompact && pc.Absorbed > 0 && mc.Absorbed == 0:
 		return "compact-no-flush"
+	case op.Kind == OpCompact && pc.Absorbed > 0 && !sameStrings(pc.Flushed, mc.Flushed):
+		// Both flushed first; the flush's files differ (and so what the
+		// range compaction took, or left in L0).
+		return "flush-split"
 	case op.Kind == OpCompact && len(pc.Moved) > len(mc.Moved):
 		return "no-trivial-move"
 	case op.Kind == OpCompact && sameStrings(pc.Removed, mc.Removed) && len(pc.Written) != len(mc.Written):

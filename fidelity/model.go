@@ -21,6 +21,10 @@ const (
 	// due compaction, else L0->L1 of every L0 file. It ignores the range
 	// and flushes nothing (the model before the fidelity work).
 	CompactPick CompactMode = "pick"
+	// CompactRange is Engine.CompactRange on the one column family the
+	// suite uses: Pebble's DB.Compact(start, end) (flush an overlapping
+	// memtable, compact the range down to the bottom level).
+	CompactRange CompactMode = "range"
 )
 
 // ModelOptions configure the model's side of the suite.
@@ -125,6 +129,8 @@ func (m *modelSystem) compact(start, end string) error {
 	switch m.opts.Compact {
 	case CompactPick:
 		return m.e.Compact()
+	case CompactRange:
+		return m.e.CompactRange(model.CFDefault, start, end)
 	}
 	return fmt.Errorf("unknown compact mode %q", m.opts.Compact)
 }

@@ -262,7 +262,8 @@ func diff(before, after []fileDesc) Change {
 		case !ok:
 			c.Written = append(c.Written, f.String())
 		case o.level != f.level:
-			c.Moved = append(c.Moved, o.String()+"->"+fmt.Sprintf("L%d", f.level))
+			// Levels below L0 are one class (see fileDesc.String).
+			c.Moved = append(c.Moved, o.String()+" down")
 		}
 	}
 	for _, f := range before {

@@ -108,15 +108,56 @@ func value(i, n int) string {
 type Params struct {
 	// Ops is the number of operations per sequence.
 	Ops int
-	// Keys is the size of the key space ("k000".."k<Keys-1>").
+	// Keys is the size of the key space ("k000".."k<Keys-1>"); 0 draws it
+	// per sequence from keyChoices.
 	Keys int
-	// MaxValueBytes bounds a put's value (drawn in 8..MaxValueBytes).
+	// MaxValueBytes bounds a put's value (drawn in 8..MaxValueBytes); 0
+	// draws it per sequence from valueChoices.
 	MaxValueBytes int
 }
 
-// DefaultParams are the figures' parameters: 50 operations over 16 keys,
-// values of 8 to 160 bytes.
-func DefaultParams() Params { return Params{Ops: 50, Keys: 16, MaxValueBytes: 160} }
+// The per-sequence shapes drawn when Params leaves them 0: from the model's
+// own data sizes (8 or 16 keys of about 100 bytes, files far below the 2
+// KiB target) to four times that, where flushes and compactions cut
+// several output files.
+var (
+	keyChoices   = []int{8, 16, 32, 64}
+	valueChoices = []int{64, 160, 400}
+)
+
+// DefaultParams are the figures' parameters: 50 operations per sequence,
+// the key space and value sizes drawn per sequence.
+func DefaultParams() Params { return Params{Ops: 50} }
+
+// Shape is the key space and value bound one sequence was generated with.
+type Shape struct {
+	Keys, MaxValueBytes int
+}
+
+// String renders the shape for the report.
+func (s Shape) String() string {
+	return fmt.Sprintf("%d keys, values of 8..%d bytes", s.Keys, s.MaxValueBytes)
+}
+
+// ShapeOf returns the shape of seed's sequence under p (what Generate uses).
+func ShapeOf(seed uint64, p Params) Shape {
+	sh, _ := shapeAndSource(seed, p)
+	return sh
+}
+
+func shapeAndSource(seed uint64, p Params) (Shape, *sim.PRNG) {
+	rng := sim.NewPRNG(seed)
+	// Both draws are made whatever Params says, so a fixed key space does
+	// not shift the rest of the sequence.
+	k, v := keyChoices[rng.Intn(len(keyChoices))], valueChoices[rng.Intn(len(valueChoices))]
+	if p.Keys > 0 {
+		k = p.Keys
+	}
+	if p.MaxValueBytes > 0 {
+		v = p.MaxValueBytes
+	}
+	return Shape{Keys: k, MaxValueBytes: v}, rng
+}
 
 // weights of each op kind, in parts of weightTotal. Opens of listed files
 // are the suite's main subject; the rest builds the states they meet.
@@ -131,7 +172,8 @@ var weights = [numOpKinds]int{
 // an open iterator, an open-checkpoint a checkpoint) is drawn again as a
 // put when there is none.
 func Generate(seed uint64, p Params) []Op {
-	rng := sim.NewPRNG(seed)
+	sh, rng := shapeAndSource(seed, p)
+	p.Keys, p.MaxValueBytes = sh.Keys, sh.MaxValueBytes
 	total := 0
 	for _, w := range weights {
 		total += w

@@ -27,8 +27,8 @@ type Config struct {
 // DefaultConfig is the measurement the README reports: 1000 sequences of
 // 50 ops from seed 1, the model as it is configured by default.
 func DefaultConfig() Config {
-	return Config{Seqs: 1000, Seed: 1, Params: DefaultParams(), Model: DefaultModelOptions(CompactPick),
-		TargetFileBytes: DefaultModelOptions(CompactPick).Engine.TargetFileBytes}
+	return Config{Seqs: 1000, Seed: 1, Params: DefaultParams(), Model: DefaultModelOptions(CompactRange),
+		TargetFileBytes: DefaultModelOptions(CompactRange).Engine.TargetFileBytes}
 }
 
 // Validate reports the first setting that cannot work.
@@ -38,10 +38,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("seqs must be at least 1")
 	case c.Params.Ops < 1:
 		return fmt.Errorf("ops must be at least 1")
-	case c.Params.Keys < 2:
-		return fmt.Errorf("keys must be at least 2")
-	case c.Params.MaxValueBytes < 8:
-		return fmt.Errorf("max value bytes must be at least 8")
+	case c.Params.Keys != 0 && c.Params.Keys < 2, c.Params.Keys > 1000:
+		return fmt.Errorf("keys must be 0 (drawn per sequence) or in 2..1000")
+	case c.Params.MaxValueBytes != 0 && c.Params.MaxValueBytes < 8, c.Params.MaxValueBytes > 1<<16:
+		return fmt.Errorf("max value bytes must be 0 (drawn per sequence) or in 8..65536")
 	case c.TargetFileBytes < 1:
 		return fmt.Errorf("target file bytes must be positive")
 	}
