@@ -39,7 +39,7 @@ func TestReplayFileExitIsTheExpectation(t *testing.T) {
 	r = mustExit(t, exitViolation, "replay", clean)
 	require.Contains(t, r.stdout, "outcome:    ok")
 	require.Contains(t, r.stdout, "expectation: NOT MET: DRIFT")
-	buggy := writeFile(t, "buggy.seed", "collector naive\nseed 2\nexpect none\n")
+	buggy := writeFile(t, "buggy.seed", "collector naive\nseed 1\nexpect none\n")
 	r = mustExit(t, exitViolation, "replay", buggy)
 	require.Contains(t, r.stdout, "expectation: NOT MET")
 
@@ -64,7 +64,7 @@ func TestReplayFileExitIsTheExpectation(t *testing.T) {
 	require.Equal(t, "violation", rep.Outcome)
 
 	// A seed replay has no expectation member.
-	r = mustExit(t, exitViolation, "replay", "--collector", "naive", "--seed", "2", "--json")
+	r = mustExit(t, exitViolation, "replay", "--collector", "naive", "--seed", "1", "--json")
 	require.NotContains(t, r.stdout, `"expectation"`)
 }
 
@@ -92,7 +92,7 @@ func TestIncompleteSeedsAreNotClean(t *testing.T) {
 	require.Contains(t, rep.FirstIncomplete.Replay, "--max-steps 10")
 
 	// A violation outranks incomplete seeds.
-	mustExit(t, exitViolation, "run", "--collector", "naive", "--seeds", "20", "--max-steps", "160", "--keep-going")
+	mustExit(t, exitViolation, "run", "--collector", "naive", "--seeds", "20", "--max-steps", "320", "--keep-going")
 
 	// Each --out line says so, and merge counts them apart.
 	dir := t.TempDir()
@@ -134,15 +134,15 @@ func TestOutputsAreCheckedBeforeTheWork(t *testing.T) {
 	r = mustExit(t, exitUsage, "run", "--collector", "naive", "--seeds", "3", "--out", dir)
 	require.Contains(t, r.stderr, "is a directory")
 	require.Empty(t, r.stdout)
-	r = mustExit(t, exitUsage, "shrink", "--collector", "naive", "--seed", "2", "-o", filepath.Join(dir, "missing", "x.draws"))
+	r = mustExit(t, exitUsage, "shrink", "--collector", "naive", "--seed", "1", "-o", filepath.Join(dir, "missing", "x.draws"))
 	require.Contains(t, r.stderr, "does not exist")
 	require.NotContains(t, r.stdout, "shrinking", "shrink must check -o before shrinking")
-	r = mustExit(t, exitUsage, "timeline", "--collector", "naive", "--seed", "2", "-o", filepath.Join(dir, "missing", "x.svg"))
+	r = mustExit(t, exitUsage, "timeline", "--collector", "naive", "--seed", "1", "-o", filepath.Join(dir, "missing", "x.svg"))
 	require.Contains(t, r.stderr, "does not exist")
 
 	// Files written by shrink are 0644 too, and nothing temporary is left.
 	p := filepath.Join(dir, "s.draws")
-	mustExit(t, exitOK, "shrink", "--collector", "naive", "--seed", "2", "--budget", "50", "-o", p)
+	mustExit(t, exitOK, "shrink", "--collector", "naive", "--seed", "1", "--budget", "50", "-o", p)
 	fi, err = os.Stat(p)
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o644), fi.Mode().Perm())
@@ -160,7 +160,7 @@ func TestReadOnlyDirectoryFailsEarly(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.Chmod(dir, 0o555))
 	t.Cleanup(func() { os.Chmod(dir, 0o755) })
-	r := mustExit(t, exitUsage, "shrink", "--collector", "naive", "--seed", "2", "-o", filepath.Join(dir, "x.draws"))
+	r := mustExit(t, exitUsage, "shrink", "--collector", "naive", "--seed", "1", "-o", filepath.Join(dir, "x.draws"))
 	require.Contains(t, r.stderr, "cannot write in")
 	require.NotContains(t, r.stdout, "shrinking")
 }
@@ -245,7 +245,7 @@ func TestMergeNamesTheDifferingField(t *testing.T) {
 
 func TestDrawsFilesAreValidatedFully(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "good.draws")
-	mustExit(t, exitOK, "shrink", "--collector", "naive", "--seed", "2", "--budget", "50", "-o", p)
+	mustExit(t, exitOK, "shrink", "--collector", "naive", "--seed", "1", "--budget", "50", "-o", p)
 	good := mustRead(t, p)
 	mustExit(t, exitOK, "replay", p)
 	variant := func(edit func(m map[string]any)) string {

@@ -44,14 +44,14 @@ func TestReplayScenarioFileClean(t *testing.T) {
 
 func TestReplayFileJSON(t *testing.T) {
 	rep, _ := replayJSON(t, exitOK, corpusDir+"naive-default.seed")
-	if rep.Outcome != "violation" || rep.Collector != "naive" || rep.Seed != 2 || len(rep.Events) == 0 {
+	if rep.Outcome != "violation" || rep.Collector != "naive" || rep.Seed != 1 || len(rep.Events) == 0 {
 		t.Errorf("seed file JSON: %+v", rep)
 	}
 	if !strings.HasSuffix(rep.Replay, "replay "+corpusDir+"naive-default.seed") {
 		t.Errorf("replay line %q does not name the file", rep.Replay)
 	}
 	// A seed file replays exactly as the flags it stands for.
-	flags, _ := replayJSON(t, exitViolation, "--collector", "naive", "--seed", "2")
+	flags, _ := replayJSON(t, exitViolation, "--collector", "naive", "--seed", "1")
 	if flags.TraceHash != rep.TraceHash {
 		t.Errorf("seed file hash %s, flags hash %s", rep.TraceHash, flags.TraceHash)
 	}

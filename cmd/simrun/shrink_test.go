@@ -16,7 +16,7 @@ import (
 func TestShrinkReport(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.draws")
-	r := cli(t, "shrink", "--collector", "naive", "--seed", "2", "-o", path)
+	r := cli(t, "shrink", "--collector", "naive", "--seed", "1", "-o", path)
 	if r.code != exitOK {
 		t.Fatalf("shrink: %v", r)
 	}
@@ -77,14 +77,14 @@ func TestShrinkReport(t *testing.T) {
 	if err := os.WriteFile(path, []byte("keep"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r2 := cli(t, "shrink", "--collector", "naive", "--seed", "2", "-o", path)
+	r2 := cli(t, "shrink", "--collector", "naive", "--seed", "1", "-o", path)
 	if r2.code != exitUsage || !strings.Contains(r2.stderr, "already exists") || !strings.Contains(r2.stderr, "--force") {
 		t.Fatalf("overwrite without --force: %v", r2)
 	}
 	if b, _ := os.ReadFile(path); string(b) != "keep" {
 		t.Fatalf("file was modified: %q", b)
 	}
-	r3 := cli(t, "shrink", "--collector", "naive", "--seed", "2", "-o", path, "--force", "--budget", "200")
+	r3 := cli(t, "shrink", "--collector", "naive", "--seed", "1", "-o", path, "--force", "--budget", "200")
 	if r3.code != exitOK {
 		t.Fatalf("--force: %v", r3)
 	}
@@ -103,7 +103,7 @@ func TestShrinkDeterministic(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.draws"), filepath.Join(dir, "b.draws")
 	for _, p := range []string{a, b} {
-		if r := cli(t, "shrink", "--collector", "naive", "--seed", "2", "--budget", "300", "-o", p); r.code != exitOK {
+		if r := cli(t, "shrink", "--collector", "naive", "--seed", "1", "--budget", "300", "-o", p); r.code != exitOK {
 			t.Fatalf("shrink: %v", r)
 		}
 	}
@@ -128,8 +128,8 @@ func TestShrinkNoViolation(t *testing.T) {
 func TestShrinkUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"shrink", "--collector", "naive"}, // no seed
-		{"shrink", "--collector", "naive", "--seed", "2", "--budget", "0"},
-		{"shrink", "--collector", "naive", "--seed", "2", "-o", "x.txt"},
+		{"shrink", "--collector", "naive", "--seed", "1", "--budget", "0"},
+		{"shrink", "--collector", "naive", "--seed", "1", "-o", "x.txt"},
 		{"shrink", "--collector", "nope", "--seed", "2"},
 	} {
 		if r := cli(t, args...); r.code != exitUsage {

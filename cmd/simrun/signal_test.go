@@ -212,7 +212,7 @@ func TestSignalInterruptsValidate(t *testing.T) {
 func TestSignalShrinkWritesTheBestSoFar(t *testing.T) {
 	dir := t.TempDir()
 	// The lease-stall bug's shrink takes seconds: interrupt it midway.
-	p := startProc(t, dir, nil, "shrink", "--collector", "lease-retry", "--profile", "slow-disk", "--non-atomic-check", "--seed", "24", "-o", "x.draws")
+	p := startProc(t, dir, nil, "shrink", "--collector", "lease-retry", "--profile", "slow-disk", "--non-atomic-check", "--seed", "53", "-o", "x.draws")
 	p.waitFor(t, `shrinking \d+ draws`, 20*time.Second)
 	time.Sleep(500 * time.Millisecond)
 	code := p.signalAndWait(t, 30*time.Second, syscall.SIGINT)
