@@ -6,6 +6,8 @@ import (
 	"io"
 	"sort"
 	"text/tabwriter"
+
+	"github.com/snapsim/snapsim/model"
 )
 
 // Config is one measurement: which sequences, and how each system runs.
@@ -22,6 +24,52 @@ type Config struct {
 	// KeepSequences keeps every sequence's traces in the report (for
 	// --seqs 1, which prints them).
 	KeepSequences bool
+	// Stop, if set, is asked before each sequence; true ends the
+	// measurement there (an interrupt), and the report says it is partial.
+	Stop func() bool
+	// Control names the deliberately wrong model the report is about ("":
+	// the model as it is; see Controls).
+	Control string
+}
+
+// Controls are the negative controls: the model deliberately made wrong in
+// one of the ways the fidelity work fixed, which the suite must detect.
+// Each maps to the model options it changes.
+var Controls = map[string]func(*ModelOptions){
+	// no-trivial-moves rewrites every compaction's inputs.
+	"no-trivial-moves": func(o *ModelOptions) { o.Engine.NoTrivialMoves = true },
+	// one-pick runs Engine.Compact (the most urgent pick, no flush, the
+	// range ignored) for OpCompact.
+	"one-pick": func(o *ModelOptions) { o.Compact = CompactPick },
+	// delayed-gc is the interval GC (GCDelayed): settled outcomes must not
+	// change, only the unsettled distribution.
+	"delayed-gc": func(o *ModelOptions) { o.Engine.GCMode = model.GCDelayed },
+}
+
+// ControlNames lists the negative controls, sorted.
+func ControlNames() []string {
+	var out []string
+	for n := range Controls {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// WithControl returns c with the named negative control applied ("" or
+// "none": c unchanged).
+func (c Config) WithControl(name string) (Config, error) {
+	if name == "" || name == "none" {
+		c.Control = ""
+		return c, nil
+	}
+	apply, ok := Controls[name]
+	if !ok {
+		return c, fmt.Errorf("unknown control %q (want none or one of %v)", name, ControlNames())
+	}
+	apply(&c.Model)
+	c.Control = name
+	return c, nil
 }
 
 // DefaultConfig is the measurement the README reports: 1000 sequences of
@@ -84,10 +132,19 @@ type Pending struct {
 
 // Report is the result of a measurement.
 type Report struct {
-	Seqs          int            `json:"seqs"`
-	Ops           int            `json:"ops_per_seq"`
-	Seed          uint64         `json:"seed"`
-	Compact       string         `json:"model_compact"`
+	Seqs    int    `json:"seqs"`
+	Ops     int    `json:"ops_per_seq"`
+	Seed    uint64 `json:"seed"`
+	Compact string `json:"model_compact"`
+	// Keys and MaxValueBytes are the fixed sequence shape (0: drawn per
+	// sequence).
+	Keys          int `json:"keys,omitempty"`
+	MaxValueBytes int `json:"max_value_bytes,omitempty"`
+	// Control is the negative control measured ("" for none).
+	Control string `json:"control,omitempty"`
+	// Partial is set when Stop ended the measurement early; Seqs then
+	// counts the sequences that completed.
+	Partial       bool           `json:"partial,omitempty"`
 	Kinds         []KindRow      `json:"kinds"`
 	Overall       KindRow        `json:"overall"`
 	Truths        []TruthRow     `json:"truths"`
@@ -110,13 +167,18 @@ func Measure(c Config) (Report, error) {
 	if err := c.Validate(); err != nil {
 		return Report{}, err
 	}
-	rep := Report{Seqs: c.Seqs, Ops: c.Params.Ops, Seed: c.Seed, Compact: string(c.Model.Compact),
+	rep := Report{Seqs: c.Seqs, Ops: c.Params.Ops, Seed: c.Seed, Compact: string(c.Model.Compact), Control: c.Control,
+		Keys: c.Params.Keys, MaxValueBytes: c.Params.MaxValueBytes,
 		PendingPebble: Pending{Counts: make([]int, pendingBuckets)}, PendingModel: Pending{Counts: make([]int, pendingBuckets)}}
 	var byKind [numObsKinds]Tally
 	var truth [numTruths]TruthTally
 	classes := map[string]*ClassRow{}
 	classSeqs := map[string]map[uint64]bool{}
 	for k := 0; k < c.Seqs; k++ {
+		if c.Stop != nil && c.Stop() {
+			rep.Seqs, rep.Partial = k, true
+			break
+		}
 		seed := c.Seed + uint64(k)
 		r, err := RunSequence(c, seed)
 		if err != nil {
@@ -222,8 +284,16 @@ func (r Report) WriteJSON(w io.Writer) error {
 // disagreements (all of them when maxListed < 0).
 func (r Report) WriteTable(w io.Writer, maxListed int) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "fidelity: %d sequences of %d ops from seed %d, real Pebble v1.1.5 vs the model (compact: %s)\n\n",
-		r.Seqs, r.Ops, r.Seed, r.Compact)
+	what := "the model"
+	if r.Control != "" {
+		what = "the model with negative control " + r.Control
+	}
+	partial := ""
+	if r.Partial {
+		partial = " (PARTIAL: interrupted)"
+	}
+	fmt.Fprintf(tw, "fidelity: %d sequences of %d ops from seed %d%s, real Pebble v1.1.5 vs %s (compact: %s)\n\n",
+		r.Seqs, r.Ops, r.Seed, partial, what, r.Compact)
 	fmt.Fprintf(tw, "OBSERVATION\tAGREE\tCOMPARED\tAGREEMENT\n")
 	for _, k := range r.Kinds {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f%%\n", k.Kind, k.Agree, k.Total, k.Pct)
@@ -274,18 +344,35 @@ func (r Report) WriteTable(w io.Writer, maxListed int) error {
 	if shown < len(ds) {
 		fmt.Fprintf(w, ", first %d shown", shown)
 	}
-	fmt.Fprintf(w, "; replay one with: simrun fidelity --seed SEED --seqs 1 --ops %d)\n", r.Ops)
+	fmt.Fprintf(w, "; replay one with: %s)\n", r.ReplayCommand("SEED"))
 	for _, d := range ds[:shown] {
 		fmt.Fprintf(w, "  seed %d op %d %s [%s]: %s: pebble %s | model %s\n", d.Seed, d.Op, d.OpText, d.Class, d.Kind, d.Pebble, d.Model)
 	}
 	return nil
 }
 
+// ReplayCommand is the simrun command that replays the sequence of seed
+// (a number, or a placeholder) with this report's settings and prints it.
+func (r Report) ReplayCommand(seed string) string {
+	cmd := fmt.Sprintf("simrun fidelity --seed %s --seqs 1 --ops %d", seed, r.Ops)
+	if r.Keys != 0 {
+		cmd += fmt.Sprintf(" --keys %d", r.Keys)
+	}
+	if r.MaxValueBytes != 0 {
+		cmd += fmt.Sprintf(" --max-value-bytes %d", r.MaxValueBytes)
+	}
+	if r.Control != "" {
+		cmd += " --control " + r.Control
+	}
+	return cmd
+}
+
 // WriteSequences writes, for each kept sequence, its ops and what each
 // system showed after each one: the replay of --seqs 1.
 func (r Report) WriteSequences(w io.Writer) error {
 	for _, s := range r.Sequences {
-		fmt.Fprintf(w, "\nsequence of seed %d:\n", s.Seed)
+		fmt.Fprintf(w, "\nsequence of seed %d (%s; * marks an op after which the versions differ):\n",
+			s.Seed, ShapeOf(s.Seed, Params{Ops: r.Ops, Keys: r.Keys, MaxValueBytes: r.MaxValueBytes}))
 		obs := map[int][]int{}
 		for j, o := range s.Pebble.Obs {
 			obs[o.Op] = append(obs[o.Op], j)

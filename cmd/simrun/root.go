@@ -163,6 +163,7 @@ covers what completed).`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{flagError(err)} })
 
 	root.AddCommand(newRunCmd(), newReplayCmd(), newValidateCmd(), newCollectorsCmd(), newProfilesCmd(), newTimelineCmd(), newMergeCmd(), newShrinkCmd(), newBenchCmd())
+	root.AddCommand(newFidelityCmd())
 	return root
 }
 
