@@ -67,7 +67,7 @@ func TestMovedFileIsDeletedOnce(t *testing.T) {
 		assert.NoError(t, e.Flush())
 		f = e.Current().Levels[0][0]
 		old := e.Current()
-		e.Ref(old) // holds the L0 listing
+		e.Ref(old)                     // holds the L0 listing
 		assert.NoError(t, e.Compact()) // a move
 		e.Put("a", "2")
 		assert.NoError(t, e.Flush())
