@@ -33,9 +33,9 @@ type system interface {
 	// flushes returns how many memtable flushes the system has made.
 	flushes() int64
 	// settle waits until every obsolete file that may be deleted has been;
-	// held is how many files outside the current version the open
+	// held are the files outside the current version that the open
 	// iterators hold (they stay).
-	settle(held int) error
+	settle(held map[uint64]bool) error
 	// dbDir is the directory of the engine's SST files.
 	dbDir() string
 }
@@ -231,7 +231,7 @@ func (d *driver) settle() error {
 			}
 		}
 	}
-	return d.sys.settle(len(held))
+	return d.sys.settle(held)
 }
 
 // pinned reports whether an open iterator's listing holds file num.

@@ -281,7 +281,7 @@ func (m *modelSystem) readSST(p string) ([]model.Record, error) {
 // settle lets the engine's deleter run until nothing it may delete is
 // left: the actor sleeps in steps of a tenth of the GC interval, so the
 // deleter's own timing (interval or prompt) decides when files go.
-func (m *modelSystem) settle(int) error {
+func (m *modelSystem) settle(map[uint64]bool) error {
 	step := max(1, m.opts.Engine.GCInterval/10)
 	for i := 0; m.e.PendingDeletions() > 0; i++ {
 		if i > 1_000_000 {

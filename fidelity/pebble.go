@@ -203,35 +203,77 @@ func (p *pebbleSystem) readCheckpoint(dir string) (map[string]string, error) {
 	return kv, err
 }
 
-// settle waits for Pebble's deletions in two parts:
+// settle waits for Pebble's deletions. Three things can still be under
+// way when an op returns:
 //
-//   - Something inside Pebble may still hold an old version: the table
-//     stats loader (table_stats.go, collectTableStats) runs on a goroutine
-//     of its own after flushes and compactions and holds a read state while
-//     it reads the new files. Files of that version stay zombies
+//   - something inside Pebble may hold an old version: the table stats
+//     loader (table_stats.go, collectTableStats) runs on a goroutine of its
+//     own after flushes and compactions and holds a read state while it
+//     reads the new files; files of that version stay zombies
 //     (Metrics.Table.ZombieCount: out of the current version, not yet
-//     handed to the cleaner) until it lets go. settle polls until the
-//     zombies are only the held ones the open iterators account for.
-//   - The cleaner then deletes on its own goroutine. DB.Checkpoint disables
-//     file deletions first, and disabling them waits for every cleanup job
-//     already queued (cleanupManager.Wait in disableFileDeletions,
-//     compaction.go): a compaction queues its job before DB.Compact returns
-//     (compact1 calls deleteObsoleteFiles before it reports done), and the
-//     last unref of a read state queues one before it returns
-//     (readState.unref). The scratch checkpoint is removed again.
-func (p *pebbleSystem) settle(held int) error {
+//     handed to the cleaner) until it lets go;
+//   - the last unref of a version hands its files to the cleaner in
+//     deleteObsoleteFiles, which drops them from the zombies under the DB
+//     mutex but queues their cleanup job only after releasing it;
+//   - the cleaner deletes on its own goroutine.
+//
+// So settle polls until the zombies are only the ones the open iterators
+// hold, then waits for the cleaner (DB.Checkpoint disables file deletions
+// first, and disabling them waits for every cleanup job already queued:
+// cleanupManager.Wait in disableFileDeletions, compaction.go; the scratch
+// checkpoint is removed again), and repeats until every SST file on disk
+// is in the current version or held by an open iterator. A file Pebble
+// never deleted would end the sequence with an error after 5 s, not a
+// disagreement; none ever has.
+func (p *pebbleSystem) settle(held map[uint64]bool) error {
 	deadline := time.Now().Add(5 * time.Second)
-	for p.db.Metrics().Table.ZombieCount > int64(held) {
+	for {
+		if p.db.Metrics().Table.ZombieCount <= int64(len(held)) {
+			p.settles++
+			dir := fmt.Sprintf("/settle-%d", p.settles)
+			if err := p.db.Checkpoint(dir); err != nil {
+				return fmt.Errorf("settle: %w", err)
+			}
+			if err := p.fs.RemoveAll(dir); err != nil {
+				return fmt.Errorf("settle: %w", err)
+			}
+			extra, err := p.obsoleteOnDisk(held)
+			if err != nil {
+				return err
+			}
+			if extra == 0 {
+				return nil
+			}
+		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("settle: %d zombie tables after 5s, %d held by iterators",
-				p.db.Metrics().Table.ZombieCount, held)
+			extra, _ := p.obsoleteOnDisk(held)
+			return fmt.Errorf("settle: after 5s, %d zombie tables (%d held by iterators), %d obsolete files on disk",
+				p.db.Metrics().Table.ZombieCount, len(held), extra)
 		}
 		time.Sleep(20 * time.Microsecond)
 	}
-	p.settles++
-	dir := fmt.Sprintf("/settle-%d", p.settles)
-	if err := p.db.Checkpoint(dir); err != nil {
-		return fmt.Errorf("settle: %w", err)
+}
+
+// obsoleteOnDisk counts the SST files on disk that are neither in the
+// current version nor held by an open iterator.
+func (p *pebbleSystem) obsoleteOnDisk(held map[uint64]bool) (int, error) {
+	cur, err := p.current()
+	if err != nil {
+		return 0, err
 	}
-	return p.fs.RemoveAll(dir)
+	live := map[uint64]bool{}
+	for _, f := range cur {
+		live[f.num] = true
+	}
+	names, err := p.list(pebbleDir)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, name := range names {
+		if num, ok := sstNum(name); ok && !live[num] && !held[num] {
+			n++
+		}
+	}
+	return n, nil
 }

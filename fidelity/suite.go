@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"text/tabwriter"
 
@@ -296,12 +297,12 @@ func (r Report) WriteTable(w io.Writer, maxListed int) error {
 		r.Seqs, r.Ops, r.Seed, partial, what, r.Compact)
 	fmt.Fprintf(tw, "OBSERVATION\tAGREE\tCOMPARED\tAGREEMENT\n")
 	for _, k := range r.Kinds {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f%%\n", k.Kind, k.Agree, k.Total, k.Pct)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", k.Kind, k.Agree, k.Total, pctString(k.Agree, k.Total))
 	}
-	fmt.Fprintf(tw, "overall\t%d\t%d\t%.1f%%\n\n", r.Overall.Agree, r.Overall.Total, r.Overall.Pct)
+	fmt.Fprintf(tw, "overall\t%d\t%d\t%s\n\n", r.Overall.Agree, r.Overall.Total, pctString(r.Overall.Agree, r.Overall.Total))
 	fmt.Fprintf(tw, "GROUND TRUTH\tCASES\tPEBBLE MEETS\tMODEL MEETS\n")
 	for _, t := range r.Truths {
-		fmt.Fprintf(tw, "%s\t%d\t%.1f%%\t%.1f%%\n", t.Truth, t.Total, t.PebblePct, t.ModelPct)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", t.Truth, t.Total, pctString(t.Pebble, t.Total), pctString(t.Model, t.Total))
 	}
 	fmt.Fprintf(tw, "\nOBSOLETE FILES LEFT WHEN THE OP RETURNED\tOPS\t0\t1\t2\t3+\n")
 	for _, row := range []struct {
@@ -365,6 +366,22 @@ func (r Report) ReplayCommand(seed string) string {
 		cmd += " --control " + r.Control
 	}
 	return cmd
+}
+
+// Percent is pctString for callers outside the package.
+func Percent(n, total int) string { return pctString(n, total) }
+
+// pctString renders n of total as a percentage that never rounds up to
+// 100: "100%" only when n == total, else truncated to two decimals
+// ("99.96%"); "-" when nothing was counted.
+func pctString(n, total int) string {
+	switch {
+	case total == 0:
+		return "-"
+	case n == total:
+		return "100%"
+	}
+	return fmt.Sprintf("%.2f%%", math.Floor(10000*float64(n)/float64(total))/100)
 }
 
 // WriteSequences writes, for each kept sequence, its ops and what each

@@ -173,7 +173,7 @@ func writeFidelity(w io.Writer, rep fidelity.Report, o fidelityOptions, min floa
 	if rep.Overall.Pct < min {
 		verdict = "BELOW"
 	}
-	_, err := fmt.Fprintf(w, "\n%s: overall agreement %.2f%% (%d of %d), --min-agreement %g%%\n",
-		verdict, rep.Overall.Pct, rep.Overall.Agree, rep.Overall.Total, min)
+	_, err := fmt.Fprintf(w, "\n%s: overall agreement %s (%d of %d), --min-agreement %g%%\n",
+		verdict, fidelity.Percent(rep.Overall.Agree, rep.Overall.Total), rep.Overall.Agree, rep.Overall.Total, min)
 	return err
 }
