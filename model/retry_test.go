@@ -135,7 +135,7 @@ func TestRetryCollectorRetriesFromFreshListing(t *testing.T) {
 	assert.Equal(t, sim.KindOpenDeletedFile, obs[0].Kind)
 	assert.Equal(t, "snap-gen", obs[0].Actor)
 	assert.Regexp(t, "^open "+w.listed[0].Path+`: removed at step \d+ .* by gc: obsolete after compaction`, obs[0].Detail)
-	assert.Equal(t, []string{"attempt 1 aborted: open " + w.listed[0].Path + ": file does not exist"}, actionLines(w.res.Events, "retry"))
+	assert.Equal(t, []string{"attempt 1 aborted (1 of 5 failures): open " + w.listed[0].Path + ": file does not exist"}, actionLines(w.res.Events, "retry"))
 
 	lists := eventsOf(w.res.Events, "list")
 	retries := eventsOf(w.res.Events, "retry")
@@ -161,7 +161,7 @@ func TestRetryCollectorGivesUp(t *testing.T) {
 	require.True(t, w.done)
 	require.Error(t, w.err)
 	assert.ErrorIs(t, w.err, ErrAttemptsSpent)
-	assert.Contains(t, w.err.Error(), "snapshot attempts exhausted after 3 attempts: open "+w.listed[0].Path+": input/output error")
+	assert.Contains(t, w.err.Error(), "snapshot attempts exhausted after 3 attempts (3 failures): open "+w.listed[0].Path+": input/output error")
 	assert.Equal(t, 3, w.g.Attempts)
 	assert.Empty(t, w.res.Observations, "an I/O error is no deleted file, and nothing panics")
 
