@@ -33,6 +33,11 @@ type Collected struct {
 	// Data holds, per column family, the region's live records at Seq,
 	// sorted by key.
 	Data [NumCFs][]Record
+	// built is set by a collector that has already written the snapshot's
+	// column-family files into SnapDir, synced and renamed (scan writes
+	// them while it scans): the pipeline then writes only the meta file,
+	// from these sizes and checksums.
+	built *[NumCFs]builtCF
 }
 
 // Gen is the context of one snapshot generation: the node, the running
