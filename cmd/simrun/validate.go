@@ -114,7 +114,7 @@ type validateOptions struct {
 // after them).
 func collectorOrder() []string {
 	out := []string{}
-	for _, n := range []string{"naive", "retry", "pin", "lease", "lease-retry", "checkpoint"} {
+	for _, n := range []string{"naive", "retry", "pin", "lease", "lease-retry", "checkpoint", "scan"} {
 		if slices.Contains(model.CollectorNames(), n) {
 			out = append(out, n)
 		}

@@ -227,7 +227,7 @@ func TestValidateUsageErrors(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"--collectors", "naive,bogus"}, []string{"--collectors", `"bogus"`, "naive, retry, pin, lease, lease-retry, checkpoint"}},
+		{[]string{"--collectors", "naive,bogus"}, []string{"--collectors", `"bogus"`, "naive, retry, pin, lease, lease-retry, checkpoint, scan"}},
 		{[]string{"--profiles", "nope"}, []string{"--profiles", `"nope"`, "default, heavy-compaction", "swarm"}},
 		{[]string{"--format", "xml"}, []string{"--format", "table, markdown, json or csv"}},
 		{[]string{"--seeds", "0"}, []string{"--seeds"}},
