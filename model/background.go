@@ -121,15 +121,26 @@ func keyRange(recs []Record) (string, string) {
 // or expiring, lets its files go within one interval; when only version
 // references hold files back, or deletions are disabled, it parks until
 // Unref, EnableDeletions, ReleaseLease or a new obsolete file wakes it.
+// A poll that follows a pass which tried to delete nothing is an idle
+// wait (sim.Actor.SleepIdle): GC has done all it can until a lease ends,
+// which is what a scenario's "run gc until idle" waits for.
 func (e *Engine) GCLoop(a *sim.Actor) {
+	idle := false // the last pass tried nothing and GC polls again
 	for {
 		if len(e.obsolete) == 0 || e.deletionsDisabled > 0 || e.Down() || e.recovering {
+			idle = false
 			a.Park()
 			continue
 		}
-		a.Sleep(e.opts.GCInterval)
-		e.gcPass()
+		if idle {
+			a.SleepIdle(e.opts.GCInterval)
+		} else {
+			a.Sleep(e.opts.GCInterval)
+		}
+		tried := e.gcPass()
+		idle = tried == 0
 		if !e.gcMustPoll() {
+			idle = false
 			a.Park()
 		}
 	}
@@ -167,19 +178,71 @@ func (e *Engine) nextLeaseEnd() (sim.Micros, bool) {
 	return best, found
 }
 
-// gcPass deletes every currently deletable obsolete file, oldest first.
-// The eager variant ignores pins; nothing is deleted while deletions are
-// disabled, nor after a crash the engine has not recovered from.
-func (e *Engine) gcPass() {
+// gcPass deletes every currently deletable obsolete file, oldest first,
+// and returns how many deletions it attempted. The eager variant ignores
+// pins; nothing is deleted while deletions are disabled, nor after a crash
+// the engine has not recovered from. A file kept because a lease (or a
+// live version) still protects it is recorded as a gc-skip event, once per
+// file and reason (a renewal of the same lease is the same reason; a new
+// lease, or the file becoming deletable in between, is a new one), so a
+// safe GC's decision shows in the trace instead of as an absence.
+func (e *Engine) gcPass() int {
 	gen := e.gen
+	tried := 0
 	for _, f := range append([]*FileMeta(nil), e.obsolete...) {
 		if e.deletionsDisabled > 0 || e.checkGen(gen) != nil {
+			return tried
+		}
+		if !e.opts.EagerGC {
+			if p := e.pinOf(f); !p.none() {
+				e.noteSkip(f, p)
+				continue
+			}
+		}
+		tried++
+		e.deleteFile(f)
+	}
+	return tried
+}
+
+// gcSkip remembers the reason GC last recorded for keeping file num.
+type gcSkip struct {
+	num uint64
+	pin pinKey
+}
+
+// noteSkip records a gc-skip event for f unless the same reason was the
+// last one recorded for it.
+func (e *Engine) noteSkip(f *FileMeta, p filePin) {
+	k := p.key()
+	for i := range e.gcSkips {
+		if e.gcSkips[i].num == f.Num {
+			if e.gcSkips[i].pin == k {
+				return
+			}
+			e.gcSkips[i].pin = k
+			e.recordSkip(f, p)
 			return
 		}
-		if !e.opts.EagerGC && e.pinnedBy(f) != "" {
-			continue
+	}
+	e.gcSkips = append(e.gcSkips, gcSkip{num: f.Num, pin: k})
+	e.recordSkip(f, p)
+}
+
+func (e *Engine) recordSkip(f *FileMeta, p filePin) {
+	e.s.Record(sim.ClassInfo, "gc-skip", f.Path+" ("+e.describePin(p)+")", "kept")
+}
+
+// forgetSkip drops f's gc-skip mark: it was deleted or found deletable,
+// so a later skip is a new reason.
+func (e *Engine) forgetSkip(num uint64) {
+	for i := range e.gcSkips {
+		if e.gcSkips[i].num == num {
+			last := len(e.gcSkips) - 1
+			e.gcSkips[i] = e.gcSkips[last]
+			e.gcSkips = e.gcSkips[:last]
+			return
 		}
-		e.deleteFile(f)
 	}
 }
 
@@ -190,6 +253,7 @@ func (e *Engine) gcPass() {
 // someone else already removed leaves the obsolete list; any other failed
 // removal keeps it there for a later pass.
 func (e *Engine) deleteFile(f *FileMeta) {
+	e.forgetSkip(f.Num)
 	why := "obsolete after " + f.replacedBy
 	err := e.fs.RemoveBecause(f.Path, why)
 	e.s.Record(sim.ClassAction, "delete", f.Path+" ("+why+")", result(err))

@@ -20,7 +20,11 @@ const (
 // receives and applies them. Both share the region table (PD's view) and
 // the checker's reference model of the data (the raft log).
 type Cluster struct {
-	s         *sim.Scheduler
+	s *sim.Scheduler
+	// afterRun, if set, is called after the kernel has run and before the
+	// outcome is assembled (a scenario's director settles its script and
+	// records the steps it did not run there).
+	afterRun  func()
 	cfg       Config
 	work      Workload
 	Leader    *Node
@@ -79,6 +83,10 @@ type Node struct {
 	// ingested lists, per region, the engine files of its last applied
 	// snapshot (learner only).
 	ingested []ingestRecord
+	// snapSkips are snapshot GC's recorded skip decisions (snapgc.go) and
+	// snapGCPasses counts its passes.
+	snapSkips    []snapSkip
+	snapGCPasses uint64
 }
 
 type ingestRecord struct {

@@ -89,6 +89,11 @@ type Engine struct {
 	// abandoned by a crash cannot collide with a later one).
 	manifestWrites uint64
 
+	// gcSkips is the reason GC last recorded (gc-skip) for keeping each
+	// obsolete file it skipped, so a reason is recorded once, not on
+	// every poll. Order does not matter (only looked up).
+	gcSkips []gcSkip
+
 	// Daemon actors to wake when there is work.
 	flusher, compactor, gc *sim.Actor
 }
@@ -455,18 +460,70 @@ func (e *Engine) ReleaseSnapshot(id uint64) {
 
 // pinnedBy explains why file f may not be deleted now, or returns "".
 func (e *Engine) pinnedBy(f *FileMeta) string {
+	p := e.pinOf(f)
+	if p.none() {
+		return ""
+	}
+	return e.describePin(p)
+}
+
+// filePin is what keeps a file from deletion: a live version that
+// references it or, failing that, a lease that covers it (both nil:
+// nothing); grace is set when the lease has expired and only GC's grace
+// period still covers it.
+type filePin struct {
+	version *Version
+	lease   *Lease
+	grace   bool
+}
+
+// pinKey identifies a filePin's reason across GC passes: the version or
+// lease by id (a renewed lease keeps its id), and whether only the grace
+// period still holds.
+type pinKey struct {
+	version, lease uint64
+	grace          bool
+}
+
+func (p filePin) none() bool { return p.version == nil && p.lease == nil }
+
+func (p filePin) key() pinKey {
+	k := pinKey{grace: p.grace}
+	if p.version != nil {
+		k.version = p.version.ID
+	}
+	if p.lease != nil {
+		k.lease = p.lease.ID
+	}
+	return k
+}
+
+// pinOf returns what keeps f from deletion now.
+func (e *Engine) pinOf(f *FileMeta) filePin {
 	for _, v := range e.live {
 		if v.contains(f.Num) {
-			return fmt.Sprintf("referenced by live version %d (refs %d)", v.ID, v.refs)
+			return filePin{version: v}
 		}
 	}
 	now := e.s.Now()
 	for _, l := range e.leases {
 		if l.covers(f.Num, now, e.opts.GCGrace) {
-			return fmt.Sprintf("leased by %s until %s (+grace %s)", l.Holder, l.Expiry, e.opts.GCGrace)
+			return filePin{lease: l, grace: now >= l.Expiry}
 		}
 	}
-	return ""
+	return filePin{}
+}
+
+// describePin renders a filePin for the trace and for violations.
+func (e *Engine) describePin(p filePin) string {
+	if v := p.version; v != nil {
+		return fmt.Sprintf("referenced by live version %d (refs %d)", v.ID, v.refs)
+	}
+	l := p.lease
+	if p.grace {
+		return fmt.Sprintf("lease of %s expired at %s; within the grace period until %s", l.Holder, l.Expiry, l.Expiry+e.opts.GCGrace)
+	}
+	return fmt.Sprintf("leased by %s until %s (+grace %s)", l.Holder, l.Expiry, e.opts.GCGrace)
 }
 
 // filePath returns the path of file number num.

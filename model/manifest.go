@@ -290,6 +290,7 @@ func (e *Engine) Recover() error {
 	e.leases = nil
 	e.snapshots = nil
 	e.obsolete = nil
+	e.gcSkips = nil
 	e.staleEnables += e.deletionsDisabled
 	e.deletionsDisabled = 0
 	e.cursor = [NumCFs][NumLevels]string{}

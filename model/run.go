@@ -24,6 +24,11 @@ type Outcome struct {
 	// PeakPinnedBytes is the leader's peak of obsolete-but-pinned bytes
 	// (Engine.PeakPinnedBytes).
 	PeakPinnedBytes int64 `json:"peak_pinned_bytes"`
+	// Script says how far a scenario's script got: how many steps
+	// completed, where the script ended, which steps were not run and why,
+	// and the refused step if one was (RunScenario). Nil for any run that
+	// is not a scenario.
+	Script *ScriptReport `json:"script,omitempty"`
 }
 
 // Violated reports whether anything was observed.
@@ -69,6 +74,9 @@ func run(cfg Config, choice sim.Choice, sc sim.Config, hook func(c *Cluster)) (o
 		hook(c)
 	}
 	s.Run()
+	if c.afterRun != nil {
+		c.afterRun()
+	}
 
 	out = Outcome{Config: cfg, Workload: work, Result: s.Result(),
 		Usage: c.Leader.FS.Usage(c.Leader.classify), Faults: c.Leader.FS.Faults(),

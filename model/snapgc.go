@@ -13,26 +13,46 @@ import (
 // rejected) ones, and any older than SnapGCTimeout — skipping snapshots
 // registered as in use. The unsafe variant (Variants.UnsafeSnapGC, TiKV
 // #11746) does not consult the registry; deleting a registered snapshot's
-// file is a snap-file-missing violation.
+// file is a snap-file-missing violation. The wait after a pass that
+// removed nothing is an idle wait (sim.Actor.SleepIdle), where a
+// scenario's "run snap-gc until idle" stops.
 func (n *Node) SnapGCLoop(a *sim.Actor) {
 	if n.cfg.Variants.NoSnapGC {
 		return
 	}
+	idle := false
 	for !n.c.done {
-		a.Sleep(n.cfg.SnapGCInterval)
+		if idle {
+			a.SleepIdle(n.cfg.SnapGCInterval)
+		} else {
+			a.Sleep(n.cfg.SnapGCInterval)
+		}
 		if n.down {
 			continue
 		}
-		n.snapGCPass()
+		idle = n.snapGCPass() == 0
 	}
 }
 
-// snapGCPass runs one snapshot GC pass.
-func (n *Node) snapGCPass() {
+// snapSkip remembers why snapshot GC last recorded keeping a stale
+// snapshot's file (snap-gc-skip), and in which pass it was still kept.
+type snapSkip struct {
+	path, inUse string
+	pass        uint64
+}
+
+// snapGCPass runs one snapshot GC pass and returns how many removals it
+// attempted. A stale snapshot's file kept because the registry has the
+// snapshot in use is recorded as a snap-gc-skip event, once per file and
+// registry state (not on every pass).
+func (n *Node) snapGCPass() int {
 	names, err := n.FS.List(SnapDir)
 	if err != nil {
-		return
+		return 0
 	}
+	n.snapGCPasses++
+	tried := 0
+	defer n.dropSnapSkips()
 	for _, name := range names {
 		prefix, key, tmp, ok := parseSnapPath(name)
 		if !ok {
@@ -43,10 +63,12 @@ func (n *Node) snapGCPass() {
 			continue
 		}
 		inUse := n.Snap.InUse(key)
+		p := path.Join(SnapDir, name)
 		if inUse != "" && !n.cfg.Variants.UnsafeSnapGC {
+			n.noteSnapSkip(p, why, inUse)
 			continue
 		}
-		p := path.Join(SnapDir, name)
+		tried++
 		// Re-check, in the step of the removal, that the snapshot is still
 		// stale and unregistered: it may have been re-sent or re-registered
 		// while GC waited (or stalled) after listing.
@@ -69,6 +91,41 @@ func (n *Node) snapGCPass() {
 		}
 		n.s.Record(sim.ClassAction, "snap-gc", n.Name+":"+p+" ("+why+")", result(err))
 	}
+	return tried
+}
+
+// noteSnapSkip records a snap-gc-skip event for p unless the same registry
+// state was the last one recorded for it.
+func (n *Node) noteSnapSkip(p, why, inUse string) {
+	for i := range n.snapSkips {
+		if k := &n.snapSkips[i]; k.path == p {
+			k.pass = n.snapGCPasses
+			if k.inUse == inUse {
+				return
+			}
+			k.inUse = inUse
+			n.recordSnapSkip(p, why, inUse)
+			return
+		}
+	}
+	n.snapSkips = append(n.snapSkips, snapSkip{path: p, inUse: inUse, pass: n.snapGCPasses})
+	n.recordSnapSkip(p, why, inUse)
+}
+
+func (n *Node) recordSnapSkip(p, why, inUse string) {
+	n.s.Record(sim.ClassInfo, "snap-gc-skip", n.Name+":"+p+" ("+why+"; registered "+inUse+")", "kept")
+}
+
+// dropSnapSkips forgets the files the pass just ended did not keep (gone,
+// no longer stale, or removed): keeping one again is a new decision.
+func (n *Node) dropSnapSkips() {
+	kept := n.snapSkips[:0]
+	for _, k := range n.snapSkips {
+		if k.pass == n.snapGCPasses {
+			kept = append(kept, k)
+		}
+	}
+	n.snapSkips = kept
 }
 
 // staleWhy says why a snapshot's files may go, or "" if they must stay.

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/snapsim/snapsim/model"
 )
 
 // corpusFiles lists the corpus: every .scenario and .seed file in this
@@ -52,17 +54,48 @@ func TestCorpus(t *testing.T) {
 	}
 }
 
+// corpusSide splits a scenario file name NAME.SIDE.scenario: SIDE is
+// "buggy", "fixed" or "fixed-VARIANT" (VARIANT: lower-case letters,
+// digits and '-'), so one buggy scenario pairs with NAME.fixed.scenario and
+// any number of NAME.fixed-VARIANT.scenario (other fixes of the same bug).
+func corpusSide(p string) (base, side, variant string, ok bool) {
+	stem, isScenario := strings.CutSuffix(p, ".scenario")
+	if !isScenario {
+		return "", "", "", false
+	}
+	base, side, ok = strings.Cut(stem, ".")
+	if !ok || base == "" {
+		return "", "", "", false
+	}
+	if v, isVariant := strings.CutPrefix(side, "fixed-"); isVariant {
+		if !validName(v) {
+			return "", "", "", false
+		}
+		return base, "fixed", v, true
+	}
+	if side != "buggy" && side != "fixed" {
+		return "", "", "", false
+	}
+	return base, side, "", true
+}
+
 // TestCorpusPairs checks that every incident keeps both sides: each
-// X.buggy.scenario has an X.fixed.scenario and vice versa, buggy ones
-// expect something and fixed ones expect none.
+// NAME.buggy.scenario has a NAME.fixed.scenario, each fixed side
+// (NAME.fixed.scenario or NAME.fixed-VARIANT.scenario) has its
+// NAME.buggy.scenario, buggy ones expect something and fixed ones expect
+// none.
 func TestCorpusPairs(t *testing.T) {
 	files := map[string]bool{}
 	for _, p := range corpusFiles(t) {
 		files[p] = true
 	}
 	for _, p := range corpusFiles(t) {
-		base, side, ok := strings.Cut(strings.TrimSuffix(p, ".scenario"), ".")
-		if !ok || !strings.HasSuffix(p, ".scenario") {
+		if !strings.HasSuffix(p, ".scenario") {
+			continue
+		}
+		base, side, _, ok := corpusSide(p)
+		if !ok {
+			t.Errorf("%s: want NAME.buggy.scenario, NAME.fixed.scenario or NAME.fixed-VARIANT.scenario", p)
 			continue
 		}
 		f, err := Load(p)
@@ -78,14 +111,55 @@ func TestCorpusPairs(t *testing.T) {
 				t.Errorf("%s: a buggy scenario must expect a kind", p)
 			}
 		case "fixed":
-			if !files[base+".buggy.scenario"] && !strings.HasSuffix(base, "-grace") {
+			if !files[base+".buggy.scenario"] {
 				t.Errorf("%s has no %s.buggy.scenario", p, base)
 			}
 			if !f.Scenario.ExpectNone {
 				t.Errorf("%s: a fixed scenario must say expect none", p)
 			}
-		default:
-			t.Errorf("%s: want NAME.buggy.scenario or NAME.fixed.scenario", p)
+		}
+	}
+}
+
+func TestCorpusSide(t *testing.T) {
+	cases := []struct {
+		p, base, side, variant string
+		ok                     bool
+	}{
+		{"report.buggy.scenario", "report", "buggy", "", true},
+		{"report.fixed.scenario", "report", "fixed", "", true},
+		{"lease-stall.fixed-grace.scenario", "lease-stall", "fixed", "grace", true},
+		{"lease-stall.fixed-.scenario", "", "", "", false},
+		{"lease-stall.fixed-Grace.scenario", "", "", "", false},
+		{"lease-stall-grace.scenario", "", "", "", false},
+		{"x.other.scenario", "", "", "", false},
+		{"x.buggy.seed", "", "", "", false},
+	}
+	for _, c := range cases {
+		base, side, variant, ok := corpusSide(c.p)
+		if base != c.base || side != c.side || variant != c.variant || ok != c.ok {
+			t.Errorf("corpusSide(%q) = %q, %q, %q, %v", c.p, base, side, variant, ok)
+		}
+	}
+}
+
+// TestBuggyScenariosAreMetByTheirScript: every buggy scenario's positive
+// expectations are met by observations made while its script ran (none of
+// them says "after script" or "anytime"): the script staged the failure,
+// not the random tail.
+func TestBuggyScenariosAreMetByTheirScript(t *testing.T) {
+	for _, p := range corpusFiles(t) {
+		if _, side, _, ok := corpusSide(p); !ok || side != "buggy" {
+			continue
+		}
+		f, err := Load(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range f.Scenario.Expect {
+			if x.Scope != model.ScopeScript {
+				t.Errorf("%s: %q looks beyond the script", p, "expect "+x.String())
+			}
 		}
 	}
 }

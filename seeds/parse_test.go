@@ -68,7 +68,7 @@ expect-not liveness
 	if sc.Steps[0].Source != "x.scenario:11" || sc.Steps[0].Text != "run writer steps 12" {
 		t.Errorf("step source %q text %q", sc.Steps[0].Source, sc.Steps[0].Text)
 	}
-	if len(sc.Expect) != 1 || sc.Expect[0] != sim.KindOpenDeletedFile || len(sc.ExpectNot) != 1 || sc.ExpectNone {
+	if len(sc.Expect) != 1 || sc.Expect[0] != (model.Expectation{Kind: sim.KindOpenDeletedFile}) || len(sc.ExpectNot) != 1 || sc.ExpectNone {
 		t.Errorf("expectations: %+v %+v %v", sc.Expect, sc.ExpectNot, sc.ExpectNone)
 	}
 }
@@ -112,13 +112,13 @@ func TestParseErrors(t *testing.T) {
 		{"seed bad", "a.scenario", "seed 12x\n", `a.scenario:1: bad seed "12x"; want "seed N"`},
 		{"seed octal-looking is decimal", "a.scenario", "seed 0x\n", `a.scenario:1: bad seed "0x"`},
 		{"strategy bad", "a.scenario", "strategy replay\n", `a.scenario:1: bad strategy "replay"; want "strategy random|pct|pct:DEPTH"`},
-		{"expect arity", "a.scenario", "expect\n", `a.scenario:1: want "expect KIND" or "expect none"`},
+		{"expect arity", "a.scenario", "expect\n", `a.scenario:1: want "expect KIND [by ACTOR] [on PATH] [during script|after script|anytime]" or "expect none"`},
 		{"expect kind", "a.scenario", "expect nope\n", `a.scenario:1: unknown kind "nope"; want "expect KIND"`},
 		{"expect twice", "a.scenario", "expect panic\nexpect panic\n", `a.scenario:2: panic given twice`},
 		{"expect none and kind", "a.scenario", "expect none\nexpect panic\n", `a.scenario:2: "expect none" was given`},
 		{"kind then none", "a.scenario", "expect panic\nexpect none\n", `a.scenario:2: "expect none" excludes every other expect line`},
 		{"no expectation", "a.scenario", "collector naive\n", `a.scenario:2: no expectation; want at least one "expect KIND" or "expect none" line`},
-		{"run form", "a.scenario", "run snap-gen\n", `a.scenario:1: malformed run line; want "run ACTOR until OP [N]" or "run ACTOR steps N"`},
+		{"run form", "a.scenario", "run snap-gen\n", `a.scenario:1: malformed run line; want "run ACTOR until OP [N]" or "run ACTOR steps N", or "run ACTOR until idle"`},
 		{"run until N", "a.scenario", "run snap-gen until open 0\n", `a.scenario:1: malformed run line; want "run ACTOR until OP [N]" with N in 1..1000000`},
 		{"run steps N", "a.scenario", "run snap-gen steps x\n", `a.scenario:1: malformed run line; want "run ACTOR steps N" with N in 1..1000000`},
 		{"crash node", "a.scenario", "crash n3\n", `a.scenario:1: malformed crash line; want "crash NODE" with NODE n1 (leader) or n2 (learner)`},
@@ -132,7 +132,7 @@ func TestParseErrors(t *testing.T) {
 		{"seed file step", "b.seed", "seed 1\nrun writer steps 1\n", `b.seed:2: seed files take no steps`},
 		{"seed file no seed", "b.seed", "expect none\n", `b.seed:2: missing "seed N" line`},
 		{"seed file expect-not", "b.seed", "seed 1\nexpect-not panic\n", `b.seed:2: seed files take "expect KIND" or "expect none", not expect-not`},
-		{"invalid config", "a.scenario", "set key_space 0\nexpect none\n", `a.scenario:3: config: key_space must be in 1..1000`},
+		{"invalid config names its set line", "a.scenario", "collector naive\nset key_space 0\nexpect none\n", `a.scenario:2: config: key_space must be in 1..1000`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

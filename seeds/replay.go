@@ -9,19 +9,23 @@ import (
 
 // SimConfig is the kernel configuration the file is replayed with: its
 // strategy and step budget, the trace kept, and the run stopped at the end
-// of the first violating step (as simrun replays seeds).
+// of the first violating step (as simrun replays seeds) unless the file
+// says keep-going.
 func (f *File) SimConfig() (sim.Config, error) {
 	st, err := sim.ParseStrategy(f.Strategy)
 	if err != nil {
 		return sim.Config{}, fmt.Errorf("%s: strategy: %w", f.Path, err)
 	}
-	return sim.Config{MaxSteps: f.MaxSteps, Strategy: st, KeepTrace: true, StopOnViolation: true}, nil
+	return sim.Config{MaxSteps: f.MaxSteps, Strategy: st, KeepTrace: true, StopOnViolation: !f.KeepGoing}, nil
 }
 
 // Replay runs the file: a scenario through model.RunScenario, a seed file
-// through model.Run with a PRNG seeded from it. An error is a scenario that
-// could not make progress (naming its step and line) or an unusable
-// configuration; the outcome is returned as far as it got.
+// through model.Run with a PRNG seeded from it. An error is a scenario step
+// that could not make progress (a *model.ScenarioError naming its step and
+// line; also in the outcome's Script.Refusal) or an unusable
+// configuration. The outcome is returned as far as it got, with its trace
+// kept up to the refusal, so a caller can print what happened before it;
+// a scenario's outcome always has a Script report.
 func (f *File) Replay() (model.Outcome, error) {
 	sc, err := f.SimConfig()
 	if err != nil {
@@ -37,9 +41,13 @@ func (f *File) Replay() (model.Outcome, error) {
 	return model.RunScenario(f.Scenario, sc)
 }
 
-// Check compares an outcome with the file's expectations. For a seed file
-// a mismatch is reported as DRIFT: the seed no longer reaches the
-// observation it was kept for (or now reaches one it should not).
+// Check compares an outcome with the file's expectations (see
+// model.Scenario.Check: a positive expectation counts only what was
+// observed while the script ran unless it says "after script" or
+// "anytime"; expect none and expect-not cover the whole run). For a seed
+// file, which has no script, the whole run counts; a mismatch is reported
+// as DRIFT: the seed no longer reaches the observation it was kept for (or
+// now reaches one it should not).
 func (f *File) Check(out *model.Outcome) error {
 	if err := f.Scenario.Check(out); err != nil {
 		if f.IsSeed {

@@ -42,6 +42,11 @@ type Actor struct {
 	killed bool
 	// body is the actor's function, kept until a free-mode Run starts it.
 	body func()
+	// hold is the virtual time before which the actor may not run
+	// (Scheduler.Hang); 0 when it was never hung.
+	hold Micros
+	// idleWait is set while the actor is suspended in SleepIdle.
+	idleWait bool
 }
 
 // ID returns the actor's index in spawn order (stable for a given run).
@@ -59,6 +64,15 @@ func (a *Actor) Sleeping() (bool, Micros) { return a.state == stateSleeping, a.w
 
 // Parked reports whether the actor waits for a Wake.
 func (a *Actor) Parked() bool { return a.state == stateParked }
+
+// Hung reports whether the actor is stalled by Scheduler.Hang, and until
+// when: it may not run before that virtual time, whatever its state.
+func (a *Actor) Hung() (bool, Micros) { return a.hold > a.sched.clock.Now(), a.hold }
+
+// IdleWait reports whether the actor is suspended in SleepIdle: a polling
+// daemon waiting to look again after finding nothing to do. A scenario's
+// "run ACTOR until idle" stops there.
+func (a *Actor) IdleWait() bool { return a.idleWait && a.state != stateDone }
 
 // Done reports whether the actor has finished (returned, panicked or been
 // stopped).
@@ -92,6 +106,18 @@ func (a *Actor) Sleep(d Micros) {
 		a.wake = Micros(math.MaxInt64)
 	}
 	a.co.suspend()
+}
+
+// SleepIdle is Sleep for a polling daemon that has just found nothing to
+// do: the scheduler treats it exactly as Sleep (the same trace, the same
+// decisions), and IdleWait reports true until the actor resumes. The model
+// marks its pollers' idle waits this way so that a director can tell "went
+// back to its wait without doing anything" from a sleep in the middle of
+// work (a stall, a backoff, a rate-limiter wait).
+func (a *Actor) SleepIdle(d Micros) {
+	a.idleWait = true
+	a.Sleep(d)
+	a.idleWait = false
 }
 
 // Park blocks the actor until another actor calls Scheduler.Wake on it.

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -158,6 +159,37 @@ func (s *Scheduler) Wake(a *Actor) {
 		if s.fs.running {
 			s.fs.gate.Broadcast()
 		}
+	}
+}
+
+// Hang stalls actor a for d of virtual time from now, as a descheduled
+// thread or a process stopped by a debugger: a is suspended at a
+// scheduling point whenever it is not running, and it is not resumed
+// before Now()+d whatever its state. A runnable actor becomes runnable
+// again at Now()+d; a sleeper whose timer fires during the hang resumes
+// when the hang ends (a later wake-up is unchanged); a parked actor woken
+// during the hang runs from its end. Hangs do not add up: a second Hang
+// extends the first only if it ends later. Nothing is recorded in the trace
+// (the caller says why it hung a), and no choice is drawn, so a Hang
+// changes a run only through what it delays. Hanging a finished actor does
+// nothing. A director uses it for a scenario's "hang ACTOR for DURATION";
+// free mode has no virtual time to hang in.
+func (s *Scheduler) Hang(a *Actor, d Micros) {
+	if d < 0 {
+		panic(fmt.Sprintf("sim: Hang(%s, %d): negative span", a.name, d))
+	}
+	if s.free() {
+		panic("sim: Hang is not available in free mode")
+	}
+	if a.state == stateDone {
+		return
+	}
+	until := s.clock.Now() + d
+	if until < d { // saturate instead of wrapping to the past
+		until = Micros(math.MaxInt64)
+	}
+	if until > a.hold {
+		a.hold = until
 	}
 }
 
@@ -382,7 +414,8 @@ func (s *Scheduler) anyLiveWorker() bool {
 }
 
 // collectRunnable fills s.runnable, in spawn order, with the actors that may
-// run now, waking sleepers whose time has come.
+// run now, waking sleepers whose time has come; a hung actor (Hang) is left
+// out until its hold ends.
 func (s *Scheduler) collectRunnable() {
 	s.runnable = s.runnable[:0]
 	now := s.clock.Now()
@@ -390,18 +423,31 @@ func (s *Scheduler) collectRunnable() {
 		if a.state == stateSleeping && a.wake <= now {
 			a.state = stateRunnable
 		}
-		if a.state == stateRunnable {
+		if a.state == stateRunnable && a.hold <= now {
 			s.runnable = append(s.runnable, a)
 		}
 	}
 }
 
+// earliestWake returns the earliest future time at which an actor that is
+// not parked becomes runnable: a sleeper's wake-up (or the end of its hang,
+// if later) or the end of a runnable actor's hang.
 func (s *Scheduler) earliestWake() (Micros, bool) {
 	var best Micros
 	found := false
+	now := s.clock.Now()
 	for _, a := range s.actors {
-		if a.state == stateSleeping && (!found || a.wake < best) {
-			best, found = a.wake, true
+		var t Micros
+		switch {
+		case a.state == stateSleeping:
+			t = max(a.wake, a.hold)
+		case a.state == stateRunnable && a.hold > now:
+			t = a.hold
+		default:
+			continue
+		}
+		if !found || t < best {
+			best, found = t, true
 		}
 	}
 	return best, found

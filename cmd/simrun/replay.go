@@ -139,6 +139,9 @@ type replayReport struct {
 	// Expectation is the file's expectation and its result (replay FILE
 	// only).
 	Expectation *expectationReport `json:"expectation,omitempty"`
+	// Script says how far a scenario's script got: the steps completed,
+	// the steps not run and why, a refused step (scenario files only).
+	Script *model.ScriptReport `json:"script,omitempty"`
 }
 
 // outcomeWord is a run's outcome: "violation" when anything was observed,
@@ -160,6 +163,7 @@ func writeReplayJSON(w io.Writer, strategy string, seed uint64, out *model.Outco
 		TraceHash: sim.FormatHash(out.Result.TraceHash), Steps: out.Result.Steps, TimeUS: out.Result.Time,
 		End: out.Result.End, Workload: out.Workload, Violations: stripStacks(out.Result.Observations),
 		Snapshots: out.Snapshots, Events: out.Result.Events, Replay: replay, Expectation: exp,
+		Script: out.Script,
 	}
 	if rep.Violations == nil {
 		rep.Violations = []sim.Observation{}
@@ -206,7 +210,33 @@ func writeReplayText(w io.Writer, strategy string, seed uint64, out *model.Outco
 			fmt.Fprintf(w, "%s\n", o.Stack)
 		}
 	}
+	writeScriptReport(w, out.Script)
 	return nil
+}
+
+// writeScriptReport says how far a scenario's script got: a script whose
+// later steps did not run (the run stopped at a violation, or a step was
+// refused) says which and why, never silently.
+func writeScriptReport(w io.Writer, r *model.ScriptReport) {
+	if r == nil {
+		return
+	}
+	switch {
+	case r.Ended:
+		fmt.Fprintf(w, "script:     all %d steps completed by step %d (t=%s); the strategy ran the rest\n", r.Steps, r.EndStep, r.EndTime)
+	default:
+		fmt.Fprintf(w, "script:     %d of %d steps completed\n", r.Completed, r.Steps)
+	}
+	for _, n := range r.NotRun {
+		state := "not run"
+		if n.Started {
+			state = "not completed"
+		}
+		fmt.Fprintf(w, "  step %d %s (%s): %s\n", n.Number, state, n.Step, n.Reason)
+	}
+	if r.Refusal != nil {
+		fmt.Fprintf(w, "  REFUSED step %d: %s\n", r.Refusal.Number, r.Refusal)
+	}
 }
 
 // replayPositional accepts no positional argument (a seed replay) or one corpus
@@ -245,17 +275,24 @@ func replayFile(cmd *cobra.Command, path string, asJSON, actionsOnly, stacks boo
 		return usageError{err}
 	}
 	out, err := f.Replay()
-	if err != nil {
-		var se *model.ScenarioError
-		if errors.As(err, &se) {
-			return usageError{err}
-		}
+	var refusal *model.ScenarioError
+	if err != nil && !errors.As(err, &refusal) {
 		return err
 	}
+	if refusal != nil && refusal.NoSuchActor {
+		// A misspelt actor is a mistake in the file: bad input.
+		return usageError{err}
+	}
 	exp := &expectationReport{Expect: expectWords(f)}
-	if cerr := f.Check(&out); cerr != nil {
+	switch cerr := f.Check(&out); {
+	case refusal != nil:
+		// The script cannot be executed as written (a code change moved
+		// what it relies on): the expectation is not met; the trace up to
+		// the refusal is printed.
+		exp.Detail = "a scenario step was refused: " + refusal.Error()
+	case cerr != nil:
 		exp.Detail = cerr.Error()
-	} else {
+	default:
 		exp.Met, exp.Detail = true, exp.Expect
 	}
 	w := cmd.OutOrStdout()
@@ -280,10 +317,10 @@ func expectWords(f *seeds.File) string {
 		parts = append(parts, "expect none")
 	}
 	for _, k := range sc.Expect {
-		parts = append(parts, "expect "+string(k))
+		parts = append(parts, "expect "+k.String())
 	}
 	for _, k := range sc.ExpectNot {
-		parts = append(parts, "expect-not "+string(k))
+		parts = append(parts, "expect-not "+k.String())
 	}
 	return strings.Join(parts, ", ")
 }

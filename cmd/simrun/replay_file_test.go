@@ -4,6 +4,7 @@ package main
 // trace output of a seed replay.
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,5 +95,47 @@ func TestReplayFileErrors(t *testing.T) {
 	r := mustExit(t, exitUsage, "replay", "--collector", "naive")
 	if !strings.Contains(r.stderr, "--seed is required") {
 		t.Errorf("seed replay without --seed:\n%s", r)
+	}
+}
+
+// TestReplayFileRefusedStep: a step the run cannot execute is a mismatch
+// (exit 1), printed after the trace up to the refusal; --json carries the
+// script report with the refusal.
+func TestReplayFileRefusedStep(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "refused.scenario")
+	body := "collector pin\nseed 2\nrun writer until put\nrestart n2 # n2 is up: refused\nrun snap-gen until list\nexpect none\n"
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := mustExit(t, exitViolation, "replay", p, "--actions-only")
+	for _, want := range []string{
+		"writer action put default k000@1=v1 ok", // the trace up to the refusal
+		"script:     1 of 3 steps completed",
+		"REFUSED step 2: " + p + `:4: "restart n2": node n2 is not down`,
+		"expectation: NOT MET: a scenario step was refused",
+	} {
+		if !strings.Contains(strings.Join(strings.Fields(r.stdout), " "), strings.Join(strings.Fields(want), " ")) {
+			t.Errorf("output lacks %q:\n%s", want, r)
+		}
+	}
+	j := mustExit(t, exitViolation, "replay", p, "--json")
+	var rep struct {
+		Events []json.RawMessage `json:"events"`
+		Script *struct {
+			Steps     int `json:"steps"`
+			Completed int `json:"completed"`
+			Refusal   *struct {
+				Why string `json:"why"`
+			} `json:"refusal"`
+		} `json:"script"`
+		Expectation struct {
+			Met bool `json:"met"`
+		} `json:"expectation"`
+	}
+	if err := json.Unmarshal([]byte(j.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Script == nil || rep.Script.Steps != 3 || rep.Script.Completed != 1 || rep.Script.Refusal == nil || rep.Expectation.Met || len(rep.Events) == 0 {
+		t.Fatalf("JSON script report: %+v\n%s", rep.Script, j.stdout)
 	}
 }
