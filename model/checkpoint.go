@@ -11,7 +11,7 @@ import (
 
 func init() {
 	registerCollector("checkpoint",
-		"RocksDB Checkpoint style: disable deletions, hard-link the listed files into the snap dir, re-enable deletions, read from the links, remove them; errors go to the shared retry policy; never panics",
+		"RocksDB Checkpoint and raftstore-v2's tablet checkpointer: disable deletions, hard-link the listed files into the snap dir, re-enable deletions, read from the links, remove them; errors go to the shared retry policy; never panics",
 		func(c Config) Collector { return checkpoint{cfg: c} })
 }
 

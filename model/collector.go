@@ -79,7 +79,7 @@ var collectors = map[string]collectorSpec{
 		build:   func(Config) Collector { return naive{} },
 	},
 	"lease-retry": {
-		summary: "epoch check, then a lease (renewed) on the listed files; lease and epoch re-checked before each open; a lost lease or changed epoch aborts and retries from a fresh version; never panics",
+		summary: "epoch check, then a lease (renewed) on the listed files; lease and epoch re-checked before each open; a lost lease or changed epoch aborts and retries from a fresh version; errors go to the shared retry policy; never panics",
 		build:   func(c Config) Collector { return leaseRetry{cfg: c} },
 	},
 }
