@@ -552,7 +552,7 @@ func TestLeaseRetryLostLeaseRetries(t *testing.T) {
 func TestGeneratorsReleaseEverything(t *testing.T) {
 	t.Parallel()
 	cfgs := []Config{DefaultConfig("naive"), DefaultConfig("lease-retry"), stallConfig(),
-		DefaultConfig("retry"), DefaultConfig("pin"), DefaultConfig("checkpoint"), DefaultConfig("lease")}
+		DefaultConfig("retry"), DefaultConfig("pin"), DefaultConfig("checkpoint"), DefaultConfig("lease"), DefaultConfig("scan")}
 	for _, cfg := range cfgs {
 		panics := 0
 		for seed := uint64(1); seed <= 40; seed++ {

@@ -135,7 +135,7 @@ func TestKindOpenDeletedFileProvoked(t *testing.T) {
 
 func TestKindOpenDeletedFileClean(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"lease-retry", "pin", "checkpoint"} {
+	for _, name := range []string{"lease-retry", "pin", "checkpoint", "scan"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			st := statusCounts{}

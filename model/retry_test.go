@@ -34,22 +34,32 @@ type collectRun struct {
 // perFile records each, 20 records in all.
 func runCollect(t *testing.T, cfg Config, sc sim.Config, perFile int, disturb func(a *sim.Actor, w *collectRun)) *collectRun {
 	t.Helper()
+	return runCollectSetup(t, cfg, sc, func(w *collectRun) {
+		e := w.n.Engine
+		for i := 0; i < 20; i++ {
+			rec := Record{CF: CFDefault, Key: KeyName(i % cfg.KeySpace), Kind: KindPut, Value: value(uint64(i+1), cfg.ValueBytes)}
+			rec.Seq = e.Put(rec.Key, rec.Value)
+			w.c.Ref.Append(rec)
+			if (i+1)%perFile == 0 {
+				require.NoError(t, e.Flush()) // set-up: outside any actor, no scheduling
+			}
+		}
+		require.Len(t, e.Current().Files(), (20+perFile-1)/perFile)
+	}, disturb)
+}
+
+// runCollectSetup is runCollect with the engine filled by setup (outside
+// any actor) instead of by flushes of 20 records.
+func runCollectSetup(t *testing.T, cfg Config, sc sim.Config, setup func(w *collectRun), disturb func(a *sim.Actor, w *collectRun)) *collectRun {
+	t.Helper()
 	sc.KeepTrace = true
 	s := sim.New(sim.NewPRNG(1), sc)
 	c, err := newCluster(s, cfg, Workload{FlushThreshold: 1000, CompactTrigger: 1000})
 	require.NoError(t, err)
 	w := &collectRun{s: s, c: c, n: c.Leader, region: c.Regions.All()[0]}
 	e := w.n.Engine
-	for i := 0; i < 20; i++ {
-		rec := Record{CF: CFDefault, Key: KeyName(i % cfg.KeySpace), Kind: KindPut, Value: value(uint64(i+1), cfg.ValueBytes)}
-		rec.Seq = e.Put(rec.Key, rec.Value)
-		c.Ref.Append(rec)
-		if (i+1)%perFile == 0 {
-			require.NoError(t, e.Flush()) // set-up: outside any actor, no scheduling
-		}
-	}
+	setup(w)
 	w.listed = e.Current().Files()
-	require.Len(t, w.listed, (20+perFile-1)/perFile)
 	s.Spawn("snap-gen", sim.ActorOptions{Watched: true}, func(a *sim.Actor) {
 		w.g = &Gen{Node: w.n, Actor: a, Region: w.region}
 		w.got, w.err = c.collector.Collect(w.g)
@@ -145,7 +155,7 @@ func TestRetryCollectorRetriesFromFreshListing(t *testing.T) {
 	assert.Equal(t, sim.KindOpenDeletedFile, obs[0].Kind)
 	assert.Equal(t, "snap-gen", obs[0].Actor)
 	assert.Regexp(t, "^open "+w.listed[0].Path+`: removed at step \d+ .* by disturb: obsolete after compaction`, obs[0].Detail)
-	assert.Equal(t, []string{"attempt 1 aborted: open " + w.listed[0].Path + ": file does not exist"}, actionLines(w.res.Events, "retry"))
+	assert.Equal(t, []string{"attempt 1 aborted (1 of 5 failures): open " + w.listed[0].Path + ": file does not exist"}, actionLines(w.res.Events, "retry"))
 
 	lists := eventsOf(w.res.Events, "list")
 	retries := eventsOf(w.res.Events, "retry")
@@ -171,7 +181,7 @@ func TestRetryCollectorGivesUp(t *testing.T) {
 	require.True(t, w.done)
 	require.Error(t, w.err)
 	assert.ErrorIs(t, w.err, ErrAttemptsSpent)
-	assert.Contains(t, w.err.Error(), "snapshot attempts exhausted after 3 attempts: open "+w.listed[0].Path+": input/output error")
+	assert.Contains(t, w.err.Error(), "snapshot attempts exhausted after 3 attempts (3 failures): open "+w.listed[0].Path+": input/output error")
 	assert.Equal(t, 3, w.g.Attempts)
 	assert.Empty(t, w.res.Observations, "an I/O error is no deleted file, and nothing panics")
 
