@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/snapsim/snapsim/fidelity"
+	"github.com/snapsim/snapsim/properties/fidelity"
 )
 
 // Defaults of the fidelity command: the measurement the README reports.

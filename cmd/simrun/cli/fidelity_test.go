@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/snapsim/snapsim/fidelity"
+	"github.com/snapsim/snapsim/properties/fidelity"
 )
 
 // A small measurement meets the default --min-agreement: exit 0, the table
