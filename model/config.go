@@ -282,8 +282,14 @@ func Collectors() []CollectorInfo {
 }
 
 // write returns the key of the i-th write and whether it is a deletion,
-// derived from the salt by a SplitMix64 finaliser.
+// derived from the salt by a SplitMix64 finaliser. Salt 0 is the simplest
+// workload, the one a shrinker lowering the salt reaches: every write puts
+// k000 into the default column family, nothing is deleted (so two writes
+// already make overlapping flushes). A PRNG draws it once in 2^30 runs.
 func (w *Workload) write(i int, c Config) (string, bool) {
+	if w.Salt == 0 {
+		return KeyName(0), false
+	}
 	h := mix64(w.Salt ^ uint64(i)*0x9e3779b97f4a7c15)
 	key := KeyName(int(h % uint64(c.KeySpace)))
 	del := int((h>>32)%1000) < c.DeletePermille
@@ -295,6 +301,9 @@ func (w *Workload) write(i int, c Config) (string, bool) {
 // in ten to lock, as a transaction's prewrite and commit would spread them.
 func (w *Workload) op(i int, c Config) (CF, string, bool) {
 	key, del := w.write(i, c)
+	if w.Salt == 0 {
+		return CFDefault, key, del
+	}
 	h := mix64(w.Salt ^ 0x5bd1e995 ^ uint64(i)*0x9e3779b97f4a7c15)
 	switch h % 10 {
 	case 5, 6, 7, 8:
