@@ -547,7 +547,7 @@ const (
 var tlPalette = []tlMeaning{
 	{mViolation, "#d62728", "violation: the failing open and its leg"},
 	{mList, "#1f77b4", "list (leg ①: the listing that named the file)"},
-	{mDeletion, "#8c564b", "deletion: GC delete, × removed, leg ②"},
+	{mDeletion, "#8c564b", "deletion: a delete (the compactor's or GC's), × removed, leg ②"},
 	{mRace, "#e6b000", "race window: listed → opened, the file can vanish (solid: limiter wait)"},
 	{mOpen, "#17becf", "open"},
 	{mSnapshot, "#9467bd", "generate / send / apply / snap-gc"},
@@ -873,7 +873,8 @@ func (tl *timeline) svg(title string) string {
 		fmt.Fprintf(&b, `<g class="%s" data-meaning="%s" data-actor="%s" data-t0="%d" data-t1="%d"><title>%s</title>`, cls, mRace, esc(w.actor), w.t0, w.t1, esc(tip))
 		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" fill-opacity="0.45"/>`, x0, y+1, math.Max(x1-x0, 1), tlLaneH-3, gold)
 		// The span's label sits at the top of the lane, clear of the
-		// marks' labels above the lane line.
+		// marks' labels above the lane line (the violation's callout,
+		// drawn later with a halo, stays legible over it).
 		if text := fmt.Sprintf("%s %s", what, w.t1-w.t0); x1-x0 > textW(text)+8 {
 			label(&b, x0+4, y+10, text, 60, `font-size="10" fill="#222"`)
 		}
@@ -1120,13 +1121,16 @@ func (tl *timeline) svg(title string) string {
 				anchor, ax = "start", vx+14
 			}
 			what := v.obs.Kind
+			// A white halo keeps the callout legible over whatever it
+			// crosses (marks' labels, a limiter wait).
+			const halo = ` stroke="#fff" stroke-width="3" paint-order="stroke"`
 			if v.path != "" {
-				label(&b, ax, vy-14, fmt.Sprintf("%s: open %s", what, filepath.Base(v.path)), 60, `text-anchor="`+anchor+`" fill="`+red+`" font-weight="bold"`)
+				label(&b, ax, vy-14, fmt.Sprintf("%s: open %s", what, filepath.Base(v.path)), 60, `text-anchor="`+anchor+`" fill="`+red+`" font-weight="bold"`+halo)
 			} else {
-				label(&b, ax, vy-14, string(what), 60, `text-anchor="`+anchor+`" fill="`+red+`" font-weight="bold"`)
+				label(&b, ax, vy-14, string(what), 60, `text-anchor="`+anchor+`" fill="`+red+`" font-weight="bold"`+halo)
 			}
 			if who != "" {
-				label(&b, ax, vy+22, who, 70, `class="violation-who" text-anchor="`+anchor+`" fill="`+red+`"`)
+				label(&b, ax, vy+22, who, 70, `class="violation-who" text-anchor="`+anchor+`" fill="`+red+`"`+halo)
 			}
 			b.WriteString("</g>\n")
 		}
