@@ -1,0 +1,243 @@
+package sim
+
+// This file is the dependency relation of the exhaustive explorer
+// (explore.go): what each step of an actor read or wrote. Two steps of
+// different actors are independent, and may be commuted without changing
+// anything an actor can observe, when their footprints do not conflict.
+//
+// Footprints come from three places:
+//
+//   - the kernel itself: every step writes its own actor's scheduling state;
+//     Wake, Kill and Hang write the target's; Sleep and Now read the virtual
+//     clock and Advance adds to it (additions commute with each other, not
+//     with reads); Spawn, Stop and every observation conflict with
+//     everything, and so does the last step of a non-daemon actor (it can
+//     end the run);
+//   - the filesystem (vfsmem) records the paths, directories and files each
+//     operation reads or writes;
+//   - the model declares the rest: an actor's code runs under a Footprint
+//     (ActorOptions.Footprint, Actor.Declare) that lists the shared objects
+//     its steps may touch, and Scheduler.Touch adds one for the running step.
+//
+// Sound by default: a step during which its actor had no declaration in
+// force conflicts with every other step. Recording costs nothing unless an
+// Explorer drives the run.
+
+// Object names one piece of shared state for the dependency relation: a
+// path of a filesystem, the version set of an engine, the region table.
+// Objects are compared by value across executions, so they must be derived
+// from stable names (ObjectNamed, Object.Child), never from addresses or
+// creation counters, which change when independent steps are reordered.
+type Object uint64
+
+// ObjectNamed returns the object named name (an FNV-1a hash of it).
+func ObjectNamed(name string) Object { return Object(hashString(fnvOffset64, name)) }
+
+// Child returns the object named name inside o (a path inside a
+// filesystem), without building the joined string.
+func (o Object) Child(name string) Object {
+	return Object(hashString(hashUint(uint64(o), 0x2f), name))
+}
+
+// AccessMode is how a step uses an object.
+type AccessMode uint8
+
+// Access modes. Two accesses to the same object conflict unless both are
+// reads or both are additions (a counter's increments commute).
+const (
+	Read  AccessMode = 1
+	Write AccessMode = 2
+	Add   AccessMode = 4
+)
+
+// Access is one object and how a step uses it.
+type Access struct {
+	Obj  Object
+	Mode AccessMode
+}
+
+// Reads is a read of o, for a Footprint.
+func Reads(o Object) Access { return Access{o, Read} }
+
+// Writes is a write of o, for a Footprint.
+func Writes(o Object) Access { return Access{o, Write} }
+
+// Adds is a commutative update of the counter o, for a Footprint.
+func Adds(o Object) Access { return Access{o, Add} }
+
+// Footprint is a declaration: the objects an actor's steps may touch while
+// it is in force, besides what the kernel and the filesystem record
+// themselves. An empty Footprint declares "nothing else". It is immutable
+// once built.
+type Footprint struct {
+	acc []Access
+}
+
+// NewFootprint returns a declaration of accs.
+func NewFootprint(accs ...Access) *Footprint {
+	return &Footprint{acc: append([]Access(nil), accs...)}
+}
+
+// Accesses returns the declared accesses (the caller must not modify them).
+func (f *Footprint) Accesses() []Access { return f.acc }
+
+// conflicts reports whether two modes of the same object conflict.
+func conflicts(a, b AccessMode) bool {
+	m := a | b
+	return m&Write != 0 || (m&Read != 0 && m&Add != 0)
+}
+
+// footprint is a recorded step's accesses; all means "conflicts with
+// everything".
+type footprint struct {
+	all bool
+	acc []Access
+}
+
+func (f *footprint) reset() {
+	f.all = false
+	f.acc = f.acc[:0]
+}
+
+func (f *footprint) add(o Object, m AccessMode) {
+	if f.all {
+		return
+	}
+	for i := range f.acc {
+		if f.acc[i].Obj == o {
+			f.acc[i].Mode |= m
+			return
+		}
+	}
+	f.acc = append(f.acc, Access{o, m})
+}
+
+// union adds g's accesses to f.
+func (f *footprint) union(g *footprint) {
+	if g.all {
+		f.all = true
+	}
+	if f.all {
+		return
+	}
+	for _, a := range g.acc {
+		f.add(a.Obj, a.Mode)
+	}
+}
+
+// copyFrom makes f equal to g, reusing f's storage.
+func (f *footprint) copyFrom(g *footprint) {
+	f.all = g.all
+	f.acc = append(f.acc[:0], g.acc...)
+}
+
+// dependent reports whether steps with footprints f and g conflict.
+func (f *footprint) dependent(g *footprint) bool {
+	if f.all || g.all {
+		return true
+	}
+	for _, a := range f.acc {
+		for _, b := range g.acc {
+			if a.Obj == b.Obj && conflicts(a.Mode, b.Mode) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Kernel objects.
+var (
+	clockObject = ObjectNamed("sim:clock")
+	actorObject = ObjectNamed("sim:actor")
+)
+
+// actorObj is the scheduling state of actor id.
+func actorObj(id int) Object { return Object(hashUint(uint64(actorObject), uint64(id))) }
+
+// stepRecorder accumulates the running step's footprint. It is on only when
+// an Explorer drives the run.
+type stepRecorder struct {
+	on bool
+	fp footprint
+	// woken is the set (by actor id, ids < 64) of parked actors the step
+	// made runnable with Wake.
+	woken uint64
+}
+
+// Touch declares that the running step reads (write false) or writes obj,
+// on top of its actor's declaration. Outside an actor, or when no Explorer
+// drives the run, it does nothing.
+func (s *Scheduler) Touch(obj Object, write bool) {
+	if s.rec.on && s.current != nil {
+		m := Read
+		if write {
+			m = Write
+		}
+		s.rec.fp.add(obj, m)
+	}
+}
+
+// TouchAdd declares that the running step adds to the counter obj: such
+// additions commute with each other, not with reads or writes of obj.
+func (s *Scheduler) TouchAdd(obj Object) {
+	if s.rec.on && s.current != nil {
+		s.rec.fp.add(obj, Add)
+	}
+}
+
+// TouchAll declares that the running step may depend on, or affect,
+// anything: it conflicts with every other step (a crash, a scan of the
+// whole filesystem).
+func (s *Scheduler) TouchAll() {
+	if s.rec.on && s.current != nil {
+		s.rec.fp.all = true
+	}
+}
+
+// Recording reports whether footprints are being recorded (an Explorer
+// drives the run), so code can skip building objects otherwise.
+func (s *Scheduler) Recording() bool { return s.rec.on }
+
+// Declare puts f in force for the actor's code from now on and returns the
+// declaration it replaces, so a region can restore it:
+//
+//	defer a.Declare(a.Declare(narrow))
+//
+// Every step of the actor includes the accesses of each declaration in
+// force at any moment of it; a step during which no declaration was in
+// force (f nil) conflicts with every other step.
+func (a *Actor) Declare(f *Footprint) (prev *Footprint) {
+	prev = a.decl
+	a.decl = f
+	if s := a.sched; s.rec.on && s.current == a {
+		s.declareInto(f)
+	}
+	return prev
+}
+
+// declareInto adds declaration f to the running step.
+func (s *Scheduler) declareInto(f *Footprint) {
+	if f == nil {
+		s.rec.fp.all = true
+		return
+	}
+	for _, acc := range f.acc {
+		s.rec.fp.add(acc.Obj, acc.Mode)
+	}
+}
+
+// beginStep starts recording a's step.
+func (s *Scheduler) beginStep(a *Actor) {
+	s.rec.fp.reset()
+	s.rec.woken = 0
+	s.rec.fp.add(actorObj(a.id), Write)
+	s.declareInto(a.decl)
+}
+
+// touchActor records an access to another actor's scheduling state.
+func (s *Scheduler) touchActor(a *Actor, m AccessMode) {
+	if s.rec.on && s.current != nil && s.current != a {
+		s.rec.fp.add(actorObj(a.id), m)
+	}
+}
