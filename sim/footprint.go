@@ -195,6 +195,21 @@ func (s *Scheduler) TouchAll() {
 	}
 }
 
+// NewSpace returns a fresh object for a component with objects of its own
+// (a filesystem: its paths are Children of the space). Spaces are numbered
+// in creation order, which is the same in every execution for components
+// created in set-up, before Run; every space created while running is one
+// shared space (two such filesystems then look alike to the dependency
+// relation, which is conservative).
+func (s *Scheduler) NewSpace(kind string) Object {
+	base := ObjectNamed("sim:space:" + kind)
+	if s.running {
+		return base.Child("late")
+	}
+	s.spaces++
+	return Object(hashUint(uint64(base), uint64(s.spaces)))
+}
+
 // Recording reports whether footprints are being recorded (an Explorer
 // drives the run), so code can skip building objects otherwise.
 func (s *Scheduler) Recording() bool { return s.rec.on }

@@ -90,6 +90,8 @@ type Scheduler struct {
 	// when it reduces.
 	xs  *walker
 	rec stepRecorder
+	// spaces counts NewSpace calls.
+	spaces uint64
 }
 
 // New returns a Scheduler drawing every decision from choice.
