@@ -26,6 +26,8 @@ const defaultValidateSeeds = 3000
 
 func newValidateCmd() *cobra.Command {
 	var workers, checkEvery int64
+	var expectPath, recordPath string
+	var force bool
 	var sel selection
 	var seeds int64
 	var start, collectors, profiles, format string
@@ -60,8 +62,17 @@ for the README, then the replay commands), json (one JSON object per cell,
 JSON lines, every kind present with zeros), csv (a header, then one row per
 cell, every kind as a column).
 
+With --record FILE the matrix is also written as an expectation: for every
+cell and kind, whether it is at zero or caught. With --expect FILE (flags
+as recorded) validate becomes a regression check: a cell that must stay at
+zero and shows the kind (a protection weakened), or a caught cell that no
+longer shows it (a negative control went blind), is a REGRESSION line and
+exit 1. Counts may move; only zero against caught is compared.
+
 Exit codes: 0 when the validation completed, whatever it observed (it is a
-measurement, not a test: 'simrun run' is the test), 2 bad usage or input,
+measurement, not a test: 'simrun run' is the test), or with --expect when
+every recorded cell held; 1 with --expect when a cell regressed; 2 bad
+usage or input,
 130/143 interrupted by SIGINT/SIGTERM: every cell stops after the seed it
 is running, and the matrix of the seeds completed is printed, marked
 partial (a second signal aborts).`,
@@ -78,7 +89,8 @@ partial (a second signal aborts).`,
 				return usagef("--check-determinism: %d is out of range (want 1 for every seed, N for every Nth, 0 for off)", checkEvery)
 			}
 			return runValidate(cmd.Context(), cmd.OutOrStdout(), &sel, validateOptions{seeds: seeds, start: start, collectors: collectors,
-				profiles: profiles, format: format, workers: int(workers), check: determinismCheck{every: uint64(checkEvery)}})
+				profiles: profiles, format: format, workers: int(workers), check: determinismCheck{every: uint64(checkEvery)},
+				expect: expectPath, record: recordPath, force: force, notes: cmd.ErrOrStderr()})
 		},
 	}
 	f := cmd.Flags()
@@ -98,6 +110,9 @@ partial (a second signal aborts).`,
 	f.Var(newIntValue(&sel.threadChurnUS, 0), "thread-churn-us", "mean interval between worker-thread exits in virtual microseconds (0: the profile's)")
 	f.Var(newIntValue(&sel.maxSteps, sim.DefaultMaxSteps), "max-steps", "step budget per seed (decimal or 0x-hex)")
 	addCheckDeterminismFlag(cmd, &checkEvery)
+	f.StringVar(&expectPath, "expect", "", "compare the matrix with a recorded one (FILE written by --record): exit 1 if a cell at zero shows a kind or a caught cell no longer does")
+	f.StringVar(&recordPath, "record", "", "write the measured matrix as an expectation FILE for --expect (which cells are at zero, which caught)")
+	f.BoolVar(&force, "force", false, "overwrite the --record file if it exists")
 	return cmd
 }
 
@@ -108,6 +123,11 @@ type validateOptions struct {
 	format                      string
 	workers                     int
 	check                       determinismCheck
+	// expect and record are the --expect and --record files ("" for
+	// none); notes receives the comparison when stdout is JSON or CSV.
+	expect, record string
+	force          bool
+	notes          io.Writer
 }
 
 // collectorOrder lists the collectors in docs/matrix.md's order (any other
@@ -216,6 +236,22 @@ func runValidate(ctx context.Context, w io.Writer, base *selection, o validateOp
 	if first > math.MaxUint64-uint64(seeds-1) {
 		return usagef("--seed %d plus --seeds %d overflows uint64", first, seeds)
 	}
+	// The regression files are checked before any seed runs.
+	settings := expectSettings(base, seeds, first)
+	var exp *matrixExpectation
+	if o.expect != "" {
+		if exp, err = loadExpectation(o.expect); err != nil {
+			return err
+		}
+		if err := exp.checkSettings(settings); err != nil {
+			return err
+		}
+	}
+	if o.record != "" {
+		if err := checkOutput("--record", o.record, o.force); err != nil {
+			return err
+		}
+	}
 	type job struct {
 		sel *selection
 		cfg model.Config
@@ -281,9 +317,37 @@ func runValidate(ctx context.Context, w io.Writer, base *selection, o validateOp
 		writeValidateWarnings(w, cells, stopped, ei)
 	}
 	if stopped {
+		// A partial matrix is neither recorded nor compared.
 		return ei
 	}
+	if o.record != "" {
+		if err := writeFileAtomic("--record", o.record, renderExpectation(cells, settings), o.force); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "\nrecorded the matrix of %d cells in %s\n", len(cells), o.record)
+	}
+	if exp != nil {
+		out := w
+		if (format == "json" || format == "csv") && o.notes != nil {
+			out = o.notes
+		}
+		regs, unrecorded := exp.compare(cells)
+		return exp.writeComparison(out, regs, unrecorded, len(cells)*len(sim.Kinds)-countUnrecorded(exp, cells))
+	}
 	return nil
+}
+
+// countUnrecorded counts the measured cell kinds the expectation lacks.
+func countUnrecorded(e *matrixExpectation, cells []validCell) int {
+	n := 0
+	for i := range cells {
+		for _, k := range sim.Kinds {
+			if _, ok := e.cells[cellKey(cells[i].Collector, cells[i].Profile, k)]; !ok {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // writeValidateWarnings says which cells had incomplete seeds and whether

@@ -3,9 +3,12 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // validateArgs is a small validation: two collectors × two profiles.
@@ -246,4 +249,41 @@ func TestValidateUsageErrors(t *testing.T) {
 			t.Errorf("%v: stdout %q", tc.args, r.stdout)
 		}
 	}
+}
+
+// TestValidateExpectCatchesRegressions: a recorded matrix compared with a
+// run: as recorded exits 0; a cell recorded at zero that shows a kind, or a
+// caught cell that shows nothing, is a regression (exit 1) naming the
+// file's line; different flags or a malformed file are bad input.
+func TestValidateExpectCatchesRegressions(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "matrix.txt")
+	args := []string{"validate", "--collectors", "naive,lease-retry", "--profiles", "default", "--seeds", "12"}
+	mustExit(t, exitOK, append(args, "--record", rec)...)
+	r := mustExit(t, exitOK, append(args, "--expect", rec)...)
+	require.Contains(t, r.stdout, "expectation: met: 16 recorded cell kinds as recorded")
+
+	body := mustRead(t, rec)
+	require.Contains(t, body, "cell naive default open-deleted-file caught\n")
+	require.Contains(t, body, "cell lease-retry default open-deleted-file zero\n")
+	// Pretend naive was recorded clean and lease-retry caught panicking.
+	edited := strings.NewReplacer(
+		"cell naive default open-deleted-file caught", "cell naive default open-deleted-file zero",
+		"cell lease-retry default panic zero", "cell lease-retry default panic caught").Replace(body)
+	bad := writeFile(t, "edited.txt", edited)
+	r = mustExit(t, exitViolation, append(args, "--expect", bad)...)
+	require.Regexp(t, `REGRESSION .*edited.txt:\d+: naive default open-deleted-file must stay at zero, measured \d+ seeds \(a protection weakened\); first: .*replay --collector naive --seed 2`, r.stdout)
+	require.Regexp(t, `REGRESSION .*edited.txt:\d+: lease-retry default panic must stay caught, measured 0 seeds`, r.stdout)
+	require.Contains(t, r.stdout, "expectation: NOT MET: 2 of 16 recorded cell kinds regressed")
+
+	// Other flags than recorded: bad input, before any seed runs.
+	r = mustExit(t, exitUsage, "validate", "--collectors", "naive", "--profiles", "default", "--seeds", "13", "--expect", rec)
+	require.Contains(t, r.stderr, "--seeds 13 (recorded: 12)")
+	// A malformed file names its line.
+	mal := writeFile(t, "mal.txt", expectFormat+"\ncell naive default open-deleted-file maybe\n")
+	r = mustExit(t, exitUsage, append(args, "--expect", mal)...)
+	require.Contains(t, r.stderr, "mal.txt:2: state \"maybe\"; want zero or caught")
+	// --record refuses to overwrite without --force.
+	r = mustExit(t, exitUsage, append(args, "--record", rec)...)
+	require.Contains(t, r.stderr, "already exists")
 }

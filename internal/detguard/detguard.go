@@ -25,7 +25,12 @@
 //     slices.SortedFunc or slices.SortedStableFunc positioned after the range
 //     statement), or the line above the for carries the directive
 //     "//detguard:order-independent <reason>". A range that binds neither key
-//     nor value ("for range m") only counts and is never reported.
+//     nor value ("for range m") only counts and is never reported. A call of
+//     maps.Keys, maps.Values or maps.All consumed other than by a range
+//     (slices.Collect(maps.Values(m)), an iterator passed to a function) is
+//     reported under the same rule unless it is the direct argument of
+//     slices.Sorted, SortedFunc or SortedStableFunc, the function sorts
+//     afterwards, or the directive is on the line above.
 //
 // Type information comes from the gc export data that "go list -export"
 // produces, so packages may import the standard library, third-party modules

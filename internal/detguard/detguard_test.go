@@ -43,14 +43,16 @@ func TestBadFixture(t *testing.T) {
 	}
 	want := []ruleLine{
 		{"bad.go", 7, RuleGlobalRand},   // import "math/rand"
-		{"bad.go", 15, RuleWallClock},   // clock.Now via renamed import
-		{"bad.go", 20, RuleGlobalRand},  // rand.IntN (v2)
-		{"bad.go", 25, RuleGoStatement}, // go f()
-		{"bad.go", 32, RuleMapRange},    // sort before, not after
-		{"bad.go", 41, RuleMapRange},    // maps.Values
-		{"bad.go", 49, RuleMapRange},    // maps.Keys
-		{"bad.go", 59, RuleMapRange},    // directive without a reason
-		{"bad.go", 67, RuleMapRange},    // map-typed type parameter
+		{"bad.go", 16, RuleWallClock},   // clock.Now via renamed import
+		{"bad.go", 21, RuleGlobalRand},  // rand.IntN (v2)
+		{"bad.go", 26, RuleGoStatement}, // go f()
+		{"bad.go", 33, RuleMapRange},    // sort before, not after
+		{"bad.go", 42, RuleMapRange},    // maps.Values
+		{"bad.go", 50, RuleMapRange},    // maps.Keys
+		{"bad.go", 60, RuleMapRange},    // directive without a reason
+		{"bad.go", 68, RuleMapRange},    // map-typed type parameter
+		{"bad.go", 76, RuleMapRange},    // slices.Collect(maps.Values(m)), no range
+		{"bad.go", 81, RuleMapRange},    // maps.Keys(m) passed on
 		{"dot.go", 7, RuleWallClock},    // Sleep via dot import
 	}
 	if gotRL := ruleLines(got); !slices.Equal(gotRL, want) {
@@ -82,8 +84,8 @@ func TestGoAllowedFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 9 {
-		t.Errorf("got %d findings, want 9:%s", len(got), listFindings(got))
+	if len(got) != 11 {
+		t.Errorf("got %d findings, want 11:%s", len(got), listFindings(got))
 	}
 	for _, f := range got {
 		if f.Rule == RuleGoStatement {

@@ -93,9 +93,54 @@ func (c *checker) checkFile(f *ast.File) {
 			}
 		case *ast.RangeStmt:
 			c.checkRange(n, stack, directives)
+		case *ast.CallExpr:
+			c.checkMapIterCall(n, stack, directives)
 		}
 		return true
 	})
+}
+
+// checkMapIterCall reports a call of maps.Keys, maps.Values or maps.All
+// (or x/exp/maps.Keys, .Values) whose result is consumed other than by a
+// range statement (which checkRange judges) — slices.Collect(maps.Values(m)),
+// or an iterator passed on — unless it is the direct argument of
+// slices.Sorted, SortedFunc or SortedStableFunc, the same function sorts
+// afterwards, or the line above carries the directive.
+func (c *checker) checkMapIterCall(call *ast.CallExpr, stack []ast.Node, directives map[int]string) {
+	fn := c.callee(call)
+	if fn == nil || !mapIterFuncs[fn.Pkg().Path()][fn.Name()] {
+		return
+	}
+	if len(stack) > 0 {
+		switch parent := stack[len(stack)-1].(type) {
+		case *ast.RangeStmt:
+			if ast.Unparen(parent.X) == call {
+				return // checkRange's business
+			}
+		case *ast.CallExpr:
+			if pf := c.callee(parent); pf != nil && pf.Pkg().Path() == "slices" &&
+				(pf.Name() == "Sorted" || pf.Name() == "SortedFunc" || pf.Name() == "SortedStableFunc") {
+				return // collected in sorted order
+			}
+		}
+	}
+	if body := enclosingFuncBody(stack); body != nil && c.sortsAfter(body, call.End()) {
+		return
+	}
+	line := c.fset.Position(call.Pos()).Line
+	for _, l := range []int{line - 1, line} {
+		if reason, ok := directives[l]; ok {
+			if reason != "" {
+				return
+			}
+			c.report(call.Pos(), RuleMapRange, "%s: %s needs a reason", types.ExprString(call), OrderIndependentDirective)
+			return
+		}
+	}
+	c.report(call.Pos(), RuleMapRange,
+		"%s yields in the map's random order and is consumed unsorted; "+
+			"wrap it in slices.Sorted, sort afterwards in this function, or put %q on the line above",
+		types.ExprString(call), OrderIndependentDirective+" <reason>")
 }
 
 // checkIdent reports uses of forbidden package-level functions of time and

@@ -6,6 +6,7 @@ import (
 	"maps"
 	oldrand "math/rand" // want global-rand (v1 import)
 	"math/rand/v2"
+	"slices"
 	"sort"
 	clock "time"
 )
@@ -68,4 +69,14 @@ func AnyKey[M ~map[K]V, K comparable, V any](m M) (k K) {
 		break
 	}
 	return k
+}
+
+// Collected gathers a map's values in runtime order without a range.
+func Collected(m map[string]int) []int {
+	return slices.Collect(maps.Values(m)) // want map-range
+}
+
+// Passed hands a key iterator to another function.
+func Passed(m map[string]int, f func(func(func(string) bool))) {
+	f(maps.Keys(m)) // want map-range
 }

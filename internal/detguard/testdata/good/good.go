@@ -88,3 +88,20 @@ func Generic[S ~[]E, E any](s S) int {
 	}
 	return n
 }
+
+// CollectedSorted collects a map's keys and sorts them afterwards.
+func CollectedSorted(m map[string]int) []string {
+	keys := slices.Collect(maps.Keys(m))
+	slices.Sort(keys)
+	return keys
+}
+
+// CollectedAnnotated sums collected values: the order cannot matter.
+func CollectedAnnotated(m map[string]int) int {
+	n := 0
+	//detguard:order-independent commutative sum
+	for _, v := range slices.Collect(maps.Values(m)) {
+		n += v
+	}
+	return n
+}
