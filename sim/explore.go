@@ -78,6 +78,13 @@ type Bounds struct {
 	MaxSteps int64 `json:"max_steps"`
 	// Width is W, how many values a data draw is explored at.
 	Width int `json:"width"`
+	// Preemptions counts preemptions instead of delays: choosing another
+	// actor than the one that ran the previous step costs 1 when that
+	// actor is still runnable, and nothing when it is not (preemption
+	// bounding, Musuvathi and Qadeer, PLDI 2007). Delays also count the
+	// choices at the points where the previous actor blocked, so the same
+	// K explores far fewer executions.
+	Preemptions bool `json:"preemptions,omitempty"`
 }
 
 // Exploration limits and defaults.
@@ -327,6 +334,7 @@ type node struct {
 	prev      int
 	numActors int
 	mask      uint64 // the runnable set by id (numActors <= 64)
+	preempt   bool   // costs count preemptions, not delays
 	clock     Micros
 	sleepers  []sleeper
 	sleep     []sleepEntry
@@ -422,10 +430,16 @@ func (nd *node) describe() string {
 	return fmt.Sprintf("a scheduling decision among %d actors (previous %d)", len(nd.alts), nd.prev)
 }
 
-// cost is the delay or fault cost of alternative j.
+// cost is the delay (preemption) or fault cost of alternative j.
 func (nd *node) cost(j int) int {
 	if nd.kind == kindSched {
-		return j
+		if !nd.preempt {
+			return j
+		}
+		if j > 0 && nd.alts[0] == nd.prev {
+			return 1
+		}
+		return 0
 	}
 	if nd.vals[j] == 0 {
 		return 0
@@ -457,6 +471,7 @@ func (w *walker) schedule(s *Scheduler, runnable []*Actor) int {
 		}
 		nd = w.newNode(kindSched)
 		nd.prev, nd.numActors, nd.clock = prev, len(s.actors), s.clock.Now()
+		nd.preempt = w.b.Preemptions
 		nd.alts = roundRobin(nd.alts, runnable, prev)
 		nd.mask = 0
 		if nd.numActors <= 64 {
@@ -483,7 +498,7 @@ func (w *walker) schedule(s *Scheduler, runnable []*Actor) int {
 		nd.pos = j
 	}
 	id := nd.alts[nd.pos]
-	w.delays += nd.pos
+	w.delays += nd.cost(nd.pos)
 	w.stepNode = w.d
 	w.d++
 	w.nsched++
@@ -538,7 +553,7 @@ func (w *walker) firstAllowed(i, j int) int {
 		return -1
 	}
 	for ; j < len(nd.alts); j++ {
-		if nd.delays+j > w.k {
+		if nd.delays+nd.cost(j) > w.k { // costs never decrease with j
 			return -1
 		}
 		if e, ok := nd.asleep(nd.alts[j]); ok && w.prunable(i, e) {
@@ -557,6 +572,32 @@ func (nd *node) asleep(id int) (sleepEntry, bool) {
 		}
 	}
 	return sleepEntry{}, false
+}
+
+// schedCost is the cost of choosing actor x at a point where prev ran last
+// and mask is runnable: its delays, or whether it is a preemption.
+func schedCost(preempt bool, prev, x int, mask uint64, n int) int {
+	if !preempt {
+		return rrDist(prev, x, mask, n)
+	}
+	if prev >= 0 && prev != x && mask&(1<<uint(prev)) != 0 {
+		return 1
+	}
+	return 0
+}
+
+// junctionCost bounds, over every actor v that may run next, how much more
+// choosing v after prev costs than choosing it after j, where mask is
+// runnable (the point of a pruned execution where the sleeping actor j
+// ran, against the moved execution, where it ran earlier).
+func junctionCost(preempt bool, prev, j int, mask uint64, n int) int {
+	if !preempt {
+		return rrDist(prev, j, mask, n)
+	}
+	if prev >= 0 && mask&(1<<uint(prev)) != 0 {
+		return 1
+	}
+	return 0
 }
 
 // rrDist is the delay cost of choosing actor x at a point where prev ran
@@ -621,25 +662,26 @@ func (w *walker) prunable(i int, e sleepEntry) bool {
 	de := &o.done[e.done]
 	n := m.numActors
 	j := e.actor
+	pre := m.preempt
 	costE := 0
 	for p := e.origin; p < i; p++ {
 		if q := &w.path[p]; q.kind == kindSched {
-			costE += q.pos
+			costE += q.cost(q.pos)
 		}
 	}
-	costE += rrDist(m.prev, j, m.mask, n)
+	costE += schedCost(pre, m.prev, j, m.mask, n)
 	if len(de.vars) == 0 {
 		return false
 	}
 	for _, v := range de.vars {
-		c := rrDist(o.prev, j, o.mask, n)
-		c += rrDist(j, o.alts[o.pos], adjusted(o, j, v, w.ablate), n)
+		c := schedCost(pre, o.prev, j, o.mask, n)
+		c += schedCost(pre, j, o.alts[o.pos], adjusted(o, j, v, w.ablate), n)
 		for p := e.origin + 1; p < i; p++ {
 			if q := &w.path[p]; q.kind == kindSched {
-				c += rrDist(q.prev, q.alts[q.pos], adjusted(q, j, v, w.ablate), n)
+				c += schedCost(pre, q.prev, q.alts[q.pos], adjusted(q, j, v, w.ablate), n)
 			}
 		}
-		c += rrDist(m.prev, j, adjusted(m, j, v, w.ablate), n)
+		c += junctionCost(pre, m.prev, j, adjusted(m, j, v, w.ablate), n)
 		if c > costE {
 			return false
 		}
@@ -657,7 +699,7 @@ func (w *walker) stepDone(s *Scheduler, a *Actor, before Micros) {
 	}
 	fp := &s.rec.fp
 	if a.state == stateDone && !a.opts.Daemon {
-		fp.all = true // the last step of a worker can end the run
+		s.finishFootprint(a)
 	}
 	w.scratch = w.scratch[:0]
 	if sn >= 0 {

@@ -67,10 +67,38 @@ func bounds(k, f int) Bounds {
 	return Bounds{Delays: k, Faults: f, MaxSteps: 1000, Width: DefaultWidth}
 }
 
-// TestPlainDFSCountsDelayBoundedSchedules checks the explorer against a
-// brute-force count of the schedules with at most K delays. A yielding
-// actor's steps: n yields are n+1 steps (the last one returns).
-func TestPlainDFSCountsDelayBoundedSchedules(t *testing.T) {
+// countPreemptionBounded counts the schedules with at most k preemptions
+// (choosing another actor while prev is still runnable), by brute force.
+func countPreemptionBounded(rem []int, prev, k int) int64 {
+	total := int64(0)
+	any := false
+	for id, r := range rem {
+		if r == 0 {
+			continue
+		}
+		any = true
+		cost := 0
+		if prev >= 0 && rem[prev] > 0 && id != prev {
+			cost = 1
+		}
+		if cost > k {
+			continue
+		}
+		rem[id]--
+		total += countPreemptionBounded(rem, id, k-cost)
+		rem[id]++
+	}
+	if !any {
+		return 1
+	}
+	return total
+}
+
+// TestPlainDFSCountsBoundedSchedules checks the explorer against a
+// brute-force count of the schedules with at most K delays, and with at
+// most K preemptions. A yielding actor's steps: n yields are n+1 steps (the
+// last one returns).
+func TestPlainDFSCountsBoundedSchedules(t *testing.T) {
 	for _, steps := range [][]int{{1, 1}, {2, 1}, {2, 2, 1}, {3, 2, 2}} {
 		for k := 0; k <= 3; k++ {
 			rem := make([]int, len(steps))
@@ -80,7 +108,14 @@ func TestPlainDFSCountsDelayBoundedSchedules(t *testing.T) {
 			want := countDelayBounded(rem, -1, k)
 			v := mustExplore(t, yielders(steps...), Options{Bounds: bounds(k, 0), NoReduction: true})
 			if v.Outcome != OutcomeVerified || v.Counts.Executions != want {
-				t.Errorf("steps %v, K=%d: %s with %d executions; want verified with %d", steps, k, v.Outcome, v.Counts.Executions, want)
+				t.Errorf("steps %v, K=%d delays: %s with %d executions; want verified with %d", steps, k, v.Outcome, v.Counts.Executions, want)
+			}
+			want = countPreemptionBounded(rem, -1, k)
+			b := bounds(k, 0)
+			b.Preemptions = true
+			v = mustExplore(t, yielders(steps...), Options{Bounds: b, NoReduction: true})
+			if v.Outcome != OutcomeVerified || v.Counts.Executions != want {
+				t.Errorf("steps %v, K=%d preemptions: %s with %d executions; want verified with %d", steps, k, v.Outcome, v.Counts.Executions, want)
 			}
 		}
 	}
@@ -250,12 +285,18 @@ var lossyPrograms = []string{
 // missedTrace compares plain DFS and the reduced exploration of ops at
 // K = 0..3 (F = 1): it returns the first bound and trace where the reduced
 // exploration missed one plain DFS reached, and how much it pruned.
-func missedTrace(t *testing.T, ops [][]rop, ab ablation) (string, int64) {
+func missedTrace(t *testing.T, ops [][]rop, ab ablation, preempt bool) (string, int64) {
 	pruned := int64(0)
-	for k := 0; k <= 3; k++ {
+	maxK := 3
+	if preempt {
+		maxK = 2 // preemption bounding explores far more executions per K
+	}
+	for k := 0; k <= maxK; k++ {
 		plain, reduced := map[string]int{}, map[string]int{}
-		vp := mustExplore(t, runRandom(ops, plain), Options{Bounds: bounds(k, 1), NoReduction: true})
-		vr := mustExplore(t, runRandom(ops, reduced), Options{Bounds: bounds(k, 1), ablate: ab})
+		b := bounds(k, 1)
+		b.Preemptions = preempt
+		vp := mustExplore(t, runRandom(ops, plain), Options{Bounds: b, NoReduction: true})
+		vr := mustExplore(t, runRandom(ops, reduced), Options{Bounds: b, ablate: ab})
 		if vp.Outcome != OutcomeVerified || vr.Outcome != OutcomeVerified {
 			t.Fatalf("%v K=%d: %s / %s", ops, k, vp.Outcome, vr.Outcome)
 		}
@@ -282,17 +323,23 @@ func missedTrace(t *testing.T, ops [][]rop, ab ablation) (string, int64) {
 func TestReductionKeepsEveryTrace(t *testing.T) {
 	pruned := int64(0)
 	progs := lossyPrograms
-	for seed := uint64(1); seed <= 150; seed++ {
-		ops := randomProgram(seed)
-		miss, p := missedTrace(t, ops, ablateNone)
-		if miss != "" {
-			t.Fatalf("seed %d (%v): %s", seed, ops, miss)
+	for _, preempt := range []bool{false, true} {
+		seeds := uint64(120)
+		if preempt {
+			seeds = 40
 		}
-		pruned += p
-	}
-	for _, src := range progs {
-		if miss, _ := missedTrace(t, parseProgram(src), ablateNone); miss != "" {
-			t.Fatalf("%s: %s", src, miss)
+		for seed := uint64(1); seed <= seeds; seed++ {
+			ops := randomProgram(seed)
+			miss, p := missedTrace(t, ops, ablateNone, preempt)
+			if miss != "" {
+				t.Fatalf("preemptions=%v seed %d (%v): %s", preempt, seed, ops, miss)
+			}
+			pruned += p
+		}
+		for _, src := range progs {
+			if miss, _ := missedTrace(t, parseProgram(src), ablateNone, preempt); miss != "" {
+				t.Fatalf("preemptions=%v %s: %s", preempt, src, miss)
+			}
 		}
 	}
 	if pruned == 0 {
@@ -305,16 +352,18 @@ func TestReductionKeepsEveryTrace(t *testing.T) {
 // bound, lose traces under a delay bound.
 func TestReductionNegativeControls(t *testing.T) {
 	for _, c := range []struct {
-		name string
-		ab   ablation
-		prog string
+		name    string
+		ab      ablation
+		ops     [][]rop
+		preempt bool
 	}{
-		{"plain sleep sets", ablateCheck, lossyPrograms[0]},
-		{"no time window", ablateTime, lossyPrograms[0]},
-		{"no wake-ups", ablateWakeup, lossyPrograms[1]},
+		{"plain sleep sets", ablateCheck, parseProgram(lossyPrograms[0]), false},
+		{"no time window", ablateTime, parseProgram(lossyPrograms[0]), false},
+		{"no wake-ups", ablateWakeup, parseProgram(lossyPrograms[1]), false},
+		{"plain sleep sets, preemption bounding", ablateCheck, randomProgram(1), true},
 	} {
-		if miss, _ := missedTrace(t, parseProgram(c.prog), c.ab); miss == "" {
-			t.Errorf("%s: no trace lost on %s; the soundness test cannot see this part of the check", c.name, c.prog)
+		if miss, _ := missedTrace(t, c.ops, c.ab, c.preempt); miss == "" {
+			t.Errorf("%s: no trace lost on %v; the soundness test cannot see this part of the check", c.name, c.ops)
 		}
 	}
 }

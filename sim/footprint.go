@@ -250,6 +250,25 @@ func (s *Scheduler) beginStep(a *Actor) {
 	s.declareInto(a.decl)
 }
 
+// finishFootprint completes the footprint of the step in which worker a
+// (a non-daemon) finished: the run ends when the last worker does, so the
+// step reads whether every other worker is still alive, and if none is, it
+// ended the run and conflicts with every other step.
+func (s *Scheduler) finishFootprint(a *Actor) {
+	last := true
+	for _, b := range s.actors {
+		if b != a && !b.opts.Daemon {
+			s.rec.fp.add(actorObj(b.id), Read)
+			if b.state != stateDone {
+				last = false
+			}
+		}
+	}
+	if last {
+		s.rec.fp.all = true
+	}
+}
+
 // touchActor records an access to another actor's scheduling state.
 func (s *Scheduler) touchActor(a *Actor, m AccessMode) {
 	if s.rec.on && s.current != nil && s.current != a {

@@ -39,6 +39,16 @@ func (fs *FS) newFile(f vfs.File, p string, ino *inode, forWrite bool) *file {
 	return &file{fs: fs, f: f, path: p, ino: ino, gen: fs.generation}
 }
 
+// SchedulerOf returns the scheduler of the filesystem f was opened on, or
+// nil when f is not a handle of this package (code that only holds a
+// handle can then declare its footprint: sim.Actor.Declare).
+func SchedulerOf(f vfs.File) *sim.Scheduler {
+	if h, ok := f.(*file); ok {
+		return h.fs.s
+	}
+	return nil
+}
+
 // touch records an access to the handle's file: its contents, or for a
 // directory handle its entries.
 func (h *file) touch(write bool) {
