@@ -148,6 +148,10 @@ type Options struct {
 	// Stop is polled after every run; true stops the exploration,
 	// incomplete (an interrupt, a time limit).
 	Stop func() bool `json:"-"`
+	// Traces counts the distinct traces among the executions
+	// (Counts.Traces); it records footprints even without reduction, and
+	// is ignored when the exploration is split.
+	Traces bool `json:"-"`
 	// ablate switches off part of the pruning check, for the negative
 	// controls of the soundness test.
 	ablate ablation
@@ -179,6 +183,13 @@ type Counts struct {
 	// Steps is the number of steps run (work; it depends on how the
 	// exploration was split, the other counts do not).
 	Steps int64 `json:"steps"`
+	// Traces is the number of distinct traces (Mazurkiewicz classes under
+	// the dependency relation) among the executions, with Options.Traces
+	// on an exploration that is not split (0 otherwise). A sound
+	// reduction runs at least one execution per class, so Executions over
+	// Traces of a plain exploration bounds the ratio any reduction can
+	// reach on it.
+	Traces int64 `json:"traces,omitempty"`
 }
 
 func (c *Counts) add(d Counts) {
@@ -187,6 +198,7 @@ func (c *Counts) add(d Counts) {
 	c.Pruned += d.Pruned
 	c.Truncated += d.Truncated
 	c.Steps += d.Steps
+	c.Traces += d.Traces
 }
 
 // Runs is Executions plus Blocked: every run the exploration made.
@@ -277,6 +289,12 @@ type walker struct {
 	counts Counts
 	found  *Counterexample
 	onCut  func(w *walker)
+
+	// traces, when not nil, collects the canonical hash of every complete
+	// execution's trace (Options.Traces); tr builds the current one.
+	traces    map[uint64]struct{}
+	tr        traceHasher
+	stepDraws uint64
 }
 
 // Why the explorer stopped a run.
@@ -344,7 +362,8 @@ type node struct {
 	delays, faults int
 }
 
-func (w *walker) reducing() bool { return w.reduce }
+// recording reports whether the runs must record footprints.
+func (w *walker) recording() bool { return w.reduce || w.traces != nil }
 
 // newNode returns the node at w.d, reset, keeping its storage.
 func (w *walker) newNode(kind nodeKind) *node {
@@ -403,6 +422,7 @@ func (w *walker) Intn(n int) int {
 		w.faults++
 	}
 	w.draws = append(w.draws, Draw{N: n, Value: v})
+	w.stepDraws = hashUint(hashUint(w.stepDraws, uint64(n)), uint64(v))
 	return v
 }
 
@@ -694,12 +714,19 @@ func (w *walker) prunable(i int, e sleepEntry) bool {
 func (w *walker) stepDone(s *Scheduler, a *Actor, before Micros) {
 	sn := w.stepNode
 	w.stepNode = -1
-	if !w.reduce {
+	if !w.recording() {
 		return
 	}
 	fp := &s.rec.fp
 	if a.state == stateDone && !a.opts.Daemon {
 		s.finishFootprint(a)
+	}
+	if w.traces != nil {
+		w.tr.step(a.id, w.stepDraws, fp)
+	}
+	w.stepDraws = 0
+	if !w.reduce {
+		return
 	}
 	w.scratch = w.scratch[:0]
 	if sn >= 0 {
@@ -791,6 +818,10 @@ func (w *walker) runOnce() (res Result, err error) {
 	w.stepNode, w.stopRun = -1, runNotStopped
 	w.pending = w.pending[:0]
 	w.draws = w.draws[:0]
+	w.stepDraws = 0
+	if w.traces != nil {
+		w.tr.reset()
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			if ab, ok := r.(Abort); ok {
@@ -828,6 +859,13 @@ func (w *walker) account(res Result) *Counterexample {
 	w.counts.Executions++
 	if res.End == EndBudget {
 		w.counts.Truncated++
+	}
+	if w.traces != nil {
+		h := w.tr.sum()
+		if _, seen := w.traces[h]; !seen {
+			w.traces[h] = struct{}{}
+			w.counts.Traces++
+		}
 	}
 	if len(res.Observations) == 0 {
 		return nil
@@ -1020,6 +1058,9 @@ func levelFound(lr *LevelResult) bool {
 // levelWhole explores level k in one walk (one event, one item).
 func (x *explorer) levelWhole(k int) (LevelResult, error) {
 	w := x.newWalker(k)
+	if x.opt.Traces {
+		w.traces = map[uint64]struct{}{}
+	}
 	complete, err := x.walk(w)
 	if err != nil {
 		return LevelResult{}, err

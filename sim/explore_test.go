@@ -295,8 +295,8 @@ func missedTrace(t *testing.T, ops [][]rop, ab ablation, preempt bool) (string, 
 		plain, reduced := map[string]int{}, map[string]int{}
 		b := bounds(k, 1)
 		b.Preemptions = preempt
-		vp := mustExplore(t, runRandom(ops, plain), Options{Bounds: b, NoReduction: true})
-		vr := mustExplore(t, runRandom(ops, reduced), Options{Bounds: b, ablate: ab})
+		vp := mustExplore(t, runRandom(ops, plain), Options{Bounds: b, NoReduction: true, Traces: true})
+		vr := mustExplore(t, runRandom(ops, reduced), Options{Bounds: b, ablate: ab, Traces: true})
 		if vp.Outcome != OutcomeVerified || vr.Outcome != OutcomeVerified {
 			t.Fatalf("%v K=%d: %s / %s", ops, k, vp.Outcome, vr.Outcome)
 		}
@@ -309,6 +309,14 @@ func missedTrace(t *testing.T, ops [][]rop, ab ablation, preempt bool) (string, 
 		if len(reduced) != len(plain) || vr.Counts.Executions > vp.Counts.Executions {
 			t.Fatalf("%v K=%d: reduced reached %d traces in %d executions, plain %d in %d",
 				ops, k, len(reduced), vr.Counts.Executions, len(plain), vp.Counts.Executions)
+		}
+		// The explorer's own count of traces (under the kernel's relation,
+		// which also orders wake-ups against every step of the woken
+		// actor, so it may tell apart runs the test's signature merges)
+		// is the same, and no reduction runs fewer executions.
+		if vr.Counts.Traces != vp.Counts.Traces || vp.Counts.Traces < int64(len(plain)) || vr.Counts.Executions < vr.Counts.Traces {
+			t.Fatalf("%v K=%d: %d traces counted by the reduced exploration (%d executions), %d by plain DFS; %d signatures",
+				ops, k, vr.Counts.Traces, vr.Counts.Executions, vp.Counts.Traces, len(plain))
 		}
 		pruned += vr.Counts.Pruned
 	}

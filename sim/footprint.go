@@ -275,3 +275,106 @@ func (s *Scheduler) touchActor(a *Actor, m AccessMode) {
 		s.rec.fp.add(actorObj(a.id), m)
 	}
 }
+
+// traceHasher builds a canonical hash of an execution's trace: two
+// executions get the same hash exactly when one is the other with
+// independent neighbouring steps swapped (up to hash collisions). For each
+// object it folds the steps that touch it in order, each maximal run of
+// commuting accesses (reads, or additions) as an unordered set; a step that
+// conflicts with everything writes every object and a barrier that every
+// other step reads. A step is named by its actor, its index among that
+// actor's steps and the data it drew.
+type traceHasher struct {
+	objs  []objTrace
+	steps []int // per actor id: steps so far
+}
+
+type objTrace struct {
+	obj  Object
+	h    uint64
+	run  AccessMode // the kind of the open run of commuting accesses, 0 if none
+	runH uint64     // the sum of the run's step names
+}
+
+var traceBarrier = ObjectNamed("sim:trace-barrier")
+
+func (t *traceHasher) reset() {
+	t.objs = t.objs[:0]
+	t.steps = t.steps[:0]
+}
+
+func (t *traceHasher) step(actor int, draws uint64, fp *footprint) {
+	for len(t.steps) <= actor {
+		t.steps = append(t.steps, 0)
+	}
+	t.steps[actor]++
+	name := hashUint(hashUint(hashUint(fnvOffset64, uint64(actor)), uint64(t.steps[actor])), draws)
+	if fp.all {
+		t.access(traceBarrier, Write, name)
+		for i := range t.objs {
+			t.objs[i].fold(Write, name)
+		}
+		return
+	}
+	t.access(traceBarrier, Read, name)
+	for _, a := range fp.acc {
+		t.access(a.Obj, a.Mode, name)
+	}
+}
+
+func (t *traceHasher) access(o Object, m AccessMode, name uint64) {
+	for i := range t.objs {
+		if t.objs[i].obj == o {
+			t.objs[i].fold(m, name)
+			return
+		}
+	}
+	t.objs = append(t.objs, objTrace{obj: o, h: fnvOffset64})
+	t.objs[len(t.objs)-1].fold(m, name)
+}
+
+// fold adds one access: a read or an addition joins (or starts) a run of
+// its kind; anything else closes the run and is folded in order.
+func (o *objTrace) fold(m AccessMode, name uint64) {
+	kind := m
+	if m&Write != 0 || m == Read|Add {
+		kind = Write
+	}
+	if kind != Write && kind == o.run {
+		o.runH += mixName(name)
+		return
+	}
+	o.close()
+	if kind == Write {
+		o.h = hashUint(hashUint(o.h, uint64(Write)), name)
+		return
+	}
+	o.run, o.runH = kind, mixName(name)
+}
+
+func (o *objTrace) close() {
+	if o.run != 0 {
+		o.h = hashUint(hashUint(o.h, uint64(o.run)), o.runH)
+		o.run, o.runH = 0, 0
+	}
+}
+
+// mixName spreads a step name before it is summed into a run.
+func mixName(x uint64) uint64 {
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	return x ^ x>>33
+}
+
+// sum is the trace's hash: every object's sequence, in any order.
+func (t *traceHasher) sum() uint64 {
+	var total uint64
+	for i := range t.objs {
+		o := &t.objs[i]
+		o.close()
+		total += mixName(hashUint(uint64(o.obj), o.h))
+	}
+	return total
+}

@@ -112,7 +112,7 @@ func New(choice Choice, cfg Config) *Scheduler {
 			panic("sim: New: strategy \"exhaustive\" cannot run with a Director or in free mode")
 		}
 		s.xs = w
-		s.rec.on = w.reducing()
+		s.rec.on = w.recording()
 	}
 	s.picker = newPicker(cfg.Strategy, s)
 	s.fs.gate = cfg.Gate
