@@ -190,20 +190,26 @@ func newFootprints() footprints {
 // the filesystem's own footprint.
 var pureIOFootprint = sim.NewFootprint()
 
-// pureIO puts the running actor under the empty declaration until the
-// returned function restores its own; outside an actor, or when nothing
-// records footprints, it does nothing.
-func pureIO(s *sim.Scheduler) (restore func()) {
+// pureIO puts the running actor under the empty declaration and returns
+// what endPureIO needs to restore its own: defer endPureIO(pureIO(s)).
+// Outside an actor, or when nothing records footprints, it does nothing.
+func pureIO(s *sim.Scheduler) (*sim.Actor, *sim.Footprint) {
 	if s == nil || !s.Recording() {
-		return func() {}
+		return nil, nil
 	}
 	a := s.Current()
 	if a == nil {
-		return func() {}
+		return nil, nil
 	}
-	prev := a.Declare(pureIOFootprint)
-	return func() { a.Declare(prev) }
+	return a, a.Declare(pureIOFootprint)
+}
+
+// endPureIO restores the declaration pureIO replaced.
+func endPureIO(a *sim.Actor, prev *sim.Footprint) {
+	if a != nil {
+		a.Declare(prev)
+	}
 }
 
 // pureIOFile is pureIO for the scheduler of a file handle's filesystem.
-func pureIOFile(f vfs.File) (restore func()) { return pureIO(vfsmem.SchedulerOf(f)) }
+func pureIOFile(f vfs.File) (*sim.Actor, *sim.Footprint) { return pureIO(vfsmem.SchedulerOf(f)) }

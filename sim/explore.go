@@ -96,6 +96,9 @@ const (
 	// DefaultFrontier is how many subtrees (frontier items) a level is cut
 	// into per shard when it is explored by more than one worker or shard.
 	DefaultFrontier = 64
+	// minSplitRuns is the size of a level below which workers (not
+	// shards) walk the next level whole.
+	minSplitRuns = 32
 )
 
 // Validate reports the first bound out of range.
@@ -219,7 +222,9 @@ type Counterexample struct {
 	// Draws replays it: scheduling decisions are recorded as the draw the
 	// random strategy makes for that actor (n = actors, v = actor id).
 	Draws []Draw `json:"draws"`
-	// Result is the run's result (without events).
+	// Result is the run's result (without events), with the trace hash
+	// of its replay under the random strategy (exploration runs do not
+	// hash their traces).
 	Result Result `json:"result"`
 }
 
@@ -871,8 +876,14 @@ func (w *walker) account(res Result) *Counterexample {
 		return nil
 	}
 	res.Events = nil
-	return &Counterexample{Level: w.k, Delays: w.delays, Faults: w.faults,
+	ce := &Counterexample{Level: w.k, Delays: w.delays, Faults: w.faults,
 		Before: w.counts.Executions - 1, Draws: append([]Draw(nil), w.draws...), Result: res}
+	// Exploration runs do not hash their traces: replay the draws once,
+	// as anyone replaying the counterexample will, for its hash.
+	if again, err := w.prog(NewLog(ce.Draws), Config{MaxSteps: w.b.MaxSteps, StopOnViolation: true}); err == nil && len(again.Observations) > 0 {
+		ce.Result.TraceHash = again.TraceHash
+	}
+	return ce
 }
 
 // explorer drives the levels of one exploration.
@@ -1019,11 +1030,15 @@ func Explore(prog Program, opt Options) (*Exploration, error) {
 	}
 	x := &explorer{prog: prog, opt: opt}
 	ex := &Exploration{Bounds: opt.Bounds, Reduced: !opt.NoReduction, Shard: opt.Shard, Shards: opt.Shards}
-	split := opt.Shards > 1 || opt.ForEach != nil
+	prevRuns := int64(0)
 	for k := 0; k <= opt.Delays; k++ {
 		var lr LevelResult
 		var err error
-		if split {
+		// Shards must cut every level the same way; workers in one process
+		// need not: a level after a small one is walked whole (cutting it
+		// would cost more runs than it saves). The counts are the same
+		// either way.
+		if opt.Shards > 1 || opt.ForEach != nil && prevRuns >= minSplitRuns {
 			lr, err = x.levelSplit(k)
 		} else {
 			lr, err = x.levelWhole(k)
@@ -1032,6 +1047,10 @@ func Explore(prog Program, opt Options) (*Exploration, error) {
 			return nil, err
 		}
 		ex.Levels = append(ex.Levels, lr)
+		prevRuns = 0
+		for i := range lr.Done {
+			prevRuns += lr.Done[i].Counts.Runs()
+		}
 		if h := x.halt.Load(); h != 0 {
 			ex.Stopped = "interrupted"
 			if h == 2 {
@@ -1080,7 +1099,7 @@ func (x *explorer) levelSplit(k int) (LevelResult, error) {
 	}
 	var events []planEvent
 	var planCounts Counts
-	for cut := 8; ; cut *= 2 {
+	for cut := 16; ; cut *= 4 {
 		evs, pc, cutAny, err := x.plan(k, cut)
 		if err != nil {
 			return LevelResult{}, err

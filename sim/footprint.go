@@ -87,16 +87,45 @@ func conflicts(a, b AccessMode) bool {
 	return m&Write != 0 || (m&Read != 0 && m&Add != 0)
 }
 
-// footprint is a recorded step's accesses; all means "conflicts with
+// footprint is a recorded step's accesses: the ones recorded one by one,
+// and the declarations in force during the step (kept by reference, not
+// expanded: a declaration is immutable); all means "conflicts with
 // everything".
 type footprint struct {
-	all bool
-	acc []Access
+	all   bool
+	acc   []Access
+	decls []*Footprint
 }
 
 func (f *footprint) reset() {
 	f.all = false
 	f.acc = f.acc[:0]
+	f.decls = f.decls[:0]
+}
+
+// addDecl adds declaration d's accesses.
+func (f *footprint) addDecl(d *Footprint) {
+	if f.all || len(d.acc) == 0 {
+		return
+	}
+	for _, x := range f.decls {
+		if x == d {
+			return
+		}
+	}
+	f.decls = append(f.decls, d)
+}
+
+// each calls fn with every access of f, declarations included.
+func (f *footprint) each(fn func(Access)) {
+	for _, a := range f.acc {
+		fn(a)
+	}
+	for _, d := range f.decls {
+		for _, a := range d.acc {
+			fn(a)
+		}
+	}
 }
 
 func (f *footprint) add(o Object, m AccessMode) {
@@ -123,12 +152,16 @@ func (f *footprint) union(g *footprint) {
 	for _, a := range g.acc {
 		f.add(a.Obj, a.Mode)
 	}
+	for _, d := range g.decls {
+		f.addDecl(d)
+	}
 }
 
 // copyFrom makes f equal to g, reusing f's storage.
 func (f *footprint) copyFrom(g *footprint) {
 	f.all = g.all
 	f.acc = append(f.acc[:0], g.acc...)
+	f.decls = append(f.decls[:0], g.decls...)
 }
 
 // dependent reports whether steps with footprints f and g conflict.
@@ -136,8 +169,30 @@ func (f *footprint) dependent(g *footprint) bool {
 	if f.all || g.all {
 		return true
 	}
-	for _, a := range f.acc {
-		for _, b := range g.acc {
+	if accConflict(f.acc, g.acc) {
+		return true
+	}
+	for _, d := range g.decls {
+		if accConflict(f.acc, d.acc) {
+			return true
+		}
+	}
+	for _, d := range f.decls {
+		if accConflict(d.acc, g.acc) {
+			return true
+		}
+		for _, e := range g.decls {
+			if accConflict(d.acc, e.acc) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func accConflict(as, bs []Access) bool {
+	for _, a := range as {
+		for _, b := range bs {
 			if a.Obj == b.Obj && conflicts(a.Mode, b.Mode) {
 				return true
 			}
@@ -237,9 +292,7 @@ func (s *Scheduler) declareInto(f *Footprint) {
 		s.rec.fp.all = true
 		return
 	}
-	for _, acc := range f.acc {
-		s.rec.fp.add(acc.Obj, acc.Mode)
-	}
+	s.rec.fp.addDecl(f)
 }
 
 // beginStep starts recording a's step.
@@ -317,7 +370,11 @@ func (t *traceHasher) step(actor int, draws uint64, fp *footprint) {
 		return
 	}
 	t.access(traceBarrier, Read, name)
-	for _, a := range fp.acc {
+	// An object in both a declaration and the recorded accesses is one
+	// access of the combined mode.
+	var merged footprint
+	fp.each(func(a Access) { merged.add(a.Obj, a.Mode) })
+	for _, a := range merged.acc {
 		t.access(a.Obj, a.Mode, name)
 	}
 }

@@ -102,7 +102,7 @@ func New(choice Choice, cfg Config) *Scheduler {
 	if cfg.MaxSteps <= 0 {
 		cfg.MaxSteps = DefaultMaxSteps
 	}
-	s := &Scheduler{cfg: cfg, choice: choice, trace: newTrace(cfg.KeepTrace)}
+	s := &Scheduler{cfg: cfg, choice: choice, trace: newTrace(cfg.KeepTrace), runnable: make([]*Actor, 0, 16)}
 	if cfg.Strategy.Name == StrategyExhaustive {
 		w, ok := choice.(*walker)
 		if !ok {
@@ -113,6 +113,7 @@ func New(choice Choice, cfg Config) *Scheduler {
 		}
 		s.xs = w
 		s.rec.on = w.recording()
+		s.trace.noHash = true // the explorer re-runs a counterexample for its hash
 	}
 	s.picker = newPicker(cfg.Strategy, s)
 	s.fs.gate = cfg.Gate
