@@ -28,12 +28,20 @@ func (e *Engine) FlushLoop(a *sim.Actor) {
 }
 
 // Flush is an atomic flush: every non-empty column family's memtable is
-// written to a new L0 file (create, chunked writes, sync, close), then ONE
+// written to new L0 files (create, chunked writes, sync, close), then ONE
 // version with all of them, and FlushedSeq the last sequence number they
 // include, is made durable in the MANIFEST and installed. Writes that
 // arrive meanwhile go to fresh memtables. Flushes run one at a time, in
 // order. On failure nothing is installed, the new files are removed and
 // the records go back in front of later writes.
+//
+// What a column family's files hold is what Pebble's flush writes (its
+// flush runs the compaction iterator over the memtable and, with
+// FlushSplitBytes > 0, the default, cuts the output at L0's target file
+// size, aligned with the base level's files): each key's newest record,
+// plus any older one an engine snapshot still sees, cut where Pebble would
+// cut it (splitOutputs, with the base level's files as grandparents), so
+// one flush may write several non-overlapping L0 files per column family.
 func (e *Engine) Flush() error {
 	if e.MemLen() == 0 {
 		return nil
@@ -52,6 +60,7 @@ func (e *Engine) Flush() error {
 	flushed := e.seq
 	check := func() error { return e.checkGen(gen) }
 	var files []*FileMeta
+	var counts []int
 	fail := func(err error) error {
 		if errors.Is(err, ErrCrashed) {
 			return err // the memtables died with the engine's previous life
@@ -65,22 +74,28 @@ func (e *Engine) Flush() error {
 		return err
 	}
 	for _, cf := range CFs {
-		recs := imm[cf]
-		if len(recs) == 0 {
+		if len(imm[cf]) == 0 {
 			continue
 		}
-		num := e.newFileNum()
-		f := &FileMeta{Num: num, CF: cf, Path: e.filePath(num), Level: 0}
-		data := EncodeSST(recs)
-		if err := e.writeFileChecked(f.Path, data, check); err != nil {
-			return fail(err)
+		kept := e.retain(append([]Record(nil), imm[cf]...))
+		// Pebble's flush splits against the base level's files.
+		lo, hi := keyRange(kept)
+		gps := overlapping(e.current.LevelFiles(cf, baseLevel(e.current, cf)), lo, hi)
+		for _, recs := range splitOutputs(kept, e.opts.TargetFileBytes, gps) {
+			num := e.newFileNum()
+			f := &FileMeta{Num: num, CF: cf, Path: e.filePath(num), Level: 0}
+			data := EncodeSST(recs)
+			if err := e.writeFileChecked(f.Path, data, check); err != nil {
+				return fail(err)
+			}
+			f.SizeBytes = int64(len(data))
+			f.Smallest, f.Largest = keyRange(recs)
+			for _, r := range recs {
+				f.MaxSeq = max(f.MaxSeq, r.Seq)
+			}
+			files = append(files, f)
+			counts = append(counts, len(recs))
 		}
-		f.SizeBytes = int64(len(data))
-		f.Smallest, f.Largest = keyRange(recs)
-		for _, r := range recs {
-			f.MaxSeq = max(f.MaxSeq, r.Seq)
-		}
-		files = append(files, f)
 	}
 	reason := "flush of " + names(files)
 	v, err := e.logAndApply(gen, reason, func(v *Version) {
@@ -93,8 +108,8 @@ func (e *Engine) Flush() error {
 	parts := make([]string, len(files))
 	total := 0
 	for i, f := range files {
-		parts[i] = fmt.Sprintf("%s (%s, %d records)", f.Name(), f.CF, len(imm[f.CF]))
-		total += len(imm[f.CF])
+		parts[i] = fmt.Sprintf("%s (%s, %d records)", f.Name(), f.CF, counts[i])
+		total += counts[i]
 	}
 	e.s.Record(sim.ClassAction, "flush", fmt.Sprintf("L0 %s: %d records, seq<=%d, version %d", strings.Join(parts, " "), total, flushed, v.ID), "ok")
 	if e.CompactionDue() {
@@ -114,16 +129,25 @@ func keyRange(recs []Record) (string, string) {
 	return lo, hi
 }
 
-// GCLoop is the obsolete-file deleter. Every GCInterval it deletes the
-// obsolete files that no live version references and no lease covers.
-// While some obsolete file is held by a lease (or became obsolete during
-// the pass) it keeps polling every GCInterval, so a lease released early,
-// or expiring, lets its files go within one interval; when only version
-// references hold files back, or deletions are disabled, it parks until
-// Unref, EnableDeletions, ReleaseLease or a new obsolete file wakes it.
-// A poll that follows a pass which tried to delete nothing is an idle
-// wait (sim.Actor.SleepIdle): GC has done all it can until a lease ends,
-// which is what a scenario's "run gc until idle" waits for.
+// GCLoop is the obsolete-file deleter. It deletes the obsolete files that
+// no live version references and no lease covers, and when it does depends
+// on the engine's GCMode:
+//
+//   - GCPrompt (the default): a pass runs as soon as GC is woken (by Unref,
+//     EnableDeletions, ReleaseLease or a file made obsolete by an actor
+//     that does not delete it itself), with no interval. While some
+//     obsolete file is held by a lease it re-checks every GCInterval, so a
+//     lease expiring lets its files go within one interval (a lease ends
+//     without anyone acting; Pebble has no leases).
+//   - GCDelayed (the model's original deleter): every pass is preceded by
+//     a GCInterval sleep, and GC keeps polling every GCInterval while a
+//     lease holds a file (or a file became obsolete during the pass).
+//
+// When only version references hold files back, or deletions are
+// disabled, it parks until one of the wake-ups above. A poll that follows
+// a pass which tried to delete nothing is an idle wait
+// (sim.Actor.SleepIdle): GC has done all it can until a lease ends, which
+// is what a scenario's "run gc until idle" waits for.
 func (e *Engine) GCLoop(a *sim.Actor) {
 	idle := false // the last pass tried nothing and GC polls again
 	for {
@@ -132,9 +156,10 @@ func (e *Engine) GCLoop(a *sim.Actor) {
 			a.Park()
 			continue
 		}
-		if idle {
+		switch {
+		case idle:
 			a.SleepIdle(e.opts.GCInterval)
-		} else {
+		case e.opts.GCMode == GCDelayed:
 			a.Sleep(e.opts.GCInterval)
 		}
 		tried := e.gcPass()
@@ -149,9 +174,13 @@ func (e *Engine) GCLoop(a *sim.Actor) {
 // gcMustPoll reports whether some obsolete file is not waiting for a
 // version reference: it is deletable now (it may have become obsolete
 // while the pass ran, when a wake-up finds GC busy and is lost) or held
-// by a lease, which ends without waking anyone.
+// by a lease, which ends without waking anyone. A file another actor is
+// deleting right now is not GC's to wait for.
 func (e *Engine) gcMustPoll() bool {
 	for _, f := range e.obsolete {
+		if f.state().deleting {
+			continue
+		}
 		if e.opts.EagerGC || !e.inLiveVersion(f.Num) {
 			return true
 		}
@@ -192,6 +221,9 @@ func (e *Engine) gcPass() int {
 	for _, f := range append([]*FileMeta(nil), e.obsolete...) {
 		if e.deletionsDisabled > 0 || e.checkGen(gen) != nil {
 			return tried
+		}
+		if f.state().deleting || f.deleted() {
+			continue // another actor is deleting it (cleanNow)
 		}
 		if !e.opts.EagerGC {
 			if p := e.pinOf(f); !p.none() {
@@ -246,6 +278,26 @@ func (e *Engine) forgetSkip(num uint64) {
 	}
 }
 
+// cleanNow is the prompt deleter of GCPrompt mode, run by the actor whose
+// version change made files obsolete, right after it installed the
+// version (cleanAfter): it deletes every obsolete file that is deletable
+// now, oldest first, with the same rules as gcPass (pins honoured unless
+// EagerGC, nothing while deletions are disabled or after a crash). It
+// records no gc-skip events: what it leaves is GC's, which is woken for
+// it and records its own decisions.
+func (e *Engine) cleanNow() {
+	gen := e.gen
+	for _, f := range append([]*FileMeta(nil), e.obsolete...) {
+		if e.deletionsDisabled > 0 || e.checkGen(gen) != nil {
+			return
+		}
+		if f.state().deleting || f.deleted() || (!e.opts.EagerGC && !e.pinOf(f).none()) {
+			continue
+		}
+		e.deleteFile(f)
+	}
+}
+
 // deleteFile removes an obsolete file. Whether the file was pinned is
 // judged right after the removal, in the same step (nothing runs between
 // the removal and the check): a deletion of a file a live version or
@@ -254,8 +306,11 @@ func (e *Engine) forgetSkip(num uint64) {
 // removal keeps it there for a later pass.
 func (e *Engine) deleteFile(f *FileMeta) {
 	e.forgetSkip(f.Num)
-	why := "obsolete after " + f.replacedBy
+	why := "obsolete after " + f.replacedBy()
+	fate := f.state()
+	fate.deleting = true
 	err := e.fs.RemoveBecause(f.Path, why)
+	fate.deleting = false
 	e.s.Record(sim.ClassAction, "delete", f.Path+" ("+why+")", result(err))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -267,7 +322,7 @@ func (e *Engine) deleteFile(f *FileMeta) {
 			e.s.Observe(sim.KindGCDeletedPinnedFile, fmt.Sprintf("%s deleted while %s", f.Path, pin))
 		}
 	}
-	f.deleted = true
+	fate.deleted = true
 	for i, o := range e.obsolete {
 		if o == f {
 			e.obsolete = append(e.obsolete[:i], e.obsolete[i+1:]...)

@@ -5,12 +5,13 @@ import (
 	"path"
 	"strings"
 
+	"github.com/cockroachdb/pebble/vfs"
 	"github.com/snapsim/snapsim/sim"
 )
 
 func init() {
 	registerCollector("checkpoint",
-		"RocksDB Checkpoint style: disable deletions, hard-link the listed files into the snap dir, re-enable deletions, read from the links, remove them; errors retry up to MaxAttempts; never panics",
+		"RocksDB Checkpoint and raftstore-v2's tablet checkpointer: disable deletions, hard-link the listed files into the snap dir, re-enable deletions, read from the links, remove them; errors go to the shared retry policy; never panics",
 		func(c Config) Collector { return checkpoint{cfg: c} })
 }
 
@@ -33,14 +34,16 @@ const checkpointPrefix = "ckpt_"
 //  5. remove the links, on success and on error.
 //
 // Deletions are held off only for the linking, not for the (rate-limited)
-// reading; the links hold the space until the build is done. An error (an
-// injected I/O fault) discards the attempt and retries, as retry does; it
-// never panics.
+// reading; the links hold the space until the build is done. Errors (an
+// injected I/O fault) go to the shared retryPolicy, as for every retrying
+// design: a transient EIO is retried in place, anything else discards the
+// attempt, which is retried; it never panics.
 type checkpoint struct{ cfg Config }
 
 // Collect implements Collector.
 func (c checkpoint) Collect(g *Gen) (Collected, error) {
-	return retryAttempts(g, c.cfg, func(attempt int) (Collected, error) { return c.attempt(g, attempt) })
+	p := policyFor(c.cfg)
+	return p.run(g, func(attempt int) (Collected, error) { return c.attempt(g, p, attempt) })
 }
 
 // checkpointLink returns the link path of file num for one attempt:
@@ -56,7 +59,7 @@ func isCheckpointLink(p string) bool {
 	return strings.HasPrefix(p, SnapDir+"/"+checkpointPrefix)
 }
 
-func (c checkpoint) attempt(g *Gen, attempt int) (Collected, error) {
+func (c checkpoint) attempt(g *Gen, p retryPolicy, attempt int) (Collected, error) {
 	n := g.Node
 	e := n.Engine
 
@@ -104,11 +107,6 @@ func (c checkpoint) attempt(g *Gen, attempt int) (Collected, error) {
 		g.throttle(f.SizeBytes)
 		lf := *f
 		lf.Path = linkOf[f.Num]
-		h, err := n.FS.Open(lf.Path)
-		n.s.Record(sim.ClassAction, "open", lf.Path, result(err))
-		if err != nil {
-			return nil, err
-		}
-		return readSST(h, &lf)
+		return p.openSST(g, &lf, func() (vfs.File, error) { return n.FS.Open(lf.Path) })
 	}, files, seq)
 }

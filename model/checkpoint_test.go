@@ -57,8 +57,8 @@ func TestCheckpointCollectorReadsThroughLinks(t *testing.T) {
 	assert.Equal(t, 1, w.g.Attempts)
 
 	orig, ok := w.n.FS.Deleted(w.listed[0].Path)
-	require.True(t, ok, "GC deleted the original during the build")
-	assert.Equal(t, "gc", orig.Actor)
+	require.True(t, ok, "the original was deleted during the build")
+	assert.Equal(t, "disturb", orig.Actor, "the compacting actor deletes (the prompt deleter)")
 	assert.Less(t, orig.Time, w.doneAt)
 
 	made := linksMade(w.n)

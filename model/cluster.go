@@ -213,9 +213,10 @@ func (n *Node) classify(p string) vfsmem.SpaceClass {
 // engineOptions derives a node's engine options from the configuration and
 // the drawn workload.
 func (c *Cluster) engineOptions(work Workload) EngineOptions {
+	mode, _ := ParseGCMode(c.cfg.GCMode) // Validate checked it
 	return EngineOptions{
 		FlushThreshold: work.FlushThreshold, CompactTrigger: work.CompactTrigger,
-		GCInterval: c.cfg.GCInterval, GCGrace: c.cfg.GCGrace, EagerGC: c.cfg.Variants.EagerGC,
+		GCMode: mode, GCInterval: c.cfg.GCInterval, GCGrace: c.cfg.GCGrace, EagerGC: c.cfg.Variants.EagerGC,
 		// Until Config carries them (engine owner's request): the defaults.
 		LevelBaseBytes: DefaultLevelBaseBytes, LevelMultiplier: DefaultLevelMultiplier, TargetFileBytes: DefaultTargetFileBytes,
 	}

@@ -102,7 +102,12 @@ func TestLeaseRetryDefaultIsClean(t *testing.T) {
 			require.Equal(t, SnapApplied, s.Status, "seed %d snapshot %d: %s", seed, s.ID, s.Error)
 			require.Positive(t, s.SizeBytes)
 			require.GreaterOrEqual(t, s.Attempts, 1)
-			require.Equal(t, s.Keys > 0, len(s.Files) > 0, "seed %d: keys come from files", seed)
+			// Keys come from files. A file may hold only tombstones (a
+			// flushed deletion, moved down by a trivial move, which keeps
+			// them): files without keys are possible.
+			if s.Keys > 0 {
+				require.NotEmpty(t, s.Files, "seed %d: keys come from files", seed)
+			}
 		}
 	}
 	t.Logf("lease-retry: 500 seeds, %d snapshots applied and verified", applied)
@@ -547,7 +552,7 @@ func TestLeaseRetryLostLeaseRetries(t *testing.T) {
 func TestGeneratorsReleaseEverything(t *testing.T) {
 	t.Parallel()
 	cfgs := []Config{DefaultConfig("naive"), DefaultConfig("lease-retry"), stallConfig(),
-		DefaultConfig("retry"), DefaultConfig("pin"), DefaultConfig("checkpoint"), DefaultConfig("lease")}
+		DefaultConfig("retry"), DefaultConfig("pin"), DefaultConfig("checkpoint"), DefaultConfig("lease"), DefaultConfig("scan")}
 	for _, cfg := range cfgs {
 		panics := 0
 		for seed := uint64(1); seed <= 40; seed++ {

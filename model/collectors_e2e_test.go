@@ -93,11 +93,14 @@ func genObs(obs []sim.Observation, k sim.Kind) []sim.Observation {
 	return out
 }
 
-var odfByGC = regexp.MustCompile(`^open (/db/\d{6}\.sst): removed at step \d+ \(t=[0-9.]+m?s\) by gc: obsolete after `)
+// odfByGC matches an open of a file the engine's deleter removed: the
+// compactor (the prompt deleter, right after its compaction) or the gc
+// actor.
+var odfByGC = regexp.MustCompile(`^open (/db/\d{6}\.sst): removed at step \d+ \(t=[0-9.]+m?s\) by (?:compactor|gc): obsolete after `)
 
 func TestCollectorsRegistered(t *testing.T) {
 	names := CollectorNames()
-	for _, want := range []string{"naive", "retry", "pin", "lease", "lease-retry", "checkpoint"} {
+	for _, want := range []string{"naive", "retry", "pin", "lease", "lease-retry", "checkpoint", "scan"} {
 		assert.Contains(t, names, want)
 	}
 	for _, c := range Collectors() {
@@ -313,7 +316,7 @@ func checkLinkLifecycle(t *testing.T, events []sim.Event, what string) int {
 // violation in the run).
 func TestNewCollectorsAreDeterministic(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"retry", "pin", "lease", "checkpoint"} {
+	for _, name := range []string{"retry", "pin", "lease", "checkpoint", "scan"} {
 		cfg := DefaultConfig(name)
 		cfg.LeaseTTL = 2 * sim.Millisecond
 		for _, seed := range []uint64{1, 18} {

@@ -135,8 +135,11 @@ func TestCompactionMovesDataDownAndLevelsRespectTargets(t *testing.T) {
 	}
 }
 
-// Compaction outputs are at most TargetFileBytes, cut at key boundaries,
-// sorted and non-overlapping.
+// Compaction outputs are cut where Pebble's would be: at key boundaries,
+// once the estimated size reaches TargetFileBytes (no grandparents below
+// L1 here); sorted and non-overlapping. The flush already cut the 20 keys
+// into several L0 files (so the compaction has several inputs and is no
+// trivial move).
 func TestCompactionSplitsOutputsByTargetFileBytes(t *testing.T) {
 	o := testOpts()
 	o.TargetFileBytes = 300
@@ -147,6 +150,7 @@ func TestCompactionSplitsOutputsByTargetFileBytes(t *testing.T) {
 			e.PutCF(CFWrite, KeyName(i%20), strings.Repeat("v", 20))
 		}
 		assert.NoError(t, e.Flush())
+		assert.Greater(t, len(e.Current().LevelFiles(CFWrite, 0)), 1, "the flush is cut too")
 		assert.NoError(t, e.Compact())
 	})
 	v := e.Current()
@@ -154,12 +158,15 @@ func TestCompactionSplitsOutputsByTargetFileBytes(t *testing.T) {
 	out := v.LevelFiles(CFWrite, 1)
 	require.GreaterOrEqual(t, len(out), 3, "the output is split")
 	var keys []string
-	for _, f := range out {
-		assert.LessOrEqual(t, f.SizeBytes, int64(300), f.Name())
+	for i, f := range out {
 		assert.Equal(t, CFWrite, f.CF)
 		recs := decodeFile(t, r.fs, f.Path)
 		assert.Equal(t, f.Smallest, recs[0].Key)
 		assert.Equal(t, f.Largest, recs[len(recs)-1].Key)
+		assert.Less(t, PebbleEstimatedSize(recs[:len(recs)-1]), int64(300), "%s: cut at the first key past the target", f.Name())
+		if i < len(out)-1 {
+			assert.GreaterOrEqual(t, PebbleEstimatedSize(recs), int64(300), "%s: not cut before the target", f.Name())
+		}
 		for _, rec := range recs {
 			keys = append(keys, rec.Key)
 		}
@@ -171,40 +178,82 @@ func TestCompactionSplitsOutputsByTargetFileBytes(t *testing.T) {
 	assert.Equal(t, want, keys, "every key once (the newest version), in order, across the files")
 }
 
+// pebbleEstimate reproduces Pebble v1.1.5's writer: these are the
+// EstimatedSize values its sstable.Writer (RocksDBv2, 4 KiB blocks)
+// reported after each Set of keys k000, k003, ... with values of 100, 113,
+// 126, ... bytes (fidelity/estimate_test.go checks them against the writer
+// itself); a restart point every 16 keys included.
+func TestPebbleEstimate(t *testing.T) {
+	want := []int64{127, 252, 390, 542, 708, 886, 1077, 1282, 1499, 1729, 1973, 2229, 2498, 2780, 3076, 3384, 3712, 4047}
+	var recs []Record
+	for i, w := range want {
+		recs = append(recs, Record{Key: fmt.Sprintf("k%03d", i*3), Kind: KindPut, Value: strings.Repeat("x", 100+13*i)})
+		assert.Equal(t, w, PebbleEstimatedSize(recs), "after %d keys", i+1)
+	}
+	assert.Equal(t, int64(0), PebbleEstimatedSize(nil))
+	del := []Record{{Key: "k001", Kind: KindDelete}}
+	assert.Equal(t, int64(1+1+1+12+4+4+4), PebbleEstimatedSize(del), "a tombstone has no value")
+}
+
+// splitOutputs follows fileSizeSplitter: versions of a key stay together;
+// without grandparents a file is cut once it reaches the target (so it may
+// exceed it by one key; a key alone larger than the target has its own
+// file); at a grandparent's boundary it is cut from half the target on.
 func TestSplitOutputs(t *testing.T) {
 	rec := func(k string, seq uint64, n int) Record {
 		return Record{Key: k, Seq: seq, Kind: KindPut, Value: strings.Repeat("x", n)}
 	}
-	// Each entry of key "kN" with a 10-byte value is 15+3+10 = 28 bytes.
-	in := []Record{rec("k1", 9, 10), rec("k1", 3, 10), rec("k2", 8, 10), rec("k3", 7, 10), rec("k4", 6, 200), rec("k5", 5, 10)}
-	got := splitOutputs(in, 12+3*28)
-	var shape [][]string
-	for _, c := range got {
-		var ks []string
-		for _, r := range c {
-			ks = append(ks, fmt.Sprintf("%s@%d", r.Key, r.Seq))
+	shape := func(chunks [][]Record) [][]string {
+		var out [][]string
+		for _, c := range chunks {
+			var ks []string
+			for _, r := range c {
+				ks = append(ks, fmt.Sprintf("%s@%d", r.Key, r.Seq))
+			}
+			out = append(out, ks)
 		}
-		shape = append(shape, ks)
-		assert.Equal(t, int64(len(EncodeSST(c))), int64(sstFooterBytes)+sum(c), "size estimate is exact")
+		return out
 	}
-	assert.Equal(t, [][]string{{"k1@9", "k1@3", "k2@8"}, {"k3@7"}, {"k4@6"}, {"k5@5"}}, shape,
-		"both versions of k1 stay together; the oversized k4 gets a file of its own")
-	assert.Empty(t, splitOutputs(nil, 100))
-	assert.Len(t, splitOutputs(in, 1), 5, "a tiny target gives one key per file")
+	// Entries of 2-byte keys and 10-byte values: 3 + 10 + 10 = 23 bytes at
+	// a restart (the first), 3 + 8 + 10 = 21 for an older version of the
+	// same key (the whole user key shared), 3 + 9 + 10 = 22 for the next
+	// key ("k" shared); +12 for the restart, its count and the empty index.
+	in := []Record{rec("k1", 9, 10), rec("k1", 3, 10), rec("k2", 8, 10), rec("k3", 7, 10), rec("k4", 6, 200), rec("k5", 5, 10)}
+	assert.Equal(t, int64(12+23+21+22), PebbleEstimatedSize(in[:3]))
+	got := splitOutputs(in, 12+23+21+22, nil)
+	assert.Equal(t, [][]string{{"k1@9", "k1@3", "k2@8"}, {"k3@7", "k4@6"}, {"k5@5"}}, shape(got),
+		"both versions of k1 stay together; a file reaching the target is cut before the next key, k4 overshoots it")
+	assert.Empty(t, splitOutputs(nil, 100, nil))
+	assert.Len(t, splitOutputs(in, 1, nil), 5, "a tiny target gives one key per file")
+
+	// Ten keys of 100 bytes (about 115 each) with a target of 500: without
+	// grandparents the files are cut after 5 keys; with a grandparent
+	// starting at k03 the first file is cut there already, since it holds
+	// more than half the target.
+	var ten []Record
+	for i := 0; i < 10; i++ {
+		ten = append(ten, rec(fmt.Sprintf("k%02d", i), uint64(20-i), 100))
+	}
+	assert.Equal(t, []int{5, 5}, lens(splitOutputs(ten, 500, nil)))
+	gp := []*FileMeta{{Smallest: "k03", Largest: "k04"}}
+	assert.Equal(t, []int{3, 5, 2}, lens(splitOutputs(ten, 500, gp)),
+		"cut at the boundary (3 keys ≥ 250), then by size with no grandparent left")
+	small := []*FileMeta{{Smallest: "k01", Largest: "k01"}}
+	assert.Equal(t, []int{5, 5}, lens(splitOutputs(ten, 500, small)), "a boundary below half the target does not cut")
 }
 
-func sum(recs []Record) int64 {
-	var n int64
-	for _, r := range recs {
-		n += sstEntryBytes(r)
+func lens(chunks [][]Record) []int {
+	var out []int
+	for _, c := range chunks {
+		out = append(out, len(c))
 	}
-	return n
+	return out
 }
 
 // Size-triggered compactions pick Ln files round-robin.
 func TestCompactionRoundRobinCursor(t *testing.T) {
 	o := testOpts()
-	o.TargetFileBytes = 250 // three keys per file
+	o.TargetFileBytes = 200 // three keys per file: the estimate reaches 200 at the third
 	o.LevelBaseBytes = 1 << 20
 	r := newRig(t, o, vfsmem.DefaultOptions())
 	e := r.e
@@ -327,10 +376,11 @@ func TestCompactionKeepsWhatSnapshotsSeeAcrossLevels(t *testing.T) {
 	}
 }
 
-// CompactLevel moves one file of a level down by hand, round-robin.
+// CompactLevel moves one file of a level down by hand, round-robin (a
+// trivial move: nothing overlaps it below).
 func TestCompactLevel(t *testing.T) {
 	o := testOpts()
-	o.TargetFileBytes = 100
+	o.TargetFileBytes = 70 // one key (estimated at 77 bytes) per file
 	r := newRig(t, o, vfsmem.DefaultOptions())
 	e := r.e
 	r.run(t, func(a *sim.Actor) {
@@ -358,5 +408,8 @@ func TestCompactLevel(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"L1:k002", "L1:k003", "L2:k001", "L3:k000"}, got)
-	assert.Contains(t, eventDetails(r.s.Result().Events, "compact"), "(default L2->L3, manual): ")
+	ev := eventDetails(r.s.Result().Events, "compact")
+	assert.Contains(t, ev, "compaction 1 (default L0->L1, manual): 000001.sst 000002.sst 000003.sst 000004.sst -> ",
+		"the flush cut four L0 files; four inputs are rewritten")
+	assert.Contains(t, ev, "(default L2->L3 move, manual): ", "one file with nothing below is moved")
 }

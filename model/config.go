@@ -46,7 +46,14 @@ type Config struct {
 	SnapshotDelaySteps int        `json:"snapshot_delay_steps"`
 	SnapshotDelayUnit  sim.Micros `json:"snapshot_delay_unit_us"`
 
-	// GCInterval is how long GC waits between deletion passes.
+	// GCMode is when the engine deletes obsolete SST files: "prompt" (the
+	// default, also ""), right after the version change that made them
+	// obsolete, as Pebble does; or "delayed", the model's original GC,
+	// which waits GCInterval before every pass (see GCMode in engine.go).
+	GCMode string `json:"gc_mode,omitempty"`
+	// GCInterval is how long GC waits between deletion passes with
+	// GCMode "delayed"; with "prompt", how often GC re-checks files that a
+	// lease holds.
 	GCInterval sim.Micros `json:"gc_interval_us"`
 	// GCGrace is how long after a lease's expiry GC still keeps its files.
 	// lease-retry with a non-atomic check needs a grace longer than any
@@ -250,6 +257,9 @@ func (c Config) Validate() error {
 			}
 		}
 	}
+	if _, err := ParseGCMode(c.GCMode); err != nil {
+		return fmt.Errorf("config: gc_mode: %w", err)
+	}
 	return nil
 }
 
@@ -323,8 +333,14 @@ func Collectors() []CollectorInfo {
 }
 
 // write returns the key of the i-th write and whether it is a deletion,
-// derived from the salt by a SplitMix64 finaliser.
+// derived from the salt by a SplitMix64 finaliser. Salt 0 is the simplest
+// workload, the one a shrinker lowering the salt reaches: every write puts
+// k000 into the default column family, nothing is deleted (so two writes
+// already make overlapping flushes). A PRNG draws it once in 2^30 runs.
 func (w *Workload) write(i int, c Config) (string, bool) {
+	if w.Salt == 0 {
+		return KeyName(0), false
+	}
 	h := mix64(w.Salt ^ uint64(i)*0x9e3779b97f4a7c15)
 	key := KeyName(int(h % uint64(c.KeySpace)))
 	del := int((h>>32)%1000) < c.DeletePermille
@@ -336,6 +352,9 @@ func (w *Workload) write(i int, c Config) (string, bool) {
 // in ten to lock, as a transaction's prewrite and commit would spread them.
 func (w *Workload) op(i int, c Config) (CF, string, bool) {
 	key, del := w.write(i, c)
+	if w.Salt == 0 {
+		return CFDefault, key, del
+	}
 	h := mix64(w.Salt ^ 0x5bd1e995 ^ uint64(i)*0x9e3779b97f4a7c15)
 	switch h % 10 {
 	case 5, 6, 7, 8:

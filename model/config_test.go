@@ -15,10 +15,10 @@ func TestDefaultConfigsValidate(t *testing.T) {
 		require.NoError(t, c.Validate(), name)
 		assert.Equal(t, name, c.Collector)
 	}
-	// Six designs (docs/architecture.md), listed sorted.
-	assert.Equal(t, []string{"checkpoint", "lease", "lease-retry", "naive", "pin", "retry"}, CollectorNames())
+	// Seven designs (docs/architecture.md), listed sorted.
+	assert.Equal(t, []string{"checkpoint", "lease", "lease-retry", "naive", "pin", "retry", "scan"}, CollectorNames())
 	infos := Collectors()
-	require.Len(t, infos, 6)
+	require.Len(t, infos, 7)
 	summary := map[string]string{}
 	for i, info := range infos {
 		assert.Equal(t, CollectorNames()[i], info.Name)
@@ -30,7 +30,7 @@ func TestDefaultConfigsValidate(t *testing.T) {
 		assert.Contains(t, summary[name], "panics", name)
 		assert.NotContains(t, summary[name], "never panics", name)
 	}
-	for _, name := range []string{"retry", "pin", "lease-retry", "checkpoint"} {
+	for _, name := range []string{"retry", "pin", "lease-retry", "checkpoint", "scan"} {
 		assert.Contains(t, summary[name], "never panics", name)
 	}
 }
@@ -42,7 +42,7 @@ func TestValidateRejectsUnknownCollector(t *testing.T) {
 		err := c.Validate()
 		require.Error(t, err, name)
 		assert.Contains(t, err.Error(), `unknown collector "`+name+`"`)
-		assert.Contains(t, err.Error(), "[checkpoint lease lease-retry naive pin retry]", "the valid names are listed")
+		assert.Contains(t, err.Error(), "[checkpoint lease lease-retry naive pin retry scan]", "the valid names are listed")
 		_, err = Run(c, sim.NewPRNG(1), sim.Config{})
 		assert.Error(t, err, "Run validates too")
 	}

@@ -205,7 +205,7 @@ func mustOpen(t *testing.T, n *Node, p string) vfs.File {
 // property of checkCrashRun over crashSeeds seeds.
 func TestCrashRestartProperties(t *testing.T) {
 	t.Parallel()
-	for _, collector := range []string{"lease-retry", "pin", "checkpoint"} {
+	for _, collector := range []string{"lease-retry", "pin", "checkpoint", "scan"} {
 		t.Run(collector, func(t *testing.T) {
 			t.Parallel()
 			cfg := profileConfig(t, collector, "faults")

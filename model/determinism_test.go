@@ -185,9 +185,15 @@ func TestSpaceAccounting(t *testing.T) {
 // classify: the snap dir and the current version are live, an obsolete file
 // under a lease is pinned, one in an old referenced version is pinned, and
 // an obsolete unprotected file is garbage.
+//
+// Every compaction here has an overlapping second input, so it rewrites
+// (a lone file would be moved); the delayed deleter with no gc actor
+// leaves the unprotected obsolete file on disk as garbage (the prompt one
+// would delete it in the compaction).
 func TestClassify(t *testing.T) {
 	s := sim.New(sim.NewPRNG(1), sim.Config{})
 	cfg := DefaultConfig("lease-retry")
+	cfg.GCMode = "delayed"
 	c, err := newCluster(s, cfg, Workload{Puts: 1, FlushThreshold: 1, CompactTrigger: 1, Snapshots: 1, SnapshotDelays: []sim.Micros{0}})
 	require.NoError(t, err)
 	n := c.Leader
@@ -196,16 +202,18 @@ func TestClassify(t *testing.T) {
 	s.Spawn("script", sim.ActorOptions{}, func(a *sim.Actor) {
 		e.Put("a", "1")
 		assert.NoError(t, e.Flush())
+		e.Put("a", "2")
+		assert.NoError(t, e.Flush())
 		leased = e.Current().Files()[0]
 		e.AcquireLease("reader", e.Current().Files(), sim.Second)
 		assert.NoError(t, e.Compact())
-		e.Put("b", "2")
+		e.Put("a", "3")
 		assert.NoError(t, e.Flush())
 		v := e.Current()
 		e.Ref(v)
 		referenced = v.Levels[0][0]
 		assert.NoError(t, e.Compact())
-		e.Put("c", "3")
+		e.Put("a", "4")
 		assert.NoError(t, e.Flush())
 		garbage = e.Current().Levels[0][0]
 		assert.NoError(t, e.Compact())

@@ -9,12 +9,12 @@ import (
 )
 
 // exploreScope is a tiny fixed-workload configuration for the explorer: two
-// puts, one flush, one compaction, GC, one snapshot after 400us, the run
+// puts, two flushes, one compaction, one snapshot after 400us, the run
 // ending with the workload, operations taking no virtual time.
 func exploreScope(collector string) model.Config {
 	cfg := model.DefaultConfig(collector)
 	cfg.ThreadChurnInterval = 0
-	cfg.Workload = &model.Workload{Puts: 2, FlushThreshold: 2, CompactTrigger: 1, Snapshots: 1, SnapshotDelays: []sim.Micros{400}}
+	cfg.Workload = &model.Workload{Puts: 2, FlushThreshold: 1, CompactTrigger: 2, Snapshots: 1, SnapshotDelays: []sim.Micros{400}}
 	cfg.EndAfter = model.EndAfterWorkload
 	cfg.InstantOps = true
 	return cfg
@@ -49,7 +49,7 @@ func outcomeSignature(out model.Outcome) string {
 // reaches every outcome plain DFS reaches, for each collector and bound.
 func TestModelFootprintsKeepEveryOutcome(t *testing.T) {
 	pruned := int64(0)
-	for _, col := range []string{"naive", "lease-retry", "pin", "checkpoint"} {
+	for _, col := range []string{"naive", "lease-retry", "pin", "checkpoint", "scan"} {
 		cfg := exploreScope(col)
 		for k := 0; k <= 2; k++ {
 			sets := [2]map[string]int{{}, {}}

@@ -44,8 +44,9 @@ type nodeObjects struct {
 	// mem: the memtables and the sequence number.
 	mem sim.Object
 	// versions: the current version, the live versions and their
-	// references, the obsolete list, each file's deleted and replaced-by
-	// marks.
+	// references, the obsolete list, each file's deleted, deleting and
+	// replaced-by marks, the actors deleting what they made obsolete
+	// (cleaners).
 	versions sim.Object
 	// leases, deletions (the disable-deletions counter), fileNums (the
 	// next file number), locks (flush, compaction, manifest), manifest
@@ -155,9 +156,11 @@ func newFootprints() footprints {
 			w(n1.manifest), r(n1.leases), r(n1.deletions), r(n1.compact)),
 		// CompactLoop: the pick (versions, cursors), the engine snapshots
 		// that must be preserved, new file numbers, the locks, the
-		// manifest, a new version.
+		// manifest, a new version, and (the prompt deleter, cleanAfter)
+		// the deletion of the inputs it made obsolete: what pins them,
+		// GC's skip marks.
 		compactor: sim.NewFootprint(r(n1.node), w(n1.versions), w(n1.fileNums), w(n1.locks), w(n1.manifest),
-			r(n1.engSnaps), w(n1.compact), r(n1.leases), r(n1.deletions)),
+			r(n1.engSnaps), w(n1.compact), r(n1.leases), r(n1.deletions), w(n1.gcState)),
 		// GCLoop: the obsolete list, what pins a file (live versions,
 		// leases, deletions disabled), the skip marks.
 		gc:        engineGC(n1),

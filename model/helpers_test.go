@@ -1,9 +1,11 @@
 package model
 
 import (
+	"fmt"
 	"hash/crc32"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/snapsim/snapsim/sim"
@@ -22,6 +24,31 @@ type rig struct {
 func testOpts() EngineOptions {
 	return EngineOptions{FlushThreshold: 1000, CompactTrigger: 1000, GCInterval: 100 * sim.Microsecond,
 		LevelBaseBytes: DefaultLevelBaseBytes, LevelMultiplier: DefaultLevelMultiplier, TargetFileBytes: DefaultTargetFileBytes}
+}
+
+// delayedOpts is testOpts with the delayed GC (GCDelayed): the gc actor
+// deletes, GCInterval after it is woken.
+func delayedOpts() EngineOptions {
+	o := testOpts()
+	o.GCMode = GCDelayed
+	return o
+}
+
+// gcModes are both deleters, for tests whose claim holds for each.
+var gcModes = []GCMode{GCPrompt, GCDelayed}
+
+// flushOverlapping writes key in n flushes: n overlapping L0 files of the
+// default column family, so that the next L0 compaction rewrites them (a
+// lone L0 file with nothing below it is a trivial move instead). It
+// returns the new files, oldest first.
+func flushOverlapping(t *testing.T, e *Engine, key string, n int) []*FileMeta {
+	t.Helper()
+	before := len(e.Current().Levels[0])
+	for i := 0; i < n; i++ {
+		e.Put(key, fmt.Sprintf("%s.%d", key, i))
+		assert.NoError(t, e.Flush())
+	}
+	return append([]*FileMeta(nil), e.Current().Levels[0][before:]...)
 }
 
 func newRig(t *testing.T, opts EngineOptions, fsOpts vfsmem.Options) *rig {

@@ -95,7 +95,10 @@ func profileConfig(t *testing.T, collector, profile string) Config {
 }
 
 var (
-	reODFByGC      = regexp.MustCompile(`^open (/db/\d{6}\.sst): removed at step \d+ \(t=[^)]+\) by gc: obsolete after compaction \d+$`)
+	// The engine's deleter: the compactor, right after the compaction that
+	// made the file obsolete (the prompt deleter), or the gc actor for a
+	// file a reader released later (or with the delayed deleter).
+	reODFByGC      = regexp.MustCompile(`^open (/db/\d{6}\.sst): removed at step \d+ \(t=[^)]+\) by (?:compactor|gc): obsolete after compaction \d+$`)
 	reODFProc      = regexp.MustCompile(`^open (/proc/\d+/task/\d+/io): removed at step \d+ \(t=[^)]+\) by threads: thread \d+ exited$`)
 	reTiKVPanic    = regexp.MustCompile("^called `Result::unwrap\\(\\)` on an `Err` value: \"open: No such file or directory \\(os error 2\\)\" \\[open (\\S+): file does not exist\\]$")
 	rePinnedByRef  = regexp.MustCompile(`^/db/\d{6}\.sst deleted while referenced by live version \d+ \(refs \d+\)$`)
@@ -132,7 +135,7 @@ func TestKindOpenDeletedFileProvoked(t *testing.T) {
 
 func TestKindOpenDeletedFileClean(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"lease-retry", "pin", "checkpoint"} {
+	for _, name := range []string{"lease-retry", "pin", "checkpoint", "scan"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			st := statusCounts{}
@@ -172,10 +175,16 @@ func TestKindPanicNaive(t *testing.T) {
 // /proc/<pid>/task/<tid>/io; a thread-local cache hands a new thread the
 // path of a dead thread; the open fails with ENOENT and the node panics.
 // The graceful limiter (TiKV PR #18006) skips the interval instead.
+//
+// Worker threads exit every 5 ms on average here, as in the bug catalogue
+// (baseline/bugs.go, recycled-tid): with the default 20 ms churn a thread
+// rarely exits during a limiter read (1 seed in 3000 before trivial moves
+// and the prompt deleter changed the schedules, none in 3000 after).
 func TestKindPanicLimiterUnwrap(t *testing.T) {
 	t.Parallel()
 	cfg := DefaultConfig("lease-retry")
 	cfg.Variants.LimiterUnwrap = true
+	cfg.ThreadChurnInterval = 5 * sim.Millisecond
 	seed, out := firstHit(t, "lease-retry default with limiter-unwrap", cfg, sim.KindPanic)
 	pan := ofKind(out.Result.Observations, sim.KindPanic)
 	odf := ofKind(out.Result.Observations, sim.KindOpenDeletedFile)
@@ -312,7 +321,9 @@ func TestKindGCDeletedPinnedFileProvoked(t *testing.T) {
 		cfg.Variants.EagerGC = true
 		_, out := firstHit(t, tc.collector+" default with eager GC", cfg, sim.KindGCDeletedPinnedFile)
 		for _, o := range ofKind(out.Result.Observations, sim.KindGCDeletedPinnedFile) {
-			assert.Equal(t, "gc", o.Actor)
+			// The prompt deleter: the compactor, right after its compaction,
+			// or GC for a file released later.
+			assert.Contains(t, []string{"compactor", "gc"}, o.Actor)
 			assert.Regexp(t, tc.re, o.Detail)
 		}
 		assert.Empty(t, ofKind(out.Result.Observations, sim.KindPanic), "%s never panics", tc.collector)

@@ -33,8 +33,8 @@ func TestLeaseCollectorExpiredLeasePanics(t *testing.T) {
 
 	ev, ok := w.n.FS.Deleted(w.listed[0].Path)
 	require.True(t, ok)
-	assert.Equal(t, "gc", ev.Actor)
-	assert.GreaterOrEqual(t, ev.Time, leases[0].Time+cfg.LeaseTTL, "GC waited for the lease to end")
+	assert.Equal(t, "disturb", ev.Actor, "the compacting actor deletes (the prompt deleter)")
+	assert.GreaterOrEqual(t, ev.Time, leases[0].Time+cfg.LeaseTTL, "the deletion waited for the lease to end")
 
 	k := kinds(w.res.Observations)
 	require.Equal(t, map[sim.Kind]int{sim.KindOpenDeletedFile: 1, sim.KindPanic: 1}, k)

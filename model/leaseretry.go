@@ -1,9 +1,7 @@
 package model
 
 import (
-	"errors"
 	"fmt"
-	"syscall"
 
 	"github.com/cockroachdb/pebble/vfs"
 	"github.com/snapsim/snapsim/sim"
@@ -22,49 +20,22 @@ import (
 //     step as the check if every listed file is still in the current
 //     version (so none can have been deleted);
 //  5. a lost lease, a changed epoch or any I/O error aborts the attempt,
-//     releases everything and retries from a fresh version after a backoff,
-//     up to MaxAttempts; it never panics.
+//     releases everything and is handled by the shared retryPolicy (a
+//     transient EIO is first retried in place; a changed epoch is
+//     re-issued, not counted); it never panics.
 type leaseRetry struct{ cfg Config }
 
-// Collect implements Collector. Only real build failures count toward
-// MaxAttempts (TiKV's MAX_SNAP_TRY_CNT): an attempt aborted because the
-// region's epoch changed or it was mid-split/merge is, in TiKV, a request
-// raft drops and re-issues for the new epoch, not a failed build. Those are
-// bounded by the region operations, and every loop here by
-// maxAttemptsFactor × MaxAttempts.
+// Collect implements Collector. Errors go to the shared retryPolicy:
+// transient EIO is retried in place, and only real build failures count
+// toward MaxAttempts (TiKV's MAX_SNAP_TRY_CNT): an attempt aborted because
+// the region's epoch changed or it was mid-split/merge is, in TiKV, a
+// request raft drops and re-issues for the new epoch, not a failed build.
 func (c leaseRetry) Collect(g *Gen) (Collected, error) {
-	var last error
-	failures := 0
-	for attempt := 1; attempt <= maxAttemptsFactor*c.cfg.MaxAttempts; attempt++ {
-		g.Attempts = attempt
-		got, err := c.attempt(g)
-		if err == nil {
-			return got, nil
-		}
-		last = err
-		if errors.Is(err, ErrRegionGone) {
-			return Collected{}, err
-		}
-		if !errors.Is(err, ErrEpochChanged) && !errors.Is(err, ErrRegionBusy) {
-			failures++
-		}
-		g.Node.s.Record(sim.ClassAction, "retry", fmt.Sprintf("attempt %d aborted (%d of %d failures)", attempt, failures, c.cfg.MaxAttempts), err.Error())
-		if failures >= c.cfg.MaxAttempts {
-			break
-		}
-		g.Actor.Sleep(c.cfg.Backoff * sim.Micros(min(attempt, c.cfg.MaxAttempts)))
-	}
-	return Collected{}, fmt.Errorf("%w after %d attempts (%d failures): %w", ErrAttemptsSpent, g.Attempts, failures, last)
+	p := policyFor(c.cfg)
+	return p.run(g, func(int) (Collected, error) { return c.attempt(g, p) })
 }
 
-// transientTries is how many times lease-retry tries an open or a chunk
-// read that fails with a transient EIO before giving up the attempt.
-const transientTries = 3
-
-// maxAttemptsFactor bounds attempts, failed or re-issued, per build.
-const maxAttemptsFactor = 4
-
-func (c leaseRetry) attempt(g *Gen) (Collected, error) {
+func (c leaseRetry) attempt(g *Gen, p retryPolicy) (Collected, error) {
 	n := g.Node
 	e := n.Engine
 	switch g.Region.State {
@@ -124,26 +95,16 @@ func (c leaseRetry) attempt(g *Gen) (Collected, error) {
 			g.throttle(min(left, slice))
 			renew()
 		}
-		var h vfs.File
-		var err error
-		// A transient EIO is retried in place (the report's fix: retry
-		// transient failures) before it costs the whole attempt.
-		for try := 1; try <= transientTries; try++ {
+		// The shared policy retries a transient EIO in place, the lease and
+		// epoch check included in each try.
+		return p.openSST(g, f, func() (vfs.File, error) {
 			if c.cfg.NonAtomicCheck {
-				if err = check(); err == nil {
-					h, err = n.FS.Open(f.Path)
+				if err := check(); err != nil {
+					return nil, err
 				}
-			} else {
-				h, err = n.FS.OpenChecked(f.Path, check)
+				return n.FS.Open(f.Path)
 			}
-			if err == nil || !errors.Is(err, syscall.EIO) {
-				break
-			}
-		}
-		n.s.Record(sim.ClassAction, "open", f.Path, result(err))
-		if err != nil {
-			return nil, err
-		}
-		return readSSTRetrying(h, f, transientTries)
+			return n.FS.OpenChecked(f.Path, check)
+		})
 	}, files, seq)
 }

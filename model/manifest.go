@@ -291,6 +291,7 @@ func (e *Engine) Recover() error {
 	e.snapshots = nil
 	e.obsolete = nil
 	e.gcSkips = nil
+	e.cleaners = nil // the cleaners of the previous life died with it
 	e.staleEnables += e.deletionsDisabled
 	e.deletionsDisabled = 0
 	e.cursor = [NumCFs][NumLevels]string{}

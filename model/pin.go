@@ -3,12 +3,13 @@ package model
 import (
 	"fmt"
 
+	"github.com/cockroachdb/pebble/vfs"
 	"github.com/snapsim/snapsim/sim"
 )
 
 func init() {
 	registerCollector("pin",
-		"holds a reference on the listed version for the whole build (RocksDB/Pebble iterator style), no expiry; an open error (only possible with eager GC or I/O faults) retries from a fresh version, up to MaxAttempts; never panics",
+		"holds a reference on the listed version for the whole build (RocksDB/Pebble iterator style), no expiry; errors (only possible with eager GC or I/O faults) go to the shared retry policy; never panics",
 		func(c Config) Collector { return pin{cfg: c} })
 }
 
@@ -22,21 +23,22 @@ func init() {
 // An open or read error cannot come from the safe GC; it comes from an
 // injected I/O fault or from the deliberately unsafe eager GC (which
 // deletes referenced files, and reports gc-deleted-pinned-file). Choice:
-// the attempt is discarded and retried from a fresh version, like retry and
-// like TiKV's snapshot builds (which are retried several times before raft
-// gives up), rather than failing the snapshot at once. Transient faults
-// then cost a retry, not a snapshot; an eager GC is still caught, because
-// the oracle and GC's own pin check report it whatever the collector does
-// next. After MaxAttempts the build fails with ErrAttemptsSpent; it never
-// panics.
+// errors go to the shared retryPolicy, as for every retrying design (a
+// transient EIO is retried in place; anything else discards the attempt,
+// which is retried from a fresh version, as TiKV's snapshot builds are
+// retried several times before raft gives up), rather than failing the
+// snapshot at once. An eager GC is still caught, because the oracle and
+// GC's own pin check report it whatever the collector does next. After
+// MaxAttempts the build fails with ErrAttemptsSpent; it never panics.
 type pin struct{ cfg Config }
 
 // Collect implements Collector.
 func (c pin) Collect(g *Gen) (Collected, error) {
-	return retryAttempts(g, c.cfg, func(int) (Collected, error) { return c.attempt(g) })
+	p := policyFor(c.cfg)
+	return p.run(g, func(int) (Collected, error) { return c.attempt(g, p) })
 }
 
-func (c pin) attempt(g *Gen) (Collected, error) {
+func (c pin) attempt(g *Gen, p retryPolicy) (Collected, error) {
 	n := g.Node
 	e := n.Engine
 	snapID, seq := e.TakeSnapshot()
@@ -51,11 +53,6 @@ func (c pin) attempt(g *Gen) (Collected, error) {
 	g.Actor.Yield()
 	return g.read(func(f *FileMeta) ([]Record, error) {
 		g.throttle(f.SizeBytes)
-		h, err := n.FS.Open(f.Path)
-		n.s.Record(sim.ClassAction, "open", f.Path, result(err))
-		if err != nil {
-			return nil, err
-		}
-		return readSST(h, f)
+		return p.openSST(g, f, func() (vfs.File, error) { return n.FS.Open(f.Path) })
 	}, files, seq)
 }

@@ -60,11 +60,11 @@ func TestPinCollectorUnderEagerGC(t *testing.T) {
 	require.Equal(t, map[sim.Kind]int{sim.KindGCDeletedPinnedFile: 1, sim.KindOpenDeletedFile: 1}, k)
 	gcObs := ofKind(w.res.Observations, sim.KindGCDeletedPinnedFile)[0]
 	odf := ofKind(w.res.Observations, sim.KindOpenDeletedFile)[0]
-	assert.Equal(t, "gc", gcObs.Actor)
+	assert.Equal(t, "disturb", gcObs.Actor, "the compacting actor deletes (the prompt deleter)")
 	assert.Regexp(t, "^"+w.listed[0].Path+` deleted while referenced by live version \d+ \(refs 1\)$`, gcObs.Detail)
 	assert.Equal(t, "snap-gen", odf.Actor)
 	assert.Less(t, gcObs.Step, odf.Step)
-	assert.Equal(t, []string{"attempt 1 aborted: open " + w.listed[0].Path + ": file does not exist"}, actionLines(w.res.Events, "retry"))
+	assert.Equal(t, []string{"attempt 1 aborted (1 of 5 failures): open " + w.listed[0].Path + ": file does not exist"}, actionLines(w.res.Events, "retry"))
 
 	assert.Equal(t, w.c.Ref.At(w.region, w.got.Seq), w.got.Data[CFDefault])
 	checkReleased(t, w)

@@ -83,8 +83,10 @@ func (c *Cluster) GenerateLoop(a *sim.Actor) {
 
 // generate builds one snapshot of region r on the leader: register the key
 // (exclusive), collect through the collector, write one file per column
-// family, then the meta file (crc32 and size per CF), each synced before it
-// is renamed into place, and hand it to the sender.
+// family (unless the collector wrote them while it scanned, as scan does),
+// then the meta file (crc32 and size per CF), each synced before it is
+// renamed into place, and hand it to the sender. A write error fails the
+// snapshot, whoever wrote (ErrSnapWrite for scan): it is never retried.
 func (c *Cluster) generate(a *sim.Actor, id int, r *Region) {
 	n := c.Leader
 	key := SnapKey{Region: r.ID, Term: c.term, Index: r.AppliedIndex}
@@ -150,10 +152,16 @@ func (c *Cluster) generate(a *sim.Actor, id int, r *Region) {
 	rep.Seq, rep.Epoch, rep.Files = got.Seq, got.Epoch, got.Files
 	meta := SnapMeta{Key: key, Seq: got.Seq, Epoch: got.Epoch, Start: got.Span.Start, End: got.Span.End}
 	for _, cf := range CFs {
+		rep.Keys += len(got.Data[cf])
+		if got.built != nil {
+			// The collector wrote the file while it scanned (scan).
+			meta.Size[cf], meta.CRC[cf] = got.built[cf].size, got.built[cf].crc
+			rep.SizeBytes += got.built[cf].size
+			continue
+		}
 		data := encodeCF(cf, got.Data[cf])
 		meta.Size[cf], meta.CRC[cf] = int64(len(data)), crc32.ChecksumIEEE(data)
 		rep.SizeBytes += int64(len(data))
-		rep.Keys += len(got.Data[cf])
 		if err := n.writeRenamed(snapFile(prefixGen, key, cf), data); err != nil {
 			n.Snap.Deregister(key, SnapGenerating)
 			c.finish(rep, SnapFailed, err.Error())

@@ -34,22 +34,32 @@ type collectRun struct {
 // perFile records each, 20 records in all.
 func runCollect(t *testing.T, cfg Config, sc sim.Config, perFile int, disturb func(a *sim.Actor, w *collectRun)) *collectRun {
 	t.Helper()
+	return runCollectSetup(t, cfg, sc, func(w *collectRun) {
+		e := w.n.Engine
+		for i := 0; i < 20; i++ {
+			rec := Record{CF: CFDefault, Key: KeyName(i % cfg.KeySpace), Kind: KindPut, Value: value(uint64(i+1), cfg.ValueBytes)}
+			rec.Seq = e.Put(rec.Key, rec.Value)
+			w.c.Ref.Append(rec)
+			if (i+1)%perFile == 0 {
+				require.NoError(t, e.Flush()) // set-up: outside any actor, no scheduling
+			}
+		}
+		require.Len(t, e.Current().Files(), (20+perFile-1)/perFile)
+	}, disturb)
+}
+
+// runCollectSetup is runCollect with the engine filled by setup (outside
+// any actor) instead of by flushes of 20 records.
+func runCollectSetup(t *testing.T, cfg Config, sc sim.Config, setup func(w *collectRun), disturb func(a *sim.Actor, w *collectRun)) *collectRun {
+	t.Helper()
 	sc.KeepTrace = true
 	s := sim.New(sim.NewPRNG(1), sc)
 	c, err := newCluster(s, cfg, Workload{FlushThreshold: 1000, CompactTrigger: 1000})
 	require.NoError(t, err)
 	w := &collectRun{s: s, c: c, n: c.Leader, region: c.Regions.All()[0]}
 	e := w.n.Engine
-	for i := 0; i < 20; i++ {
-		rec := Record{CF: CFDefault, Key: KeyName(i % cfg.KeySpace), Kind: KindPut, Value: value(uint64(i+1), cfg.ValueBytes)}
-		rec.Seq = e.Put(rec.Key, rec.Value)
-		c.Ref.Append(rec)
-		if (i+1)%perFile == 0 {
-			require.NoError(t, e.Flush()) // set-up: outside any actor, no scheduling
-		}
-	}
+	setup(w)
 	w.listed = e.Current().Files()
-	require.Len(t, w.listed, (20+perFile-1)/perFile)
 	s.Spawn("snap-gen", sim.ActorOptions{Watched: true}, func(a *sim.Actor) {
 		w.g = &Gen{Node: w.n, Actor: a, Region: w.region}
 		w.got, w.err = c.collector.Collect(w.g)
@@ -68,11 +78,21 @@ func runCollect(t *testing.T, cfg Config, sc sim.Config, perFile int, disturb fu
 // compactAfter is a disturb script: after d (the generator is waiting on
 // the rate limiter by then) it compacts the listed files away, then
 // watches them until the build is over, reporting through alive whether
-// each existed at every look while the build ran.
+// each existed at every look while the build ran. It first flushes one
+// more write of a listed key, so the L0 compaction has an overlapping
+// second input and rewrites the listed files (a lone L0 file would be a
+// trivial move: nothing replaced, nothing deleted). With the prompt
+// deleter the disturb actor, which ran the compaction, deletes what it
+// made obsolete.
 func compactAfter(t *testing.T, d sim.Micros, alive *bool) func(a *sim.Actor, w *collectRun) {
 	return func(a *sim.Actor, w *collectRun) {
 		a.Sleep(d)
-		assert.NoError(t, w.n.Engine.Compact())
+		e := w.n.Engine
+		rec := Record{CF: CFDefault, Key: w.listed[0].Smallest, Kind: KindPut, Value: "overlap"}
+		rec.Seq = e.Put(rec.Key, rec.Value)
+		w.c.Ref.Append(rec)
+		assert.NoError(t, e.Flush())
+		assert.NoError(t, e.Compact())
 		assert.NotContains(t, w.n.Engine.Current().Files(), w.listed[0], "the compaction replaced the listed file")
 		*alive = true
 		for !w.done {
@@ -134,8 +154,8 @@ func TestRetryCollectorRetriesFromFreshListing(t *testing.T) {
 	require.Len(t, obs, 1, "%v", obs)
 	assert.Equal(t, sim.KindOpenDeletedFile, obs[0].Kind)
 	assert.Equal(t, "snap-gen", obs[0].Actor)
-	assert.Regexp(t, "^open "+w.listed[0].Path+`: removed at step \d+ .* by gc: obsolete after compaction`, obs[0].Detail)
-	assert.Equal(t, []string{"attempt 1 aborted: open " + w.listed[0].Path + ": file does not exist"}, actionLines(w.res.Events, "retry"))
+	assert.Regexp(t, "^open "+w.listed[0].Path+`: removed at step \d+ .* by disturb: obsolete after compaction`, obs[0].Detail)
+	assert.Equal(t, []string{"attempt 1 aborted (1 of 5 failures): open " + w.listed[0].Path + ": file does not exist"}, actionLines(w.res.Events, "retry"))
 
 	lists := eventsOf(w.res.Events, "list")
 	retries := eventsOf(w.res.Events, "retry")
@@ -161,7 +181,7 @@ func TestRetryCollectorGivesUp(t *testing.T) {
 	require.True(t, w.done)
 	require.Error(t, w.err)
 	assert.ErrorIs(t, w.err, ErrAttemptsSpent)
-	assert.Contains(t, w.err.Error(), "snapshot attempts exhausted after 3 attempts: open "+w.listed[0].Path+": input/output error")
+	assert.Contains(t, w.err.Error(), "snapshot attempts exhausted after 3 attempts (3 failures): open "+w.listed[0].Path+": input/output error")
 	assert.Equal(t, 3, w.g.Attempts)
 	assert.Empty(t, w.res.Observations, "an I/O error is no deleted file, and nothing panics")
 

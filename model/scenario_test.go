@@ -8,15 +8,33 @@ import (
 	"github.com/snapsim/snapsim/sim"
 )
 
-// reportSteps is the report's script (seeds/report.buggy.scenario).
+// reportSteps is the report's script (seeds/report.buggy.scenario): two
+// flushes (so that the compaction rewrites the listed file rather than
+// moving it), the listing, the compaction, the compactor's prompt deletion
+// of what it replaced, the open.
 func reportSteps() []ScenarioStep {
 	return []ScenarioStep{
 		{Kind: StepRunSteps, Actor: "writer", N: 12, Source: "t:1", Text: "run writer steps 12"},
 		{Kind: StepRunUntil, Actor: "flusher", Op: "flush", N: 1, Source: "t:2", Text: "run flusher until flush"},
+		{Kind: StepRunSteps, Actor: "writer", N: 9, Source: "t:3", Text: "run writer steps 9"},
+		{Kind: StepRunUntil, Actor: "flusher", Op: "flush", N: 1, Source: "t:4", Text: "run flusher until flush"},
+		{Kind: StepRunUntil, Actor: "snap-gen", Op: "list", N: 1, Source: "t:5", Text: "run snap-gen until list"},
+		{Kind: StepRunUntil, Actor: "compactor", Op: "compact", N: 1, Source: "t:6", Text: "run compactor until compact"},
+		{Kind: StepRunUntil, Actor: "compactor", Op: "delete", N: 1, Source: "t:7", Text: "run compactor until delete"},
+		{Kind: StepRunUntil, Actor: "snap-gen", Op: "open", N: 1, Source: "t:8", Text: "run snap-gen until open"},
+	}
+}
+
+// reportDeleteStep is the index of reportSteps' deletion step.
+const reportDeleteStep = 6
+
+// listSteps are the writes, one flush and the listing: the start of the
+// report's script before it needed a second flush.
+func listSteps() []ScenarioStep {
+	return []ScenarioStep{
+		{Kind: StepRunSteps, Actor: "writer", N: 12, Source: "t:1", Text: "run writer steps 12"},
+		{Kind: StepRunUntil, Actor: "flusher", Op: "flush", N: 1, Source: "t:2", Text: "run flusher until flush"},
 		{Kind: StepRunUntil, Actor: "snap-gen", Op: "list", N: 1, Source: "t:3", Text: "run snap-gen until list"},
-		{Kind: StepRunUntil, Actor: "compactor", Op: "compact", N: 1, Source: "t:4", Text: "run compactor until compact"},
-		{Kind: StepRunUntil, Actor: "gc", Op: "delete", N: 1, Source: "t:5", Text: "run gc until delete"},
-		{Kind: StepRunUntil, Actor: "snap-gen", Op: "open", N: 1, Source: "t:6", Text: "run snap-gen until open"},
 	}
 }
 
@@ -51,7 +69,7 @@ func TestRunScenarioScripted(t *testing.T) {
 	// ended there, every step completed, and both observations count as
 	// made during the script.
 	r := out.Script
-	if r == nil || r.Steps != 6 || r.Completed != 6 || !r.Ended || r.EndStep != out.Result.Steps || r.ScriptObservations != 2 || len(r.NotRun) != 0 || r.Refusal != nil {
+	if r == nil || r.Steps != 8 || r.Completed != 8 || !r.Ended || r.EndStep != out.Result.Steps || r.ScriptObservations != 2 || len(r.NotRun) != 0 || r.Refusal != nil {
 		t.Fatalf("script report %+v", r)
 	}
 	// The trace names steps by number and text, never by source line.
@@ -78,7 +96,7 @@ func TestRunScenarioBadStep(t *testing.T) {
 // opens, not two events: one open records a filesystem event and the
 // collector's action event, both with op "open", in one kernel step.
 func TestRunUntilCountsOperations(t *testing.T) {
-	steps := append(reportSteps()[:3], ScenarioStep{Kind: StepRunUntil, Actor: "snap-gen", Op: "open", N: 2, Source: "t:4", Text: "run snap-gen until open 2"},
+	steps := append(listSteps(), ScenarioStep{Kind: StepRunUntil, Actor: "snap-gen", Op: "open", N: 2, Source: "t:4", Text: "run snap-gen until open 2"},
 		ScenarioStep{Kind: StepRunSteps, Actor: "writer", N: 1, Source: "t:5", Text: "run writer steps 1"})
 	sc := Scenario{Config: DefaultConfig("lease-retry"), Seed: 2, Steps: steps}
 	out, err := RunScenario(sc, sim.Config{StopOnViolation: true})
@@ -129,14 +147,19 @@ func TestRunIdle(t *testing.T) {
 			t.Fatalf("script report %+v", out.Script)
 		}
 	})
+	// The delayed deleter: the compaction leaves its inputs to GC, whose
+	// pass is what "until idle" waits for (with the prompt one the
+	// compactor deletes them itself, and GC has nothing to do).
 	steps := reportSteps()
-	steps[4] = idle
+	steps[reportDeleteStep] = idle
 	for _, c := range []struct {
 		collector, op string
 		violated      bool
 	}{{"naive", "delete", true}, {"lease-retry", "gc-skip", false}} {
 		t.Run(c.collector, func(t *testing.T) {
-			sc := Scenario{Config: DefaultConfig(c.collector), Seed: 2, Steps: steps}
+			cfg := DefaultConfig(c.collector)
+			cfg.GCMode = "delayed"
+			sc := Scenario{Config: cfg, Seed: 2, Steps: steps}
 			out, err := RunScenario(sc, sim.Config{StopOnViolation: true})
 			if err != nil {
 				t.Fatal(err)
@@ -160,7 +183,7 @@ func TestRunIdle(t *testing.T) {
 // TestGCSkipOncePerReason: a lease-retry run records each kept file once
 // per reason, not on every poll.
 func TestGCSkipOncePerReason(t *testing.T) {
-	out, err := Run(DefaultConfig("lease-retry"), sim.NewPRNG(2), sim.Config{KeepTrace: true})
+	out, err := Run(DefaultConfig("lease-retry"), sim.NewPRNG(18), sim.Config{KeepTrace: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +199,7 @@ func TestGCSkipOncePerReason(t *testing.T) {
 		}
 	}
 	if n == 0 {
-		t.Fatal("lease-retry seed 2 kept no leased file: the test proves nothing")
+		t.Fatal("lease-retry seed 18 kept no leased file: the test proves nothing")
 	}
 }
 
@@ -194,7 +217,7 @@ func hasEvent(out Outcome, actor, op, detail string) bool {
 // plus only the open's own cost); "hang n2 for ..." hangs every actor of
 // the learner.
 func TestHangStep(t *testing.T) {
-	steps := append(reportSteps()[:3],
+	steps := append(listSteps(),
 		ScenarioStep{Kind: StepHang, Actor: "snap-gen", Duration: 5 * sim.Millisecond, Source: "t:4", Text: "hang snap-gen for 5ms"},
 		ScenarioStep{Kind: StepRunUntil, Actor: "snap-gen", Op: "open", N: 1, Source: "t:5", Text: "run snap-gen until open"})
 	run := func(steps []ScenarioStep) Outcome {
@@ -245,22 +268,22 @@ func TestHangStep(t *testing.T) {
 // steps it did not run and why, in the report and in the trace's last
 // event; keep-going (StopOnViolation off) runs them.
 func TestScriptReportNotRun(t *testing.T) {
-	steps := append(reportSteps(), ScenarioStep{Kind: StepRunSteps, Actor: "writer", N: 1, Source: "t:7", Text: "run writer steps 1"})
+	steps := append(reportSteps(), ScenarioStep{Kind: StepRunSteps, Actor: "writer", N: 1, Source: "t:9", Text: "run writer steps 1"})
 	sc := Scenario{Config: DefaultConfig("naive"), Seed: 2, Steps: steps}
 	out, err := RunScenario(sc, sim.Config{StopOnViolation: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := out.Script
-	if r.Completed != 6 || r.Ended || len(r.NotRun) != 1 || r.NotRun[0].Number != 7 || r.NotRun[0].Started {
+	if r.Completed != 8 || r.Ended || len(r.NotRun) != 1 || r.NotRun[0].Number != 9 || r.NotRun[0].Started {
 		t.Fatalf("script report %+v", r)
 	}
-	want := "the run stopped at the violation at step 68 (open-deleted-file by snap-gen)"
+	want := "the run stopped at the violation at step 103 (open-deleted-file by snap-gen)"
 	if r.NotRun[0].Reason != want {
 		t.Errorf("reason %q, want %q", r.NotRun[0].Reason, want)
 	}
 	last := out.Result.Events[len(out.Result.Events)-1]
-	if last.Actor != DirectorActor || last.Detail != "not run: step 7 (run writer steps 1)" || last.Result != want {
+	if last.Actor != DirectorActor || last.Detail != "not run: step 9 (run writer steps 1)" || last.Result != want {
 		t.Errorf("last event %+v", last)
 	}
 	// Observations during an unfinished script are all "during".
@@ -273,7 +296,7 @@ func TestScriptReportNotRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kept.Script.Completed != 7 || !kept.Script.Ended || kept.Script.EndStep <= 68 {
+	if kept.Script.Completed != 9 || !kept.Script.Ended || kept.Script.EndStep <= 103 {
 		t.Errorf("keep-going script report %+v", kept.Script)
 	}
 }

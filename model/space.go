@@ -17,7 +17,7 @@ func (e *Engine) PinnedBytes() int64 {
 	var total int64
 	counted := make(map[uint64]bool)
 	add := func(f *FileMeta) {
-		if f.deleted || counted[f.Num] || e.current.contains(f.Num) {
+		if f.deleted() || counted[f.Num] || e.current.contains(f.Num) {
 			return
 		}
 		counted[f.Num] = true

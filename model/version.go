@@ -20,12 +20,56 @@ type FileMeta struct {
 	Smallest  string
 	Largest   string
 	MaxSeq    uint64
-	Level     int
-	// deleted is set when GC has removed the file.
+	// Level is the file's level in the versions that list this FileMeta. A
+	// trivial move lists the same file (same number, same path) at the next
+	// level through a copy of its FileMeta, so that older versions keep
+	// theirs unchanged; the copies share one fate.
+	Level int
+	// fate is what happens to the file, shared by every copy of its
+	// FileMeta (see fate()).
+	fate *fileFate
+}
+
+// fileFate is the part of a file's description that is about the file on
+// disk, not about its place in one version.
+type fileFate struct {
+	// deleted is set when the file has been removed.
 	deleted bool
+	// deleting is set while a deleter (GC or the actor whose version
+	// change made the file obsolete) is removing it: the removal is a
+	// scheduling point, and the other deleter must not remove it too.
+	deleting bool
 	// replacedBy says which change took the file out of the current
 	// version ("compaction 2"), for the ledger.
 	replacedBy string
+}
+
+// state returns the file's fate, creating it on first use.
+func (f *FileMeta) state() *fileFate {
+	if f.fate == nil {
+		f.fate = &fileFate{}
+	}
+	return f.fate
+}
+
+// deleted reports whether the file has been removed.
+func (f *FileMeta) deleted() bool { return f.fate != nil && f.fate.deleted }
+
+// replacedBy says which change took the file out of the current version.
+func (f *FileMeta) replacedBy() string {
+	if f.fate == nil {
+		return ""
+	}
+	return f.fate.replacedBy
+}
+
+// movedTo returns a copy of f at level, sharing f's fate: what a trivial
+// move lists in the new version.
+func (f *FileMeta) movedTo(level int) *FileMeta {
+	f.state()
+	c := *f
+	c.Level = level
+	return &c
 }
 
 // Name returns the file's base name, e.g. "000007.sst".

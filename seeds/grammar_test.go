@@ -252,7 +252,7 @@ func TestCommentLineKeepsHash(t *testing.T) {
 // violation happens only in the random schedule after its script fails its
 // check, and passes only when it asks for the tail.
 func TestTailCannotMeetABuggyExpectation(t *testing.T) {
-	script := "collector naive\nseed 2\nrun writer steps 1\n"
+	script := "collector naive\nseed 1\nrun writer steps 1\n"
 	check := func(expect string) error {
 		t.Helper()
 		f, err := Parse("tail.buggy.scenario", []byte(script+expect+"\n"))
@@ -385,7 +385,7 @@ func TestScriptWithoutSteps(t *testing.T) {
 		expect string
 		ok     bool
 	}{{"expect open-deleted-file", false}, {"expect open-deleted-file anytime", true}} {
-		f, err := Parse("empty.scenario", []byte("collector naive\nseed 2\n"+c.expect+"\n"))
+		f, err := Parse("empty.scenario", []byte("collector naive\nseed 1\n"+c.expect+"\n"))
 		if err != nil {
 			t.Fatal(err)
 		}
