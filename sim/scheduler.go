@@ -83,7 +83,8 @@ type Scheduler struct {
 	killPending bool
 	// fs is free mode's state (zero unless Config.Gate is set).
 	fs freeState
-	// last is the actor that ran the previous step (nil before the first).
+	// last is the actor that ran the previous step (nil before the
+	// first), kept for the explorer's default.
 	last *Actor
 	// xs is the exhaustive explorer driving the run (strategy
 	// "exhaustive"), nil otherwise; rec records each step's footprint
@@ -420,11 +421,11 @@ func (s *Scheduler) loop() string {
 			s.resume(a)
 			s.reapKilled()
 			s.xs.stepDone(s, a, before)
+			s.last = a
 		} else {
 			s.resume(a)
 			s.reapKilled()
 		}
-		s.last = a
 		if s.cfg.StopOnViolation && len(s.obs) > 0 {
 			return EndViolation
 		}
