@@ -421,7 +421,7 @@ func reportVerdict(ctx context.Context, w io.Writer, o *checkOptions, p *checkPl
 		fmt.Fprintf(w, "  (within the scope and these bounds only: %s)\n", p.scope.Summary)
 		return nil
 	case sim.OutcomeCounterexample:
-		return reportCounterexample(w, o, p, v, reduced, work)
+		return reportCounterexample(w, o, p, v, work)
 	}
 	// Incomplete.
 	why := v.Reason
@@ -444,7 +444,7 @@ func reportVerdict(ctx context.Context, w io.Writer, o *checkOptions, p *checkPl
 
 // reportCounterexample prints the minimal counterexample, writes its
 // .draws file and returns errViolation.
-func reportCounterexample(w io.Writer, o *checkOptions, p *checkPlan, v *sim.Verdict, reduced, work string) error {
+func reportCounterexample(w io.Writer, o *checkOptions, p *checkPlan, v *sim.Verdict, work string) error {
 	ce := v.Counterexample
 	b := p.opt.Bounds
 	unit := "delays"
@@ -473,7 +473,6 @@ func reportCounterexample(w io.Writer, o *checkOptions, p *checkPlan, v *sim.Ver
 		fmt.Fprintf(w, "VIOLATION %s at step %d (t=%s) by %s: %s\n", ob.Kind, ob.Step, ob.Time, ob.Actor, ob.Detail)
 	}
 	fmt.Fprintf(w, "found after %s of level K=%d; %s\n", plural(v.Counts.Executions, "execution", "executions"), ce.Level, work)
-	_ = reduced
 	path, err := writeCheckDraws(o, p, ce, &out)
 	if err != nil {
 		return err
