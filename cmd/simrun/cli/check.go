@@ -20,7 +20,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/seeds"
 	"github.com/snapsim/snapsim/sim"
@@ -535,53 +534,47 @@ func reportShard(w io.Writer, o *checkOptions, p *checkPlan, ex *sim.Exploration
 	return nil
 }
 
-// checkProgress is the progress of an exploration: runs so far and runs/s
-// (the total is not known in advance).
+// checkProgress is the progress of an exploration on a terminal: the runs
+// so far and their rate (the total is not known in advance), on one line
+// of stderr that is cleared when the exploration ends.
 type checkProgress struct {
-	bar *progressbar.ProgressBar
+	w io.Writer
 }
 
 func newCheckProgress(w io.Writer, quiet bool) *checkProgress {
 	if quiet || !isTerminal(w) {
 		return &checkProgress{}
 	}
-	return &checkProgress{bar: progressbar.NewOptions64(-1,
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription("exploring"),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("runs"),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-	)}
+	return &checkProgress{w: w}
 }
 
-// watch updates the bar from runs until the returned function is called.
+// watch redraws the line from runs until the returned function is called.
 func (p *checkProgress) watch(runs *atomic.Int64) (stop func()) {
-	if p.bar == nil {
+	if p.w == nil {
 		return func() {}
 	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
+	start := time.Now()
 	go func() {
 		defer wg.Done()
-		t := time.NewTicker(100 * time.Millisecond)
+		t := time.NewTicker(200 * time.Millisecond)
 		defer t.Stop()
 		for {
 			select {
 			case <-done:
+				fmt.Fprintf(p.w, "\r%-60s\r", "")
 				return
 			case <-t.C:
-				_ = p.bar.Set64(runs.Load())
+				n := runs.Load()
+				fmt.Fprintf(p.w, "\rexploring: %d runs, %.0f runs/s, %s", n, float64(n)/time.Since(start).Seconds(), time.Since(start).Round(time.Second))
 			}
 		}
 	}()
 	return func() {
 		close(done)
 		wg.Wait()
-		_ = p.bar.Clear()
-		_ = p.bar.Exit()
 	}
 }
 
