@@ -22,7 +22,7 @@ func newTimelineCmd() *cobra.Command {
 	var seedS, outPath string
 	var all, force bool
 	cmd := &cobra.Command{
-		Use:   "timeline --seed SEED -o FILE.svg|FILE.html",
+		Use:   "timeline (--seed SEED | FILE.draws) -o FILE.svg|FILE.html",
 		Short: "Draw one run as a timeline picture (SVG, or HTML with the SVG inline)",
 		Long: `Run one seed exactly as replay does and draw it: one lane per actor, the
 x axis in virtual time, each SST and snapshot file's lifetime as a bar from
@@ -55,15 +55,34 @@ say it); 2 bad usage, or an unusable output path (checked before the run:
 an existing file without --force, a directory, a missing or read-only
 directory).`,
 		Example: `  simrun timeline --collector naive --seed 2 -o seed2.svg
-  simrun timeline --collector naive --seed 2 --all -o seed2.html --force`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !cmd.Flags().Changed("seed") {
-				return usagef("--seed is required (a decimal or 0x-hex unsigned 64-bit integer)")
+  simrun timeline --collector naive --seed 2 --all -o seed2.html --force
+  simrun timeline naive-report.draws -o naive-report.svg`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 || len(args) == 1 && !strings.HasSuffix(args[0], ".draws") {
+				return usagef("timeline takes no positional arguments but one FILE.draws (written by shrink or check), got %d (first: %q)", len(args), clip(args[0], 60))
 			}
-			seed, err := parseSeed("--seed", seedS)
-			if err != nil {
-				return err
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var df *drawsFile
+			seed := uint64(0)
+			if len(args) == 1 {
+				if cmd.Flags().Changed("seed") {
+					return usagef("timeline %s: the file replaces --seed; give one or the other", clip(args[0], 60))
+				}
+				f, fsel, err := loadDrawsFile(args[0])
+				if err != nil {
+					return err
+				}
+				df, sel = f, *fsel
+			} else {
+				if !cmd.Flags().Changed("seed") {
+					return usagef("--seed is required (a decimal or 0x-hex unsigned 64-bit integer), or a FILE.draws")
+				}
+				var err error
+				if seed, err = parseSeed("--seed", seedS); err != nil {
+					return err
+				}
 			}
 			if outPath == "" {
 				return usagef("-o is required (FILE.svg or FILE.html)")
@@ -75,17 +94,35 @@ directory).`,
 			if err := checkOutput("-o", outPath, force); err != nil {
 				return err
 			}
-			cfg, sc, err := sel.resolve()
+			var cfg model.Config
+			var sc sim.Config
+			var err error
+			if df != nil {
+				cfg, sc, err = drawsConfig(df, &sel)
+			} else {
+				cfg, sc, err = sel.resolve()
+			}
 			if err != nil {
 				return err
 			}
 			sc.KeepTrace = true
-			out, err := runSeed(cfg, sc, seed)
+			var out model.Outcome
+			title := ""
+			if df != nil {
+				out, err = modelRun(cfg, sim.NewLog(df.Draws), sc)
+				from := fmt.Sprintf("shrunk from seed %d", df.FromSeed)
+				if df.Scope != "" {
+					from = "scope " + df.Scope + ", found by simrun check"
+				}
+				title = fmt.Sprintf("snapsim timeline: collector %s, %s, %s (%s)", sel.collector, filepath.Base(args[0]), from, outcomeWord(&out))
+			} else {
+				out, err = runSeed(cfg, sc, seed)
+				title = fmt.Sprintf("snapsim timeline: collector %s, profile %s, strategy %s, seed %d (%s)",
+					sel.collector, sel.profile, sel.strategy, seed, outcomeWord(&out))
+			}
 			if err != nil {
 				return err
 			}
-			title := fmt.Sprintf("snapsim timeline: collector %s, profile %s, strategy %s, seed %d (%s)",
-				sel.collector, sel.profile, sel.strategy, seed, outcomeWord(&out))
 			tl := buildTimeline(&out, all)
 			svg := tl.svg(title)
 			data := svg
