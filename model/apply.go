@@ -94,7 +94,7 @@ func (c *Cluster) applyFiles(rep *SnapshotReport) (string, string) {
 			// as whatever decodes (nothing), and the check below sees it.
 			recs = nil
 		}
-		f, err := n.Engine.ingestRecords(cf, recs, snapFile(prefixRev, key, cf), cf != CFLock && err == nil)
+		f, err := n.Engine.IngestRecords(cf, recs, snapFile(prefixRev, key, cf), cf != CFLock && err == nil)
 		if err != nil {
 			return failed(err)
 		}
@@ -132,42 +132,6 @@ func (c *Cluster) applyFiles(rep *SnapshotReport) (string, string) {
 		}
 	}
 	return SnapApplied, ""
-}
-
-// ingestRecords makes a new engine file for one column family of a
-// snapshot: a hard link to the received SST when link is true, else a new
-// SST written from recs. It returns nil when there is nothing to ingest.
-func (e *Engine) ingestRecords(cf CF, recs []Record, src string, link bool) (*FileMeta, error) {
-	if len(recs) == 0 {
-		return nil, nil
-	}
-	num := e.nextFile
-	e.nextFile++
-	p := e.filePath(num)
-	var size int64
-	if link {
-		if err := e.fs.Link(src, p); err != nil {
-			return nil, err
-		}
-		fi, err := e.fs.Stat(p)
-		if err != nil {
-			_ = e.fs.RemoveBecause(p, "ingest failed")
-			return nil, err
-		}
-		size = fi.Size()
-	} else {
-		data := EncodeSST(recs)
-		if err := e.writeFile(p, data); err != nil {
-			return nil, err
-		}
-		size = int64(len(data))
-	}
-	f := &FileMeta{Num: num, CF: cf, Path: p, SizeBytes: size}
-	f.Smallest, f.Largest = keyRange(recs)
-	for _, r := range recs {
-		f.MaxSeq = max(f.MaxSeq, r.Seq)
-	}
-	return f, nil
 }
 
 // replaceIngest installs, durably (MANIFEST), a version in which the

@@ -163,7 +163,7 @@ func TestCheckpointCollectorHaltedNeverLeavesDeletionsDisabled(t *testing.T) {
 		require.Equal(t, sim.EndBudget, w.res.End, "budget %d", budget)
 		require.Empty(t, ofKind(w.res.Observations, sim.KindPanic), "budget %d", budget)
 		assert.False(t, w.n.Engine.DeletionsDisabled(), "budget %d", budget)
-		assert.Empty(t, w.n.Engine.snapshots, "budget %d", budget)
+		assert.Empty(t, w.n.Engine.Snapshots(), "budget %d", budget)
 		if !w.done {
 			halted++
 		}

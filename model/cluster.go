@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/snapsim/snapsim/sim"
@@ -186,28 +185,7 @@ func (n *Node) classify(p string) vfsmem.SpaceClass {
 	if strings.HasPrefix(p, SnapDir+"/") || strings.HasPrefix(p, "/proc/") {
 		return vfsmem.SpaceLive
 	}
-	if path.Base(p) == "MANIFEST" {
-		return vfsmem.SpaceLive
-	}
-	e := n.Engine
-	for _, f := range e.current.Files() {
-		if f.Path == p {
-			return vfsmem.SpaceLive
-		}
-	}
-	for _, f := range e.obsolete {
-		if f.Path == p && e.pinnedBy(f) != "" {
-			return vfsmem.SpacePinned
-		}
-	}
-	for _, v := range e.live {
-		for _, f := range v.Files() {
-			if f.Path == p {
-				return vfsmem.SpacePinned
-			}
-		}
-	}
-	return vfsmem.SpaceGarbage
+	return n.Engine.Classify(p)
 }
 
 // engineOptions derives a node's engine options from the configuration and

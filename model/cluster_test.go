@@ -114,7 +114,7 @@ func nodeView(t *testing.T, n *Node, cf CF) []Record {
 			}
 		}
 	}
-	recs = append(recs, n.Engine.mem[cf]...)
+	recs = append(recs, n.Engine.MemRecords(cf)...)
 	return visible(recs, &Region{ID: 1}, ^uint64(0))
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snapsim/snapsim/model/engine"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -390,7 +391,7 @@ func runGenerate(t *testing.T, cfg Config, disturb func(a *sim.Actor, w *genRun)
 	require.Len(t, w.listed, 4)
 	c.sender = s.Spawn("sender", sim.ActorOptions{Daemon: true, Watched: true}, c.SendLoop)
 	c.applier = s.Spawn("applier", sim.ActorOptions{Daemon: true, Watched: true}, c.ApplyLoop)
-	e.gc = s.Spawn("gc", sim.ActorOptions{Daemon: true}, e.GCLoop)
+	e.SetDaemons(engine.Daemons{GC: s.Spawn("gc", sim.ActorOptions{Daemon: true}, e.GCLoop)})
 	s.Spawn("snap-gen", sim.ActorOptions{Watched: true}, func(a *sim.Actor) {
 		defer func() { w.done = true }()
 		c.generate(a, 1, w.region)
@@ -426,8 +427,8 @@ func (w *genRun) retryLines() string {
 func (w *genRun) released(t *testing.T) {
 	t.Helper()
 	e := w.c.Leader.Engine
-	assert.Empty(t, e.snapshots, "every engine snapshot was released")
-	assert.Empty(t, e.leases, "every lease was released")
+	assert.Empty(t, e.Snapshots(), "every engine snapshot was released")
+	assert.Empty(t, e.Leases(), "every lease was released")
 	for i := range w.c.Leader.Threads.slots {
 		assert.Nil(t, w.c.Leader.Threads.slots[i].holder, "slot %d", i)
 	}
@@ -503,7 +504,7 @@ func TestLeaseRetryStopsForMergedRegion(t *testing.T) {
 func TestLeaseRetryReleasesLapsedLeaseOfLiveFiles(t *testing.T) {
 	w := runGenerate(t, DefaultConfig("lease-retry"), func(a *sim.Actor, w *genRun) {
 		a.Sleep(100 * sim.Microsecond)
-		w.c.Leader.Engine.leases[0].Expiry = w.s.Now() // white-box: the lease lapses now
+		w.c.Leader.Engine.Leases()[0].Expiry = w.s.Now() // white-box: the lease lapses now
 	})
 	require.Empty(t, w.res.Observations)
 	assert.Equal(t, 1, w.rep.Attempts)
@@ -526,7 +527,7 @@ func TestLeaseRetryLostLeaseRetries(t *testing.T) {
 	w := runGenerate(t, DefaultConfig("lease-retry"), func(a *sim.Actor, w *genRun) {
 		a.Sleep(100 * sim.Microsecond)
 		e := w.c.Leader.Engine
-		e.leases[0].Expiry = w.s.Now()
+		e.Leases()[0].Expiry = w.s.Now()
 		assert.NoError(t, e.Compact())
 		for e.CompactionDue() {
 			assert.NoError(t, e.Compact())
@@ -560,15 +561,15 @@ func TestGeneratorsReleaseEverything(t *testing.T) {
 			panics += len(ofKind(res.Observations, sim.KindPanic))
 			e := c.Leader.Engine
 			what := fmt.Sprintf("%s seed %d", cfg.Collector, seed)
-			require.Empty(t, e.snapshots, what)
-			require.Empty(t, e.leases, what)
-			require.Zero(t, e.deletionsDisabled, what)
-			for _, v := range e.live {
-				if v != e.current {
+			require.Empty(t, e.Snapshots(), what)
+			require.Empty(t, e.Leases(), what)
+			require.Zero(t, e.DisabledDeletions(), what)
+			for _, v := range e.LiveVersions() {
+				if v != e.Current() {
 					require.Zero(t, v.Refs(), "%s: version %d still referenced", what, v.ID)
 				}
 			}
-			require.Equal(t, 1, e.current.Refs(), what)
+			require.Equal(t, 1, e.Current().Refs(), what)
 			for i := range c.Leader.Threads.slots {
 				require.Nil(t, c.Leader.Threads.slots[i].holder, "%s: slot %d", what, i)
 			}

@@ -216,3 +216,11 @@ func TestWorkloadWrites(t *testing.T) {
 	assert.Less(t, same, 40)
 	assert.Equal(t, uint64(0xe220a8397b1dcdaf), mix64(0), "SplitMix64 reference value")
 }
+
+func TestConfigGCMode(t *testing.T) {
+	c := DefaultConfig("naive")
+	c.GCMode = "lazy"
+	assert.ErrorContains(t, c.Validate(), "config: gc_mode: unknown gc mode")
+	c.GCMode = "delayed"
+	assert.NoError(t, c.Validate())
+}

@@ -103,28 +103,10 @@ func (n *Node) leaks() []string {
 		if _, gone := n.FS.Deleted(p); gone || path.Dir(p) != DBDir || !strings.HasSuffix(p, ".sst") {
 			continue
 		}
-		if e.tracks(p) {
+		if e.Tracks(p) {
 			continue
 		}
 		out = append(out, p)
 	}
 	return append(out, n.leftovers()...)
-}
-
-// tracks reports whether the engine knows p: in a live version, obsolete
-// and pinned, or obsolete and awaiting GC (not a leak yet).
-func (e *Engine) tracks(p string) bool {
-	for _, v := range e.live {
-		for _, f := range v.Files() {
-			if f.Path == p {
-				return true
-			}
-		}
-	}
-	for _, f := range e.obsolete {
-		if f.Path == p && e.pinnedBy(f) != "" {
-			return true
-		}
-	}
-	return false
 }

@@ -37,11 +37,11 @@ func (c *Cluster) CrashLoop(a *sim.Actor) {
 
 // nodeActors returns the actors that live on node n.
 func (c *Cluster) nodeActors(n *Node) []*sim.Actor {
-	e := n.Engine
+	d := n.Engine.Daemons()
 	if n == c.Leader {
-		return append([]*sim.Actor{e.flusher, e.compactor, e.gc, c.sender, n.snapGC, c.churn}, c.generators...)
+		return append([]*sim.Actor{d.Flusher, d.Compactor, d.GC, c.sender, n.snapGC, c.churn}, c.generators...)
 	}
-	return []*sim.Actor{e.gc, c.applier, n.snapGC}
+	return []*sim.Actor{d.GC, c.applier, n.snapGC}
 }
 
 // crash kills the node's actors and resets its filesystem.
@@ -82,15 +82,15 @@ func (c *Cluster) restart(a *sim.Actor, n *Node) error {
 	if n == c.Leader {
 		replayed := 0
 		for _, rec := range c.Ref.Log() {
-			if rec.Seq > e.current.FlushedSeq {
+			if rec.Seq > e.Current().FlushedSeq {
 				e.ApplyAt(rec)
 				replayed++
 			}
 		}
 		c.term++
-		c.s.Record(sim.ClassAction, "restart", fmt.Sprintf("%s: recovered version %d, replayed %d raft entries, term %d", n.Name, e.current.ID, replayed, c.term), "ok")
+		c.s.Record(sim.ClassAction, "restart", fmt.Sprintf("%s: recovered version %d, replayed %d raft entries, term %d", n.Name, e.Current().ID, replayed, c.term), "ok")
 	} else {
-		c.s.Record(sim.ClassAction, "restart", fmt.Sprintf("%s: recovered version %d", n.Name, e.current.ID), "ok")
+		c.s.Record(sim.ClassAction, "restart", fmt.Sprintf("%s: recovered version %d", n.Name, e.Current().ID), "ok")
 	}
 	n.Snap.reset()
 	if err := c.recoverSnapDir(n); err != nil {

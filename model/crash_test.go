@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snapsim/snapsim/model/engine"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -143,7 +144,7 @@ func checkCrashRun(t *testing.T, what string, c *Cluster, res sim.Result, ta *cr
 			want = append(want, f.Num)
 		}
 		if exists(n.FS, n.Engine.ManifestPath()) {
-			m, err := DecodeManifest(readFile(t, n.FS, n.Engine.ManifestPath()))
+			m, err := engine.DecodeManifest(readFile(t, n.FS, n.Engine.ManifestPath()))
 			require.NoError(t, err, "%s: %s", what, n.Name)
 			var got []uint64
 			for _, f := range m.Files {

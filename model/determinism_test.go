@@ -218,7 +218,7 @@ func TestClassify(t *testing.T) {
 		garbage = e.Current().Levels[0][0]
 		assert.NoError(t, e.Compact())
 		live = e.Current().Levels[1][0]
-		assert.NoError(t, e.writeFile(SnapDir+"/1_1_1.sst", EncodeSST(nil)))
+		assert.NoError(t, e.WriteFile(SnapDir+"/1_1_1.sst", EncodeSST(nil)))
 	})
 	s.Run()
 	assert.Equal(t, vfsmem.SpaceLive, n.classify(SnapDir+"/1_1_1.sst"))

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snapsim/snapsim/model/engine"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/snapsim/snapsim/vfsmem"
 )
@@ -67,7 +68,7 @@ func newRigSeed(t *testing.T, seed uint64, opts EngineOptions, fsOpts vfsmem.Opt
 
 // withGC spawns the engine's GC daemon (it must be spawned before Run).
 func (r *rig) withGC() *rig {
-	r.e.gc = r.s.Spawn("gc", sim.ActorOptions{Daemon: true}, r.e.GCLoop)
+	r.e.SetDaemons(engine.Daemons{GC: r.s.Spawn("gc", sim.ActorOptions{Daemon: true}, r.e.GCLoop)})
 	return r
 }
 

@@ -61,7 +61,7 @@ func (c leaseRetry) attempt(g *Gen, p retryPolicy) (Collected, error) {
 	relet := func() bool {
 		cur := e.Current()
 		for _, f := range files {
-			if !cur.contains(f.Num) {
+			if !cur.Contains(f.Num) {
 				return false
 			}
 		}

@@ -51,7 +51,7 @@ func TestPinCollectorUnderEagerGC(t *testing.T) {
 	cfg.Variants.EagerGC = true
 	var alive bool
 	w := runCollect(t, cfg, sim.Config{}, 20, compactAfter(t, 100*sim.Microsecond, &alive))
-	require.True(t, w.n.Engine.opts.EagerGC, "the engine was built eager")
+	require.True(t, w.n.Engine.Options().EagerGC, "the engine was built eager")
 	require.NoError(t, w.err)
 	assert.False(t, alive)
 	assert.Equal(t, 2, w.g.Attempts)

@@ -191,7 +191,7 @@ func (c *Cluster) generate(a *sim.Actor, id int, r *Region) {
 
 // writeRenamed writes data to p+".tmp", syncs it, and renames it to p.
 func (n *Node) writeRenamed(p string, data []byte) error {
-	if err := n.Engine.writeFile(p+".tmp", data); err != nil {
+	if err := n.Engine.WriteFile(p+".tmp", data); err != nil {
 		return err
 	}
 	if err := n.FS.Rename(p+".tmp", p); err != nil {

@@ -108,8 +108,8 @@ func orphans(c *Cluster) []string {
 		if _, gone := n.FS.Deleted(p); gone || path.Dir(p) != DBDir || !strings.HasSuffix(p, ".sst") {
 			continue
 		}
-		known := e.tracks(p)
-		for _, f := range e.obsolete {
+		known := e.Tracks(p)
+		for _, f := range e.Obsolete() {
 			known = known || f.Path == p
 		}
 		if !known {
@@ -258,7 +258,7 @@ func TestApplyChecksum(t *testing.T) {
 				data := readFile(t, r.c.Learner.FS, p)
 				data[3] ^= 0x5a
 				assert.NoError(t, r.c.Learner.FS.Remove(p))
-				assert.NoError(t, r.c.Learner.Engine.writeFile(p, data))
+				assert.NoError(t, r.c.Learner.Engine.WriteFile(p, data))
 				r.c.apply(rep)
 			})
 			if !skip {
@@ -366,7 +366,7 @@ func TestApplyRejectsDamagedMetaRange(t *testing.T) {
 		assert.NoError(t, err, "the damage is not caught by decoding")
 		assert.Equal(t, "1004", m.End)
 		assert.NoError(t, c.Learner.FS.Remove(p))
-		assert.NoError(t, c.Learner.Engine.writeFile(p, raw))
+		assert.NoError(t, c.Learner.Engine.WriteFile(p, raw))
 		c.apply(rep)
 	})
 	require.Empty(t, res.Observations)

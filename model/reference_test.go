@@ -146,33 +146,9 @@ func TestRegionEpochLease(t *testing.T) {
 	assert.False(t, overlaps(&FileMeta{Smallest: "k005", Largest: "k009"}, r), "End is exclusive")
 	assert.True(t, overlaps(&FileMeta{Smallest: "k000", Largest: "k002"}, r), "Start is inclusive")
 	assert.False(t, overlaps(&FileMeta{Smallest: "k000", Largest: "k001"}, r))
-
-	l := &Lease{Files: []uint64{3, 5}, Expiry: 100}
-	assert.True(t, l.Valid(99))
-	assert.False(t, l.Valid(100))
-	assert.True(t, l.covers(3, 99, 0))
-	assert.False(t, l.covers(4, 99, 0), "not a leased file")
-	assert.False(t, l.covers(3, 100, 0), "expired, no grace")
-	assert.True(t, l.covers(5, 149, 50), "within grace")
-	assert.False(t, l.covers(5, 150, 50), "grace over")
-	l.released = true
-	assert.False(t, l.Valid(0))
-	assert.False(t, l.covers(3, 0, 1000), "a released lease protects nothing")
 }
 
-func TestVersionHelpers(t *testing.T) {
-	a, b, c := &FileMeta{Num: 1}, &FileMeta{Num: 7}, &FileMeta{Num: 12}
-	v := &Version{Levels: [NumLevels][]*FileMeta{{a, b}, {c}}}
-	assert.Equal(t, []*FileMeta{a, b, c}, v.Files())
-	assert.True(t, v.contains(7))
-	assert.False(t, v.contains(8))
-	assert.Equal(t, "000001.sst 000007.sst 000012.sst", names(v.Files()))
-	assert.Equal(t, "", names(nil))
-	assert.Equal(t, []*FileMeta{a, c}, without([]*FileMeta{a, b, c}, []*FileMeta{{Num: 7}}))
-	lo, hi := keyRange([]Record{put("k5", 1, ""), put("k1", 2, ""), put("k9", 3, "")})
-	assert.Equal(t, [2]string{"k1", "k9"}, [2]string{lo, hi})
-	lo, hi = keyRange(nil)
-	assert.Equal(t, [2]string{"", ""}, [2]string{lo, hi})
+func TestValueRendering(t *testing.T) {
 	assert.Equal(t, "v12.....", value(12, 8))
 	assert.Equal(t, "v12345", value(12345, 3), "never truncated")
 }

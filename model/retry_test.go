@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snapsim/snapsim/model/engine"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -70,7 +71,7 @@ func runCollectSetup(t *testing.T, cfg Config, sc sim.Config, setup func(w *coll
 			disturb(a, w)
 		}
 	})
-	e.gc = s.Spawn("gc", sim.ActorOptions{Daemon: true}, e.GCLoop)
+	e.SetDaemons(engine.Daemons{GC: s.Spawn("gc", sim.ActorOptions{Daemon: true}, e.GCLoop)})
 	w.res = s.Run()
 	return w
 }
@@ -131,10 +132,10 @@ func eventsOf(events []sim.Event, op string) []sim.Event {
 func checkReleased(t *testing.T, w *collectRun) {
 	t.Helper()
 	e := w.n.Engine
-	assert.Empty(t, e.snapshots, "engine snapshots released")
-	assert.Empty(t, e.leases, "leases released")
+	assert.Empty(t, e.Snapshots(), "engine snapshots released")
+	assert.Empty(t, e.Leases(), "leases released")
 	assert.False(t, e.DeletionsDisabled(), "deletions enabled")
-	assert.Equal(t, []*Version{e.Current()}, e.live, "only the current version is live")
+	assert.Equal(t, []*Version{e.Current()}, e.LiveVersions(), "only the current version is live")
 	assert.Equal(t, 1, e.Current().Refs(), "no reference left on the current version")
 }
 

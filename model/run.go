@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/snapsim/snapsim/model/engine"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/snapsim/snapsim/vfsmem"
 )
@@ -148,16 +149,18 @@ func (c *Cluster) worker(fn func(a *sim.Actor)) func(a *sim.Actor) {
 
 func (c *Cluster) spawnLeaderDaemons() {
 	s, e := c.s, c.Leader.Engine
-	e.flusher = s.Spawn("flusher", sim.ActorOptions{Daemon: true, Footprint: c.fp.flusher}, e.FlushLoop)
-	e.compactor = s.Spawn("compactor", sim.ActorOptions{Daemon: true, Footprint: c.fp.compactor}, e.CompactLoop)
-	e.gc = s.Spawn("gc", sim.ActorOptions{Daemon: true, Footprint: c.fp.gc}, e.GCLoop)
+	e.SetDaemons(engine.Daemons{
+		Flusher:   s.Spawn("flusher", sim.ActorOptions{Daemon: true, Footprint: c.fp.flusher}, e.FlushLoop),
+		Compactor: s.Spawn("compactor", sim.ActorOptions{Daemon: true, Footprint: c.fp.compactor}, e.CompactLoop),
+		GC:        s.Spawn("gc", sim.ActorOptions{Daemon: true, Footprint: c.fp.gc}, e.GCLoop),
+	})
 	c.sender = s.Spawn("sender", sim.ActorOptions{Daemon: true, Watched: true, Footprint: c.fp.sender}, c.SendLoop)
 	c.Leader.snapGC = s.Spawn("snap-gc", sim.ActorOptions{Daemon: true, Footprint: c.fp.snapGC}, c.Leader.SnapGCLoop)
 }
 
 func (c *Cluster) spawnLearnerDaemons() {
 	s, e := c.s, c.Learner.Engine
-	e.gc = s.Spawn("n2-gc", sim.ActorOptions{Daemon: true, Footprint: c.fp.learnerGC}, e.GCLoop)
+	e.SetDaemons(engine.Daemons{GC: s.Spawn("n2-gc", sim.ActorOptions{Daemon: true, Footprint: c.fp.learnerGC}, e.GCLoop)})
 	c.applier = s.Spawn("applier", sim.ActorOptions{Daemon: true, Watched: true, Footprint: c.fp.applier}, c.ApplyLoop)
 	c.Learner.snapGC = s.Spawn("n2-snap-gc", sim.ActorOptions{Daemon: true, Footprint: c.fp.learnerSnapGC}, c.Learner.SnapGCLoop)
 }

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"encoding/binary"
 	"fmt"
 	"hash/crc32"
 	"strings"
@@ -387,27 +386,6 @@ func (w *snapCFWriter) abort(why string) {
 		w.f = nil
 	}
 	_ = w.n.FS.RemoveBecause(w.tmp, why)
-}
-
-// appendSSTEntry appends one record in the SST entry format of sst.go.
-func appendSSTEntry(buf []byte, r Record) []byte {
-	if len(r.Key) > maxKeyBytes || len(r.Value) > maxValueBytes {
-		panic(fmt.Sprintf("model: record %s too large", r.Key))
-	}
-	buf = binary.LittleEndian.AppendUint16(buf, uint16(len(r.Key)))
-	buf = append(buf, r.Key...)
-	buf = binary.LittleEndian.AppendUint64(buf, r.Seq)
-	buf = append(buf, byte(r.Kind))
-	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(r.Value)))
-	return append(buf, r.Value...)
-}
-
-// appendSSTFooter appends the SST footer of sst.go: entry count, crc32 of
-// the entries, magic.
-func appendSSTFooter(buf []byte, count int, sum uint32) []byte {
-	buf = binary.LittleEndian.AppendUint32(buf, uint32(count))
-	buf = binary.LittleEndian.AppendUint32(buf, sum)
-	return binary.LittleEndian.AppendUint32(buf, sstMagic)
 }
 
 // lockLine is one record of the plain lock file format (snapfile.go).

@@ -131,7 +131,7 @@ func TestScanIteratorPinsItsVersionForTheWholeScan(t *testing.T) {
 		assert.NoError(t, w.n.Engine.Compact())
 		compactStep = w.s.Step()
 		for _, f := range l1 {
-			assert.False(t, w.n.Engine.Current().contains(f.Num), "%s left the current version", f.Name())
+			assert.False(t, w.n.Engine.Current().Contains(f.Num), "%s left the current version", f.Name())
 		}
 	})
 	require.NoError(t, w.err)

@@ -106,7 +106,7 @@ func (r *gcRig) files(n *Node, prefix string, k SnapKey, tmp bool) []string {
 		if tmp {
 			out[i] += ".tmp"
 		}
-		require.NoError(r.t, n.Engine.writeFile(out[i], []byte("x")))
+		require.NoError(r.t, n.Engine.WriteFile(out[i], []byte("x")))
 	}
 	return out
 }
@@ -145,7 +145,7 @@ func TestSnapGCPass(t *testing.T) {
 	strayDone := r.files(L, prefixGen, SnapKey{1, 2, 15}, false) // not temporary, never registered: age unknown
 	junk := []string{SnapDir + "/notes.txt", SnapDir + "/" + checkpointPrefix + "snap-gen_1_1_000007.sst"}
 	for _, p := range junk {
-		require.NoError(t, L.Engine.writeFile(p, []byte("x")))
+		require.NoError(t, L.Engine.WriteFile(p, []byte("x")))
 	}
 	revApplied := r.files(F, prefixRev, kApplied, false)
 	F.Snap.Register(kApplied, SnapApplying)

@@ -147,15 +147,57 @@ func TestErrors(t *testing.T) {
 	})
 }
 
+// guardedPackages are the simulation packages the rules hold for: sim,
+// vfsmem, and model with every package below it (model/engine, model/tikv,
+// model/designs, model/kit, ...), found by walking the tree, so a new
+// sub-package of model is guarded the day it is created. A directory
+// named testdata is not a package.
+func guardedPackages(t *testing.T) []string {
+	t.Helper()
+	root := filepath.Join("..", "..")
+	pkgs := []string{"sim", "vfsmem"}
+	err := filepath.WalkDir(filepath.Join(root, "model"), func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		if d.Name() == "testdata" {
+			return filepath.SkipDir
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		pkgs = append(pkgs, filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("walk model: %v", err)
+	}
+	return pkgs
+}
+
+// The walk finds the sub-packages of model, so the guard covers them.
+func TestGuardCoversModelSubpackages(t *testing.T) {
+	pkgs := guardedPackages(t)
+	for _, want := range []string{"sim", "vfsmem", "model", "model/engine"} {
+		if !slices.Contains(pkgs, want) {
+			t.Errorf("the determinism guard does not cover %s (it covers %v)", want, pkgs)
+		}
+	}
+}
+
 // TestProjectIsDeterministic enforces the rules on the simulation packages.
 // A package that does not exist yet (or has no non-test Go files) is skipped;
 // once it exists, every finding fails the test.
 func TestProjectIsDeterministic(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"sim", "vfsmem", "model"} {
+	for _, name := range guardedPackages(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			dir := filepath.Join("..", "..", name)
+			dir := filepath.Join("..", "..", filepath.FromSlash(name))
 			if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 				t.Skipf("package %s does not exist yet (%s); it will be checked once it does", name, dir)
 			}

@@ -1,4 +1,4 @@
-package model
+package engine
 
 import (
 	"errors"
@@ -11,9 +11,9 @@ import (
 	"github.com/snapsim/snapsim/vfsmem"
 )
 
-// ioChunkBytes is the size of one read or write call: each is a scheduling
+// IOChunkBytes is the size of one read or write call: each is a scheduling
 // point.
-const ioChunkBytes = 256
+const IOChunkBytes = 256
 
 // Defaults for the leveled-compaction shape (RocksDB's
 // max_bytes_for_level_base, max_bytes_for_level_multiplier and
@@ -348,7 +348,7 @@ func (e *Engine) Unref(v *Version) {
 		}
 	}
 	for _, f := range v.Files() {
-		if !e.inLiveVersion(f.Num) && !f.deleted() && !e.isObsolete(f.Num) {
+		if !e.inLiveVersion(f.Num) && !f.Deleted() && !e.isObsolete(f.Num) {
 			e.markObsolete(f)
 		}
 	}
@@ -378,7 +378,7 @@ func (e *Engine) cleaning(a *sim.Actor) bool {
 
 func (e *Engine) inLiveVersion(num uint64) bool {
 	for _, v := range e.live {
-		if v.contains(num) {
+		if v.Contains(num) {
 			return true
 		}
 	}
@@ -406,11 +406,11 @@ func (e *Engine) install(v *Version, reason string) {
 	old := e.current
 	e.current = v
 	for _, f := range old.Files() {
-		if !v.contains(f.Num) {
+		if !v.Contains(f.Num) {
 			f.state().replacedBy = reason
 			// The eager deleter considers a file obsolete the moment it
 			// leaves the current version, referenced or not.
-			if e.opts.EagerGC && !f.deleted() && !e.isObsolete(f.Num) {
+			if e.opts.EagerGC && !f.Deleted() && !e.isObsolete(f.Num) {
 				e.markObsolete(f)
 			}
 		}
@@ -645,7 +645,7 @@ func (p filePin) key() pinKey {
 // pinOf returns what keeps f from deletion now.
 func (e *Engine) pinOf(f *FileMeta) filePin {
 	for _, v := range e.live {
-		if v.contains(f.Num) {
+		if v.Contains(f.Num) {
 			return filePin{version: v}
 		}
 	}
@@ -682,7 +682,7 @@ func (e *Engine) newFileNum() uint64 {
 
 // writeFile writes data to a new file in chunks, syncs and closes it. On
 // error the partial file is removed.
-func (e *Engine) writeFile(p string, data []byte) error { return e.writeFileChecked(p, data, nil) }
+func (e *Engine) WriteFile(p string, data []byte) error { return e.writeFileChecked(p, data, nil) }
 
 // writeFileChecked is writeFile for engine work that a crash must
 // abandon: after every operation it calls check (nil: no check) and, if
@@ -709,8 +709,8 @@ func (e *Engine) writeFileChecked(p string, data []byte, check func() error) err
 	if cerr := checkFails(); cerr != nil {
 		return abandon(f, "abandoned after crash", cerr)
 	}
-	for off := 0; off < len(data); off += ioChunkBytes {
-		end := min(off+ioChunkBytes, len(data))
+	for off := 0; off < len(data); off += IOChunkBytes {
+		end := min(off+IOChunkBytes, len(data))
 		_, err := f.Write(data[off:end])
 		if cerr := checkFails(); cerr != nil {
 			return abandon(f, "abandoned after crash", cerr)
@@ -754,22 +754,22 @@ func (e *Engine) syncDir() error {
 }
 
 // readAll reads size bytes from an open file in chunks and closes it.
-func readAll(f vfs.File, p string, size int64) ([]byte, error) {
-	return readAllRetrying(f, p, size, 1)
+func ReadAll(f vfs.File, p string, size int64) ([]byte, error) {
+	return ReadAllRetrying(f, p, size, 1)
 }
 
-// readAllRetrying is readAll that retries a chunk read failing with a
+// ReadAllRetrying is readAll that retries a chunk read failing with a
 // transient EIO, up to tries times in all.
-func readAllRetrying(f vfs.File, p string, size int64, tries int) ([]byte, error) {
+func ReadAllRetrying(f vfs.File, p string, size int64, tries int) ([]byte, error) {
 	defer endPureIO(pureIOFile(f)) // reads through a handle: only the filesystem (footprint.go)
 	buf := make([]byte, size)
-	for off := int64(0); off < size; off += ioChunkBytes {
-		end := min(off+ioChunkBytes, size)
+	for off := int64(0); off < size; off += IOChunkBytes {
+		end := min(off+IOChunkBytes, size)
 		n, err := f.ReadAt(buf[off:end], off)
 		for try := 1; try < tries && err != nil && errors.Is(err, syscall.EIO); try++ {
 			n, err = f.ReadAt(buf[off:end], off)
 		}
-		if err != nil && !(n == int(end-off) && isEOF(err)) {
+		if err != nil && !(n == int(end-off) && IsEOF(err)) {
 			_ = f.Close()
 			return nil, fmt.Errorf("read %s at %d: %w", p, off, err)
 		}
@@ -782,14 +782,14 @@ func readAllRetrying(f vfs.File, p string, size int64, tries int) ([]byte, error
 
 // readSST reads and decodes an SST file opened by the caller. Every record
 // carries the file's column family (the format does not encode it).
-func readSST(h vfs.File, f *FileMeta) ([]Record, error) {
-	return readSSTRetrying(h, f, 1)
+func ReadSST(h vfs.File, f *FileMeta) ([]Record, error) {
+	return ReadSSTRetrying(h, f, 1)
 }
 
-// readSSTRetrying is readSST with up to tries attempts per chunk read on a
+// ReadSSTRetrying is readSST with up to tries attempts per chunk read on a
 // transient EIO.
-func readSSTRetrying(h vfs.File, f *FileMeta, tries int) ([]Record, error) {
-	b, err := readAllRetrying(h, f.Path, f.SizeBytes, tries)
+func ReadSSTRetrying(h vfs.File, f *FileMeta, tries int) ([]Record, error) {
+	b, err := ReadAllRetrying(h, f.Path, f.SizeBytes, tries)
 	if err != nil {
 		return nil, err
 	}

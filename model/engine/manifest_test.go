@@ -1,4 +1,4 @@
-package model
+package engine
 
 import (
 	"errors"
@@ -354,7 +354,7 @@ func TestRecoverReadsFlushedData(t *testing.T) {
 				if !assert.NoError(t, err, "seed %d: %v", seed, r.fs.History(f.Path)) {
 					return
 				}
-				recs, err := readSST(h, f)
+				recs, err := ReadSST(h, f)
 				if !assert.NoError(t, err) {
 					return
 				}
@@ -377,7 +377,7 @@ func TestRecoverWithoutManifestIsEmpty(t *testing.T) {
 		e.Put("a", "1")
 		// A durable file no manifest lists (a flush output whose manifest
 		// write never happened).
-		assert.NoError(t, e.writeFile(e.filePath(7), EncodeSST([]Record{put("x", 1, "y")})))
+		assert.NoError(t, e.WriteFile(e.filePath(7), EncodeSST([]Record{put("x", 1, "y")})))
 		assert.NoError(t, e.syncDir())
 		r.fs.Crash()
 		err = e.Recover()
@@ -401,7 +401,7 @@ func TestRecoverRejectsCorruptManifest(t *testing.T) {
 		// Tear the manifest: rewrite it durably with its last bytes gone.
 		b := readFile(t, r.fs, e.ManifestPath())
 		assert.NoError(t, r.fs.Remove(e.ManifestPath()))
-		assert.NoError(t, e.writeFile(e.ManifestPath(), b[:len(b)-5]))
+		assert.NoError(t, e.WriteFile(e.ManifestPath(), b[:len(b)-5]))
 		assert.NoError(t, e.syncDir())
 		r.fs.Crash()
 		err = e.Recover()
@@ -535,7 +535,7 @@ func TestInFlightWorkIsAbandonedByCrash(t *testing.T) {
 		require.NoError(t, err)
 		for _, n := range names {
 			if num, ok := parseSSTName(n); ok {
-				require.True(t, e.Current().contains(num), "seed %d: %s left behind", seed, n)
+				require.True(t, e.Current().Contains(num), "seed %d: %s left behind", seed, n)
 			}
 		}
 	}
@@ -574,7 +574,7 @@ func TestRecoverDoesNotRetryCorruption(t *testing.T) {
 	r := newRig(t, testOpts(), vfsmem.DefaultOptions())
 	e := r.e
 	r.run(t, func(a *sim.Actor) {
-		assert.NoError(t, e.writeFile(e.ManifestPath(), []byte("snapsim-manifest 1\n")))
+		assert.NoError(t, e.WriteFile(e.ManifestPath(), []byte("snapsim-manifest 1\n")))
 		assert.NoError(t, e.syncDir())
 		r.fs.Crash()
 		assert.ErrorIs(t, e.Recover(), ErrCorruptManifest)

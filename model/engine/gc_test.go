@@ -1,4 +1,4 @@
-package model
+package engine
 
 import (
 	"strings"
@@ -43,7 +43,7 @@ func TestGCDeletesObsoleteFilesWithReason(t *testing.T) {
 		assert.Equal(t, "gc", ev.Actor)
 		assert.Equal(t, "obsolete after compaction 1", ev.Why)
 		assert.GreaterOrEqual(t, ev.Time, compactedAt+e.opts.GCInterval, "GC waits its interval")
-		assert.True(t, f.deleted())
+		assert.True(t, f.Deleted())
 	}
 	assert.Empty(t, e.Obsolete())
 	live := e.Current().Files()
@@ -75,7 +75,7 @@ func TestPromptGCDeletesInTheCompactingActor(t *testing.T) {
 		assert.Empty(t, e.Obsolete(), "deleted before Compact returned")
 		for _, f := range inputs {
 			assert.False(t, exists(r.fs, f.Path), f.Name())
-			assert.True(t, f.deleted())
+			assert.True(t, f.Deleted())
 		}
 	})
 	require.Len(t, inputs, 2)
@@ -234,7 +234,7 @@ func TestDeleteFileAlreadyGone(t *testing.T) {
 		f := e.Obsolete()[0]
 		assert.NoError(t, r.fs.RemoveBecause(f.Path, "someone else"))
 		e.deleteFile(f)
-		assert.True(t, f.deleted())
+		assert.True(t, f.Deleted())
 		assert.Len(t, e.Obsolete(), 1)
 	})
 	assert.Contains(t, eventDetails(r.s.Result().Events, "delete"), "(obsolete after compaction 1)")
@@ -275,7 +275,7 @@ func TestReleaseLeaseWakesGC(t *testing.T) {
 	const p = "/db/000099.sst"
 	r.run(t, func(a *sim.Actor) {
 		a.Sleep(sim.Millisecond) // GC finds nothing to do and parks
-		assert.NoError(t, e.writeFile(p, EncodeSST(nil)))
+		assert.NoError(t, e.WriteFile(p, EncodeSST(nil)))
 		e.obsolete = append(e.obsolete, &FileMeta{Num: 99, Path: p, fate: &fileFate{replacedBy: "test"}})
 		l := e.AcquireLease("x", nil, sim.Second)
 		a.Sleep(100 * e.opts.GCInterval)
@@ -488,7 +488,7 @@ func TestGCDoesNotLoseFilesObsoletedDuringAPass(t *testing.T) {
 				}
 			}
 		})
-		require.Empty(t, e.Obsolete(), "seed %d: obsolete files left: %s", seed, names(e.Obsolete()))
+		require.Empty(t, e.Obsolete(), "seed %d: obsolete files left: %s", seed, Names(e.Obsolete()))
 	}
 	require.Positive(t, late)
 }

@@ -1,4 +1,4 @@
-package model
+package engine
 
 import (
 	"encoding/binary"
@@ -30,7 +30,7 @@ var ErrCorrupt = errors.New("corrupt sst")
 // EncodeSST sorts records (key ascending, seq descending) and encodes them.
 func EncodeSST(records []Record) []byte {
 	sorted := append([]Record(nil), records...)
-	sort.Slice(sorted, func(i, j int) bool { return less(sorted[i], sorted[j]) })
+	sort.Slice(sorted, func(i, j int) bool { return Less(sorted[i], sorted[j]) })
 	var buf []byte
 	for _, r := range sorted {
 		if len(r.Key) > maxKeyBytes || len(r.Value) > maxValueBytes {
@@ -97,4 +97,27 @@ func DecodeSST(b []byte) ([]Record, error) {
 		return nil, fmt.Errorf("%w: %d entries, footer says %d", ErrCorrupt, len(out), count)
 	}
 	return out, nil
+}
+
+// AppendSSTEntry appends one record in the SST entry format of sst.go: a
+// writer that streams records into a file (the TiKV system's snapshot
+// files) produces exactly EncodeSST's bytes for the same sorted records.
+func AppendSSTEntry(buf []byte, r Record) []byte {
+	if len(r.Key) > maxKeyBytes || len(r.Value) > maxValueBytes {
+		panic(fmt.Sprintf("model: record %s too large", r.Key))
+	}
+	buf = binary.LittleEndian.AppendUint16(buf, uint16(len(r.Key)))
+	buf = append(buf, r.Key...)
+	buf = binary.LittleEndian.AppendUint64(buf, r.Seq)
+	buf = append(buf, byte(r.Kind))
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(r.Value)))
+	return append(buf, r.Value...)
+}
+
+// AppendSSTFooter appends the SST footer of sst.go: entry count, crc32 of
+// the entries, magic.
+func AppendSSTFooter(buf []byte, count int, sum uint32) []byte {
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(count))
+	buf = binary.LittleEndian.AppendUint32(buf, sum)
+	return binary.LittleEndian.AppendUint32(buf, sstMagic)
 }

@@ -1,4 +1,4 @@
-package model
+package engine
 
 import (
 	"errors"
@@ -79,7 +79,7 @@ func (e *Engine) Flush() error {
 		}
 		kept := e.retain(append([]Record(nil), imm[cf]...))
 		// Pebble's flush splits against the base level's files.
-		lo, hi := keyRange(kept)
+		lo, hi := KeyRange(kept)
 		gps := overlapping(e.current.LevelFiles(cf, baseLevel(e.current, cf)), lo, hi)
 		for _, recs := range splitOutputs(kept, e.opts.TargetFileBytes, gps) {
 			num := e.newFileNum()
@@ -89,7 +89,7 @@ func (e *Engine) Flush() error {
 				return fail(err)
 			}
 			f.SizeBytes = int64(len(data))
-			f.Smallest, f.Largest = keyRange(recs)
+			f.Smallest, f.Largest = KeyRange(recs)
 			for _, r := range recs {
 				f.MaxSeq = max(f.MaxSeq, r.Seq)
 			}
@@ -97,7 +97,7 @@ func (e *Engine) Flush() error {
 			counts = append(counts, len(recs))
 		}
 	}
-	reason := "flush of " + names(files)
+	reason := "flush of " + Names(files)
 	v, err := e.logAndApply(gen, reason, func(v *Version) {
 		v.Levels[0] = append(v.Levels[0], files...)
 		v.FlushedSeq = flushed
@@ -118,7 +118,7 @@ func (e *Engine) Flush() error {
 	return nil
 }
 
-func keyRange(recs []Record) (string, string) {
+func KeyRange(recs []Record) (string, string) {
 	if len(recs) == 0 {
 		return "", ""
 	}
@@ -222,7 +222,7 @@ func (e *Engine) gcPass() int {
 		if e.deletionsDisabled > 0 || e.checkGen(gen) != nil {
 			return tried
 		}
-		if f.state().deleting || f.deleted() {
+		if f.state().deleting || f.Deleted() {
 			continue // another actor is deleting it (cleanNow)
 		}
 		if !e.opts.EagerGC {
@@ -291,7 +291,7 @@ func (e *Engine) cleanNow() {
 		if e.deletionsDisabled > 0 || e.checkGen(gen) != nil {
 			return
 		}
-		if f.state().deleting || f.deleted() || (!e.opts.EagerGC && !e.pinOf(f).none()) {
+		if f.state().deleting || f.Deleted() || (!e.opts.EagerGC && !e.pinOf(f).none()) {
 			continue
 		}
 		e.deleteFile(f)

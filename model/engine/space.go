@@ -1,4 +1,4 @@
-package model
+package engine
 
 // This file tracks the peak of obsolete-but-pinned bytes: the bytes of SST
 // files that are no longer in the current version, not yet deleted, and
@@ -17,7 +17,7 @@ func (e *Engine) PinnedBytes() int64 {
 	var total int64
 	counted := make(map[uint64]bool)
 	add := func(f *FileMeta) {
-		if f.deleted() || counted[f.Num] || e.current.contains(f.Num) {
+		if f.Deleted() || counted[f.Num] || e.current.Contains(f.Num) {
 			return
 		}
 		counted[f.Num] = true

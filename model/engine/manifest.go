@@ -1,4 +1,4 @@
-package model
+package engine
 
 import (
 	"bytes"
@@ -429,7 +429,7 @@ func (e *Engine) readManifest() (Manifest, error) {
 		_ = h.Close()
 		return Manifest{}, fmt.Errorf("stat %s: %w", p, err)
 	}
-	b, err := readAll(h, p, fi.Size())
+	b, err := ReadAll(h, p, fi.Size())
 	if err != nil {
 		return Manifest{}, err
 	}

@@ -1,4 +1,4 @@
-package model
+package engine
 
 import (
 	"encoding/binary"
@@ -77,7 +77,7 @@ func TestSSTRoundTripRandom(t *testing.T) {
 		got, err := DecodeSST(EncodeSST(in))
 		require.NoError(t, err)
 		want := slices.Clone(in)
-		sort.Slice(want, func(i, j int) bool { return less(want[i], want[j]) })
+		sort.Slice(want, func(i, j int) bool { return Less(want[i], want[j]) })
 		if len(want) == 0 {
 			want = []Record{}
 		}

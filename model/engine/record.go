@@ -1,4 +1,4 @@
-package model
+package engine
 
 import (
 	"fmt"
@@ -39,7 +39,7 @@ func (r Record) String() string {
 
 // less orders records by column family, then key ascending, then sequence
 // descending (newest first), as an LSM iterator sees them.
-func less(a, b Record) bool {
+func Less(a, b Record) bool {
 	if a.CF != b.CF {
 		return a.CF < b.CF
 	}
@@ -48,6 +48,3 @@ func less(a, b Record) bool {
 	}
 	return a.Seq > b.Seq
 }
-
-// KeyName renders key number i of a region's key space.
-func KeyName(i int) string { return fmt.Sprintf("k%03d", i) }

@@ -1,4 +1,4 @@
-package model
+package engine
 
 import (
 	"errors"
@@ -459,7 +459,7 @@ func (e *Engine) runCompaction(p *compactionPick, gen uint64) error {
 		if err != nil {
 			return fail(err)
 		}
-		recs, err := readSST(h, f)
+		recs, err := ReadSST(h, f)
 		if cerr := check(); cerr != nil {
 			return fail(cerr)
 		}
@@ -485,7 +485,7 @@ func (e *Engine) runCompaction(p *compactionPick, gen uint64) error {
 			return fail(err)
 		}
 		f.SizeBytes = int64(len(data))
-		f.Smallest, f.Largest = keyRange(chunk)
+		f.Smallest, f.Largest = KeyRange(chunk)
 		for _, r := range chunk {
 			f.MaxSeq = max(f.MaxSeq, r.Seq)
 		}
@@ -503,7 +503,7 @@ func (e *Engine) runCompaction(p *compactionPick, gen uint64) error {
 			return err
 		}
 		e.s.Record(sim.ClassAction, "compact", fmt.Sprintf("compaction %d (%s L%d->L%d, %s): %s -> %s, version %d",
-			id, p.cf, p.level, out, p.reason, names(inputs), names(outputs), v.ID), "ok")
+			id, p.cf, p.level, out, p.reason, Names(inputs), Names(outputs), v.ID), "ok")
 		release() // the inputs become obsolete unless a reader holds them
 		return nil
 	})
@@ -564,7 +564,7 @@ func (e *Engine) bottommost(v *Version, cf CF, out int, lo, hi string) bool {
 // retain keeps, for each key, the newest version plus every older version
 // some engine snapshot still sees. It sorts all in place.
 func (e *Engine) retain(all []Record) []Record {
-	sort.Slice(all, func(i, j int) bool { return less(all[i], all[j]) })
+	sort.Slice(all, func(i, j int) bool { return Less(all[i], all[j]) })
 	var out []Record
 	for i := 0; i < len(all); {
 		j := i

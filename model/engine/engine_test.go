@@ -1,4 +1,4 @@
-package model
+package engine
 
 import (
 	"fmt"
@@ -177,7 +177,7 @@ func TestEngineRefUnref(t *testing.T) {
 		assert.False(t, exists(r.fs, in[0].Path), "woken by Unref, GC deleted the file")
 	})
 	for _, f := range in {
-		assert.True(t, f.deleted())
+		assert.True(t, f.Deleted())
 		assert.Equal(t, "gc", removal(t, r.fs, f.Path).Actor, "a file released by a reader is GC's to delete")
 	}
 	assert.Empty(t, e.Obsolete())
@@ -398,10 +398,10 @@ func TestCompactionPinsItsInputs(t *testing.T) {
 			r.s.Spawn("watch", sim.ActorOptions{}, func(w *sim.Actor) {
 				// Until the compaction installs its version (after which it
 				// deletes its inputs itself, with the prompt deleter).
-				for compacting && e.Current().contains(inputs[0].Num) {
+				for compacting && e.Current().Contains(inputs[0].Num) {
 					for _, f := range inputs {
 						assert.False(t, e.isObsolete(f.Num), "seed %d: input %s obsolete mid-compaction", seed, f.Name())
-						assert.False(t, f.deleted(), "seed %d: input %s deleted mid-compaction", seed, f.Name())
+						assert.False(t, f.Deleted(), "seed %d: input %s deleted mid-compaction", seed, f.Name())
 					}
 					if e.Current().ID != base {
 						sawFlush = true
@@ -439,7 +439,7 @@ func TestEngineFlushOneFilePerColumnFamily(t *testing.T) {
 			if !assert.NoError(t, err) {
 				return
 			}
-			recs, err := readSST(h, f)
+			recs, err := ReadSST(h, f)
 			assert.NoError(t, err)
 			got = append(got, recs)
 		}
@@ -556,9 +556,9 @@ func TestEngineIngestFiles(t *testing.T) {
 		num := e.newFileNum()
 		f := &FileMeta{Num: num, CF: cf, Path: e.filePath(num)}
 		data := EncodeSST(recs)
-		assert.NoError(t, e.writeFile(f.Path, data))
+		assert.NoError(t, e.WriteFile(f.Path, data))
 		f.SizeBytes = int64(len(data))
-		f.Smallest, f.Largest = keyRange(recs)
+		f.Smallest, f.Largest = KeyRange(recs)
 		for _, rec := range recs {
 			f.MaxSeq = max(f.MaxSeq, rec.Seq)
 		}
@@ -590,7 +590,7 @@ func TestEngineIngestFiles(t *testing.T) {
 	// The prompt deleter: the ingesting actor deleted the file it replaced
 	// right after installing the version.
 	assert.Empty(t, e.Obsolete())
-	assert.True(t, a.deleted())
+	assert.True(t, a.Deleted())
 	ev := removal(t, r.fs, a.Path)
 	assert.Equal(t, "script", ev.Actor)
 	assert.Equal(t, "obsolete after snapshot 3 replaces 1", ev.Why)

@@ -1,4 +1,4 @@
-package model
+package engine
 
 import (
 	"fmt"
@@ -53,7 +53,7 @@ func (f *FileMeta) state() *fileFate {
 }
 
 // deleted reports whether the file has been removed.
-func (f *FileMeta) deleted() bool { return f.fate != nil && f.fate.deleted }
+func (f *FileMeta) Deleted() bool { return f.fate != nil && f.fate.deleted }
 
 // replacedBy says which change took the file out of the current version.
 func (f *FileMeta) replacedBy() string {
@@ -112,7 +112,7 @@ func (v *Version) Files() []*FileMeta {
 func (v *Version) Refs() int { return v.refs }
 
 // contains reports whether file num is in the version.
-func (v *Version) contains(num uint64) bool {
+func (v *Version) Contains(num uint64) bool {
 	for _, l := range v.Levels {
 		for _, f := range l {
 			if f.Num == num {
@@ -196,7 +196,7 @@ func (v *Version) Check() error {
 }
 
 // names lists file names for traces: "000004.sst 000007.sst".
-func names(files []*FileMeta) string {
+func Names(files []*FileMeta) string {
 	parts := make([]string, len(files))
 	for i, f := range files {
 		parts[i] = f.Name()
