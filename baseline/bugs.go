@@ -5,7 +5,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -18,7 +18,7 @@ type Bug struct {
 	// Title says what goes wrong, for tables.
 	Title string
 	// Config is the model configuration (collector, profile, variant).
-	Config model.Config
+	Config tikv.Config
 	// Flags are the simrun run/replay flags that select Config.
 	Flags string
 	// Kind is the observation that shows the bug, and Match a substring its
@@ -55,8 +55,8 @@ func FailureKey(o sim.Observation) string {
 // Bugs returns the model's bugs that the benchmark compares: the report's
 // shallow bug (naive: list, then open) and three deep ones.
 func Bugs() []Bug {
-	mk := func(collector, profile string, edit func(*model.Config)) model.Config {
-		c, err := model.ProfileConfig(collector, profile)
+	mk := func(collector, profile string, edit func(*tikv.Config)) tikv.Config {
+		c, err := tikv.ProfileConfig(collector, profile)
 		if err != nil {
 			panic(fmt.Sprintf("baseline: %v", err)) // the catalogue names built-in profiles only
 		}
@@ -76,14 +76,14 @@ func Bugs() []Bug {
 		{
 			Name:   "lease-stall",
 			Title:  "lease expires during a stall between check and open (unsafe lease-retry)",
-			Config: mk("lease-retry", "slow-disk", func(c *model.Config) { c.NonAtomicCheck = true }),
+			Config: mk("lease-retry", "slow-disk", func(c *tikv.Config) { c.NonAtomicCheck = true }),
 			Flags:  "--collector lease-retry --profile slow-disk --non-atomic-check",
 			Kind:   sim.KindOpenDeletedFile, Match: ".sst",
 		},
 		{
 			Name:  "snap-gc",
 			Title: "snapshot GC deletes files of a snapshot being received/applied (TiKV #11746)",
-			Config: mk("lease-retry", "default", func(c *model.Config) {
+			Config: mk("lease-retry", "default", func(c *tikv.Config) {
 				c.Variants.UnsafeSnapGC = true
 				c.SnapGCTimeout = 5 * sim.Millisecond
 			}),
@@ -96,7 +96,7 @@ func Bugs() []Bug {
 			// Short-lived worker threads (one exit every 5 ms instead of
 			// the default 20 ms): with the default churn a thread rarely
 			// exits during a limiter read (0 of 2000 seeds under random since the engine's trivial moves, 27 under pct).
-			Config: mk("lease-retry", "default", func(c *model.Config) {
+			Config: mk("lease-retry", "default", func(c *tikv.Config) {
 				c.Variants.LimiterUnwrap = true
 				c.ThreadChurnInterval = 5 * sim.Millisecond
 			}),

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/vfs"
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -17,7 +17,7 @@ import (
 // files live in a directory under dir. The seed fixes the workload draws
 // only; the interleaving and every duration are real. Crashes are turned
 // off (a real power loss cannot be simulated on the OS filesystem).
-func FreeRun(cfg model.Config, seed uint64, dir string, maxSteps int64) (model.Outcome, error) {
+func FreeRun(cfg tikv.Config, seed uint64, dir string, maxSteps int64) (tikv.Outcome, error) {
 	n := 0
 	var innerErr error
 	cfg.MaxCrashes = 0
@@ -29,7 +29,7 @@ func FreeRun(cfg model.Config, seed uint64, dir string, maxSteps int64) (model.O
 		}
 		return fs
 	}
-	out, err := model.Run(cfg, sim.NewPRNG(seed), sim.Config{Gate: NewGate(), StopOnViolation: true, MaxSteps: maxSteps})
+	out, err := tikv.Run(cfg, sim.NewPRNG(seed), sim.Config{Gate: NewGate(), StopOnViolation: true, MaxSteps: maxSteps})
 	if err == nil {
 		err = innerErr
 	}
@@ -39,7 +39,7 @@ func FreeRun(cfg model.Config, seed uint64, dir string, maxSteps int64) (model.O
 // FreeSearch runs seeds first, first+1, ... of bug.Config in free mode,
 // each in a fresh temp dir, until the bug shows or limit passes.
 func FreeSearch(ctx context.Context, bug Bug, first uint64, limit time.Duration) (SearchResult, error) {
-	return search(ctx, bug, first, limit, func(seed uint64) (model.Outcome, error) {
+	return search(ctx, bug, first, limit, func(seed uint64) (tikv.Outcome, error) {
 		return freeRunTemp(bug.Config, seed)
 	})
 }
@@ -60,10 +60,10 @@ func FreeReproduce(bug Bug, seed uint64, want sim.Observation, n int) (same int,
 	return same, nil
 }
 
-func freeRunTemp(cfg model.Config, seed uint64) (model.Outcome, error) {
+func freeRunTemp(cfg tikv.Config, seed uint64) (tikv.Outcome, error) {
 	dir, err := tempDir("free")
 	if err != nil {
-		return model.Outcome{}, err
+		return tikv.Outcome{}, err
 	}
 	defer os.RemoveAll(dir)
 	return FreeRun(cfg, seed, dir, sim.DefaultMaxSteps)

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -144,7 +144,7 @@ func TestFreeModeDeadlockBudgetAndKill(t *testing.T) {
 
 func TestFreeRunModelOverOSFilesystem(t *testing.T) {
 	dir := t.TempDir()
-	out, err := FreeRun(model.DefaultConfig("lease-retry"), 1, dir, sim.DefaultMaxSteps)
+	out, err := FreeRun(tikv.DefaultConfig("lease-retry"), 1, dir, sim.DefaultMaxSteps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func TestBugCatalogueShowsInSimulator(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			found := uint64(0)
 			for seed := uint64(1); seed <= 300 && found == 0; seed++ {
-				out, err := model.Run(b.Config, sim.NewPRNG(seed), sim.Config{StopOnViolation: true})
+				out, err := tikv.Run(b.Config, sim.NewPRNG(seed), sim.Config{StopOnViolation: true})
 				if err != nil {
 					t.Fatal(err)
 				}

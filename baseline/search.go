@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -31,14 +31,14 @@ type SearchResult struct {
 // deterministic kernel with strategy st until the bug shows or limit passes.
 func SimSearch(ctx context.Context, bug Bug, st sim.Strategy, first uint64, limit time.Duration) (SearchResult, error) {
 	sc := sim.Config{Strategy: st, StopOnViolation: true, MaxSteps: sim.DefaultMaxSteps}
-	return search(ctx, bug, first, limit, func(seed uint64) (model.Outcome, error) {
-		return model.Run(bug.Config, sim.NewPRNG(seed), sc)
+	return search(ctx, bug, first, limit, func(seed uint64) (tikv.Outcome, error) {
+		return tikv.Run(bug.Config, sim.NewPRNG(seed), sc)
 	})
 }
 
 // search is the loop both searches share: run seeds in order until one
 // shows the bug or limit passes.
-func search(ctx context.Context, bug Bug, first uint64, limit time.Duration, run func(seed uint64) (model.Outcome, error)) (SearchResult, error) {
+func search(ctx context.Context, bug Bug, first uint64, limit time.Duration, run func(seed uint64) (tikv.Outcome, error)) (SearchResult, error) {
 	start := time.Now()
 	var res SearchResult
 	for seed := first; time.Since(start) < limit && ctx.Err() == nil; seed++ {

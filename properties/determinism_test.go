@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/stretchr/testify/require"
 )
@@ -22,9 +22,9 @@ const determinismSeeds = 40
 // "collector/seed hash" lines.
 func traceHashes(t testing.TB) []string {
 	var lines []string
-	for _, c := range model.CollectorNames() {
+	for _, c := range tikv.CollectorNames() {
 		for seed := uint64(1); seed <= determinismSeeds; seed++ {
-			out, err := model.Run(model.DefaultConfig(c), sim.NewPRNG(seed), sim.Config{StopOnViolation: true})
+			out, err := tikv.Run(tikv.DefaultConfig(c), sim.NewPRNG(seed), sim.Config{StopOnViolation: true})
 			if err != nil {
 				t.Fatalf("%s seed %d: %v", c, seed, err)
 			}

@@ -5,7 +5,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/seeds"
 	"github.com/snapsim/snapsim/sim"
 )
@@ -17,7 +17,7 @@ import (
 
 // scopeProgram is the model under scope for collector as an explorer's
 // Program.
-func scopeProgram(t *testing.T, scope, collector string, v model.Variants, nonAtomic bool) (sim.Program, *seeds.Scope, model.Config) {
+func scopeProgram(t *testing.T, scope, collector string, v tikv.Variants, nonAtomic bool) (sim.Program, *seeds.Scope, tikv.Config) {
 	t.Helper()
 	s, ok := seeds.BuiltinScope(scope)
 	if !ok {
@@ -28,7 +28,7 @@ func scopeProgram(t *testing.T, scope, collector string, v model.Variants, nonAt
 		t.Fatal(err)
 	}
 	return func(ch sim.Choice, sc sim.Config) (sim.Result, error) {
-		out, err := model.Run(cfg, ch, sc)
+		out, err := tikv.Run(cfg, ch, sc)
 		return out.Result, err
 	}, s, cfg
 }
@@ -83,7 +83,7 @@ func deterministicCounts(c sim.Counts) sim.Counts {
 // most 2 delays; the exploration's counts are the same on every run, with
 // one worker or two, whole or in two shards.
 func TestExhaustiveReportLeaseRetry(t *testing.T) {
-	prog, s, _ := scopeProgram(t, "report", "lease-retry", model.Variants{}, false)
+	prog, s, _ := scopeProgram(t, "report", "lease-retry", tikv.Variants{}, false)
 	opt := sim.Options{Bounds: s.Bounds}
 	if opt.Delays != 2 {
 		t.Fatalf("the report scope's bound is %d delays; the README's figures are at 2", opt.Delays)
@@ -114,7 +114,7 @@ func TestExhaustiveReportLeaseRetry(t *testing.T) {
 // anything), the counterexample is the report's bug, and its draws replay
 // it under the random strategy with the same trace hash.
 func TestExhaustiveReportNaive(t *testing.T) {
-	prog, s, cfg := scopeProgram(t, "report", "naive", model.Variants{}, false)
+	prog, s, cfg := scopeProgram(t, "report", "naive", tikv.Variants{}, false)
 	v := explore(t, prog, sim.Options{Bounds: s.Bounds}, 1)
 	if v.Outcome != sim.OutcomeCounterexample {
 		t.Fatalf("naive on the report scope: %s, want a counterexample", v.Outcome)
@@ -127,7 +127,7 @@ func TestExhaustiveReportNaive(t *testing.T) {
 	if first.Kind != sim.KindOpenDeletedFile || first.Actor != "snap-gen" {
 		t.Fatalf("first observation %s by %s; want open-deleted-file by snap-gen", first.Kind, first.Actor)
 	}
-	out, err := model.Run(cfg, sim.NewLog(ce.Draws), sim.Config{MaxSteps: s.Bounds.MaxSteps, StopOnViolation: true})
+	out, err := tikv.Run(cfg, sim.NewLog(ce.Draws), sim.Config{MaxSteps: s.Bounds.MaxSteps, StopOnViolation: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,13 +145,13 @@ func TestExhaustiveReportNaive(t *testing.T) {
 // the explorer made runs sees nothing.
 func TestExhaustiveCatchesWhatSamplingMisses(t *testing.T) {
 	s, _ := seeds.BuiltinScope("lease-stall")
-	cfg, err := s.Config("lease-retry", model.Variants{}, true)
+	cfg, err := s.Config("lease-retry", tikv.Variants{}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.FS.Faults.StallPermille = 5
 	prog := func(ch sim.Choice, sc sim.Config) (sim.Result, error) {
-		out, err := model.Run(cfg, ch, sc)
+		out, err := tikv.Run(cfg, ch, sc)
 		return out.Result, err
 	}
 	v := explore(t, prog, sim.Options{Bounds: s.Bounds}, 1)
@@ -162,7 +162,7 @@ func TestExhaustiveCatchesWhatSamplingMisses(t *testing.T) {
 	runs := v.Total.Runs()
 	hits := 0
 	for seed := uint64(1); seed <= uint64(runs); seed++ {
-		out, err := model.Run(cfg, sim.NewPRNG(seed), sim.Config{MaxSteps: s.Bounds.MaxSteps, StopOnViolation: true})
+		out, err := tikv.Run(cfg, sim.NewPRNG(seed), sim.Config{MaxSteps: s.Bounds.MaxSteps, StopOnViolation: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -174,10 +174,10 @@ func TestExhaustiveCatchesWhatSamplingMisses(t *testing.T) {
 		t.Fatalf("random sampling found the weakened design in %d of %d seeds: the comparison no longer shows what exhaustive checking adds", hits, runs)
 	}
 	// The intact design is verified at the same bounds.
-	intact, _ := s.Config("lease-retry", model.Variants{}, false)
+	intact, _ := s.Config("lease-retry", tikv.Variants{}, false)
 	intact.FS.Faults.StallPermille = 5
 	okProg := func(ch sim.Choice, sc sim.Config) (sim.Result, error) {
-		out, err := model.Run(intact, ch, sc)
+		out, err := tikv.Run(intact, ch, sc)
 		return out.Result, err
 	}
 	opt := sim.Options{Bounds: s.Bounds}

@@ -3,7 +3,7 @@ package properties
 import (
 	"testing"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -40,17 +40,17 @@ func FuzzLeaseRetry(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte("snapshot lists files while compaction and gc delete them"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		names := model.ProfileNames()
+		names := tikv.ProfileNames()
 		profile := "default"
 		if len(data) > 0 {
 			profile = names[int(data[0])%len(names)]
 			data = data[1:]
 		}
-		cfg, err := model.ProfileConfig("lease-retry", profile)
+		cfg, err := tikv.ProfileConfig("lease-retry", profile)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := model.Run(cfg, &byteChoice{data: data}, sim.Config{StopOnViolation: true, KeepTrace: true})
+		out, err := tikv.Run(cfg, &byteChoice{data: data}, sim.Config{StopOnViolation: true, KeepTrace: true})
 		if err != nil {
 			t.Fatal(err)
 		}

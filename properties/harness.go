@@ -4,17 +4,17 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 	"pgregory.net/rapid"
 )
 
 // Run runs the model for cfg with every decision drawn from t, keeping the
 // trace so a failure can show it.
-func Run(t *rapid.T, cfg model.Config) model.Outcome {
-	out, err := model.Run(cfg, NewChoice(t), sim.Config{KeepTrace: true, StopOnViolation: true})
+func Run(t *rapid.T, cfg tikv.Config) tikv.Outcome {
+	out, err := tikv.Run(cfg, NewChoice(t), sim.Config{KeepTrace: true, StopOnViolation: true})
 	if err != nil {
-		t.Fatalf("model.Run: %v", err)
+		t.Fatalf("tikv.Run: %v", err)
 	}
 	return out
 }
@@ -37,7 +37,7 @@ func ActionCount(events []sim.Event) int { return sim.CountClass(events, sim.Cla
 
 // Story renders the high-level actions and violations of an outcome as
 // aligned text, for failure messages.
-func Story(out *model.Outcome) string {
+func Story(out *tikv.Outcome) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "workload: %+v\n", out.Workload)
 	_ = sim.WriteText(&b, Actions(out.Result.Events))
@@ -49,7 +49,7 @@ func Story(out *model.Outcome) string {
 
 // Kinds returns the distinct observation kinds of an outcome, in order of
 // first appearance.
-func Kinds(out *model.Outcome) []sim.Kind {
+func Kinds(out *tikv.Outcome) []sim.Kind {
 	var ks []sim.Kind
 	seen := map[sim.Kind]bool{}
 	for _, o := range out.Result.Observations {
@@ -62,7 +62,7 @@ func Kinds(out *model.Outcome) []sim.Kind {
 }
 
 // Has reports whether the outcome observed kind.
-func Has(out *model.Outcome, kind sim.Kind) bool {
+func Has(out *tikv.Outcome, kind sim.Kind) bool {
 	for _, o := range out.Result.Observations {
 		if o.Kind == kind {
 			return true

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
@@ -22,7 +22,7 @@ type expectation struct {
 	collector string
 	found     []sim.Kind
 	// control adjusts the configuration of the negative control.
-	control func(c *model.Config)
+	control func(c *tikv.Config)
 }
 
 // matrix is docs/matrix.md, as measured (README "Measured"): inconsistent
@@ -37,7 +37,7 @@ var matrix = []expectation{
 	// lease: "found after expiry". With the default 20 ms TTL rapid's
 	// schedules rarely outlive it; the control uses 2 ms.
 	{collector: "lease", found: []sim.Kind{sim.KindOpenDeletedFile, sim.KindPanic},
-		control: func(c *model.Config) { c.LeaseTTL = 2 * sim.Millisecond }},
+		control: func(c *tikv.Config) { c.LeaseTTL = 2 * sim.Millisecond }},
 	{collector: "lease-retry"},
 	{collector: "checkpoint"},
 	// scan (TiKV raftstore v1) reads engine files only through iterators
@@ -48,11 +48,11 @@ var matrix = []expectation{
 // neverShows is the property "a run of cfg (on a profile rapid draws, which
 // shrinks toward default) shows none of kinds". last receives each
 // violating outcome: rapid's final call is the shrunk counterexample.
-func neverShows(name string, cfg model.Config, kinds []sim.Kind, last *model.Outcome) func(*rapid.T) {
+func neverShows(name string, cfg tikv.Config, kinds []sim.Kind, last *tikv.Outcome) func(*rapid.T) {
 	return func(t *rapid.T) {
 		c := cfg
-		profile := rapid.SampledFrom(model.ProfileNames()).Draw(t, "profile")
-		if p, err := model.ProfileConfig(cfg.Collector, profile); err == nil && cfg.Profile == "" {
+		profile := rapid.SampledFrom(tikv.ProfileNames()).Draw(t, "profile")
+		if p, err := tikv.ProfileConfig(cfg.Collector, profile); err == nil && cfg.Profile == "" {
 			p.LeaseTTL = min(p.LeaseTTL, cfg.LeaseTTL)
 			c = p
 		}
@@ -95,7 +95,7 @@ func TestMatrixStrongCells(t *testing.T) {
 	for _, e := range matrix {
 		t.Run(e.collector, func(t *testing.T) {
 			name := "TestMatrixStrongCells/" + e.collector
-			check(t, neverShows(name, model.DefaultConfig(e.collector), e.neverKinds(), nil))
+			check(t, neverShows(name, tikv.DefaultConfig(e.collector), e.neverKinds(), nil))
 		})
 	}
 }
@@ -112,11 +112,11 @@ func TestMatrixWeakCells(t *testing.T) {
 			continue
 		}
 		t.Run(e.collector, func(t *testing.T) {
-			cfg := model.DefaultConfig(e.collector)
+			cfg := tikv.DefaultConfig(e.collector)
 			if e.control != nil {
 				e.control(&cfg)
 			}
-			var minimal model.Outcome
+			var minimal tikv.Outcome
 			rec := expectFailure(t, neverShows(t.Name(), cfg, e.found, &minimal))
 			require.True(t, rec.failed, "rapid found no %v from %s within its checks: the negative control cannot catch what the matrix says it shows\nrapid log:\n%s",
 				e.found, e.collector, rec.log.String())

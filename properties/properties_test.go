@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
@@ -20,7 +20,7 @@ const maxCounterexampleActions = 10
 // snapshot path never opens a deleted file and no actor panics. last, if
 // not nil, receives each violating outcome (rapid's final call is the
 // shrunk counterexample).
-func neverOpensDeletedNorPanics(cfg model.Config, last *model.Outcome) func(*rapid.T) {
+func neverOpensDeletedNorPanics(cfg tikv.Config, last *tikv.Outcome) func(*rapid.T) {
 	return func(t *rapid.T) {
 		out := Run(t, cfg)
 		if Has(&out, sim.KindOpenDeletedFile) || Has(&out, sim.KindPanic) {
@@ -34,15 +34,15 @@ func neverOpensDeletedNorPanics(cfg model.Config, last *model.Outcome) func(*rap
 }
 
 func TestLeaseRetryNeverOpensDeletedFileNorPanics(t *testing.T) {
-	check(t, neverOpensDeletedNorPanics(model.DefaultConfig("lease-retry"), nil))
+	check(t, neverOpensDeletedNorPanics(tikv.DefaultConfig("lease-retry"), nil))
 }
 
 // TestNaiveIsCaught is the negative control: the same property, run against
 // the naive collector, must fail within rapid's bounded search, and the
 // shrunk counterexample must be small.
 func TestNaiveIsCaught(t *testing.T) {
-	var minimal model.Outcome
-	rec := expectFailure(t, neverOpensDeletedNorPanics(model.DefaultConfig("naive"), &minimal))
+	var minimal tikv.Outcome
+	rec := expectFailure(t, neverOpensDeletedNorPanics(tikv.DefaultConfig("naive"), &minimal))
 	require.True(t, rec.failed, "rapid found no violation of naive within its checks: the property cannot catch the bug it exists for\nrapid log:\n%s", rec.log.String())
 	require.True(t, Has(&minimal, sim.KindOpenDeletedFile), "shrunk counterexample has no open-deleted-file: %v\n%s\n%v", Kinds(&minimal), Story(&minimal), minimal.Result.Observations)
 	n := ActionCount(minimal.Result.Events)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -37,11 +37,11 @@ expect-not gc-deleted-pinned-file on /db/000002.sst
 	if sc, _ := f.SimConfig(); sc.StopOnViolation {
 		t.Error("keep-going file stops on violations")
 	}
-	want := []model.ScenarioStep{
-		{Kind: model.StepRunIdle, Actor: "gc"},
-		{Kind: model.StepHang, Actor: "snap-gen", Duration: 5 * sim.Millisecond},
-		{Kind: model.StepHang, Node: "n2", Duration: 300},
-		{Kind: model.StepHang, Actor: "gc", Duration: 2 * sim.Second},
+	want := []tikv.ScenarioStep{
+		{Kind: tikv.StepRunIdle, Actor: "gc"},
+		{Kind: tikv.StepHang, Actor: "snap-gen", Duration: 5 * sim.Millisecond},
+		{Kind: tikv.StepHang, Node: "n2", Duration: 300},
+		{Kind: tikv.StepHang, Actor: "gc", Duration: 2 * sim.Second},
 	}
 	for i, w := range want {
 		g := f.Scenario.Steps[i]
@@ -50,10 +50,10 @@ expect-not gc-deleted-pinned-file on /db/000002.sst
 			t.Errorf("step %d: got %+v, want %+v", i, g, w)
 		}
 	}
-	wantExpect := []model.Expectation{
+	wantExpect := []tikv.Expectation{
 		{Kind: sim.KindOpenDeletedFile, Actor: "snap-gen", Path: "/db/000001.sst"},
-		{Kind: sim.KindPanic, Scope: model.ScopeAnytime},
-		{Kind: sim.KindSnapFileMissing, Path: "n2:/snap/rev_1_1_11.meta", Scope: model.ScopeTail},
+		{Kind: sim.KindPanic, Scope: tikv.ScopeAnytime},
+		{Kind: sim.KindSnapFileMissing, Path: "n2:/snap/rev_1_1_11.meta", Scope: tikv.ScopeTail},
 		{Kind: sim.KindLiveness},
 	}
 	if len(f.Scenario.Expect) != len(wantExpect) {
@@ -64,7 +64,7 @@ expect-not gc-deleted-pinned-file on /db/000002.sst
 			t.Errorf("expect %d: got %+v, want %+v", i, f.Scenario.Expect[i], w)
 		}
 	}
-	wantNot := []model.Expectation{
+	wantNot := []tikv.Expectation{
 		{Kind: sim.KindOpenDeletedFile, Actor: "gc"},
 		{Kind: sim.KindGCDeletedPinnedFile, Path: "/db/000002.sst"},
 	}
@@ -137,7 +137,7 @@ func TestParseNewFormErrors(t *testing.T) {
 	}
 }
 
-// TestConfigErrorNamesItsLine: a model.Config.Validate error points at the
+// TestConfigErrorNamesItsLine: a tikv.Config.Validate error points at the
 // set line that gave the offending value (the last one, if set twice), not
 // at the file's last line; with no such line, at the profile line, else
 // line 1.
@@ -324,7 +324,7 @@ func TestReplayRefusalKeepsTrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err := f.Replay()
-	var se *model.ScenarioError
+	var se *tikv.ScenarioError
 	if !errors.As(err, &se) || !strings.HasPrefix(err.Error(), `r.scenario:5: "run nobody steps 1": no actor named "nobody"`) {
 		t.Fatalf("got %v", err)
 	}
@@ -332,7 +332,7 @@ func TestReplayRefusalKeepsTrace(t *testing.T) {
 		t.Fatalf("outcome has %d events", len(out.Result.Events))
 	}
 	last := out.Result.Events[len(out.Result.Events)-1]
-	if last.Actor != model.DirectorActor || !strings.Contains(last.Detail, "step 3 refused") {
+	if last.Actor != tikv.DirectorActor || !strings.Contains(last.Detail, "step 3 refused") {
 		t.Errorf("last event %+v", last)
 	}
 	r := out.Script

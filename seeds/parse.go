@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -19,10 +19,10 @@ import (
 type File struct {
 	// Path is the file's name as given to Parse.
 	Path string
-	// IsSeed is true for a seed file (no steps; replayed with model.Run).
+	// IsSeed is true for a seed file (no steps; replayed with tikv.Run).
 	IsSeed bool
 	// Scenario holds the configuration, seed, steps and expectations.
-	Scenario model.Scenario
+	Scenario tikv.Scenario
 	// Strategy is the scheduling strategy (default "random"); MaxSteps the
 	// step budget of the run (default sim.DefaultMaxSteps).
 	Strategy string
@@ -84,7 +84,7 @@ func validName(s string) bool {
 }
 
 // validPath reports whether s can follow "on": a path with a '/', made of
-// the path characters of model.DetailNamesPath (and ':' for a node
+// the path characters of tikv.DetailNamesPath (and ':' for a node
 // prefix such as n2:/snap/...).
 func validPath(s string) bool {
 	if len(s) > maxPathLen || !strings.Contains(s, "/") {
@@ -102,7 +102,7 @@ func validPath(s string) bool {
 // Variant names, as the CLI spells them.
 var variantNames = []string{"non-atomic-check", "eager-gc", "unsafe-snap-gc", "skip-apply-verify", "non-exclusive-build", "limiter-unwrap", "no-snap-gc"}
 
-func setVariant(c *model.Config, name string) bool {
+func setVariant(c *tikv.Config, name string) bool {
 	v := &c.Variants
 	switch name {
 	case "non-atomic-check":
@@ -136,7 +136,7 @@ var setFields = []string{
 
 // setField applies one `set` line; max_steps is the kernel's, returned
 // through f.
-func setField(f *File, c *model.Config, name string, v int64) bool {
+func setField(f *File, c *tikv.Config, name string, v int64) bool {
 	us := sim.Micros(v)
 	switch name {
 	case "lease_ttl_us":
@@ -216,7 +216,7 @@ func Parse(name string, data []byte) (*File, error) {
 	var settings []setting
 	seen := map[string]int{} // once-only keywords -> line
 	type expectLine struct {
-		x    model.Expectation
+		x    tikv.Expectation
 		line int
 	}
 	var expectLines, notLines []expectLine // in file order
@@ -249,16 +249,16 @@ func Parse(name string, data []byte) (*File, error) {
 			if err := once("collector NAME", 2); err != nil {
 				return nil, err
 			}
-			if !contains(model.CollectorNames(), w[1]) {
-				return nil, errf(ln, "unknown collector %q; want \"collector NAME\" with NAME one of %s", clip(w[1]), strings.Join(model.CollectorNames(), ", "))
+			if !contains(tikv.CollectorNames(), w[1]) {
+				return nil, errf(ln, "unknown collector %q; want \"collector NAME\" with NAME one of %s", clip(w[1]), strings.Join(tikv.CollectorNames(), ", "))
 			}
 			collector = w[1]
 		case "profile":
 			if err := once("profile NAME", 2); err != nil {
 				return nil, err
 			}
-			if !contains(model.ProfileNames(), w[1]) {
-				return nil, errf(ln, "unknown profile %q; want \"profile NAME\" with NAME one of %s", clip(w[1]), strings.Join(model.ProfileNames(), ", "))
+			if !contains(tikv.ProfileNames(), w[1]) {
+				return nil, errf(ln, "unknown profile %q; want \"profile NAME\" with NAME one of %s", clip(w[1]), strings.Join(tikv.ProfileNames(), ", "))
 			}
 			f.Profile = w[1]
 		case "strategy":
@@ -359,7 +359,7 @@ func Parse(name string, data []byte) (*File, error) {
 			if stopLine > 0 {
 				return nil, errf(ln, "a step after the stop at line %d; want stop as the last step", stopLine)
 			}
-			if st.Kind == model.StepStop {
+			if st.Kind == tikv.StepStop {
 				stopLine = ln
 			}
 			isStep = true
@@ -379,7 +379,7 @@ func Parse(name string, data []byte) (*File, error) {
 	if len(sc.Expect) == 0 && !sc.ExpectNone && len(sc.ExpectNot) == 0 {
 		return nil, errf(last, "no expectation; want at least one \"expect KIND\" or \"expect none\" line")
 	}
-	cfg, err := model.ProfileConfig(collector, f.Profile)
+	cfg, err := tikv.ProfileConfig(collector, f.Profile)
 	if err != nil {
 		return nil, errf(seen["profile"], "%v", err)
 	}
@@ -407,7 +407,7 @@ func Parse(name string, data []byte) (*File, error) {
 	return f, nil
 }
 
-// validateField returns the field a model.Config.Validate message is about:
+// validateField returns the field a tikv.Config.Validate message is about:
 // its messages read "config: FIELD must ...". For a field no set line can
 // name (initial_regions must be in 0..key_space) it returns the first
 // settable field the message mentions, or "".
@@ -441,7 +441,7 @@ func configLine(setLine, seen map[string]int, field string) int {
 
 // contradicts reports whether an observation that meets expect pos would
 // necessarily break expect-not neg (neg is at least as general).
-func contradicts(pos, neg model.Expectation) bool {
+func contradicts(pos, neg tikv.Expectation) bool {
 	return pos.Kind == neg.Kind && (neg.Actor == "" || neg.Actor == pos.Actor) && (neg.Path == "" || neg.Path == pos.Path)
 }
 
@@ -452,13 +452,13 @@ const expectForm = `"expect KIND [by ACTOR] [on PATH] [during script|after scrip
 // "expect-not KIND [by ACTOR] [on PATH]"; the clauses after KIND may come
 // in any order, each at most once. Seed files have no script, so they take
 // no scope.
-func parseExpectation(w []string, seedFile bool) (model.Expectation, error) {
+func parseExpectation(w []string, seedFile bool) (tikv.Expectation, error) {
 	kw := w[0]
 	form := expectForm + ` or "expect none"`
 	if kw == "expect-not" {
 		form = `"expect-not KIND [by ACTOR] [on PATH]"`
 	}
-	var x model.Expectation
+	var x tikv.Expectation
 	if len(w) < 2 {
 		return x, fmt.Errorf("want %s with KIND one of %s", form, kindList())
 	}
@@ -506,13 +506,13 @@ func parseExpectation(w []string, seedFile bool) (model.Expectation, error) {
 			sawScope = true
 			switch word {
 			case "anytime":
-				x.Scope = model.ScopeAnytime
+				x.Scope = tikv.ScopeAnytime
 				i++
 			case "after":
-				x.Scope = model.ScopeTail
+				x.Scope = tikv.ScopeTail
 				i += 2
 			default:
-				x.Scope = model.ScopeScript
+				x.Scope = tikv.ScopeScript
 				i += 2
 			}
 		default:
@@ -531,9 +531,9 @@ const stepForms = `"run ACTOR until OP [N]", "run ACTOR until idle", "run ACTOR 
 // runForms is the documented form of a run line.
 const runForms = `"run ACTOR until OP [N]" or "run ACTOR steps N", or "run ACTOR until idle"`
 
-func parseStep(w []string) (model.ScenarioStep, error) {
-	bad := func(form string) (model.ScenarioStep, error) {
-		return model.ScenarioStep{}, fmt.Errorf("malformed %s line; want %s", w[0], form)
+func parseStep(w []string) (tikv.ScenarioStep, error) {
+	bad := func(form string) (tikv.ScenarioStep, error) {
+		return tikv.ScenarioStep{}, fmt.Errorf("malformed %s line; want %s", w[0], form)
 	}
 	switch w[0] {
 	case "run":
@@ -541,17 +541,17 @@ func parseStep(w []string) (model.ScenarioStep, error) {
 			return bad(runForms)
 		}
 		if !validName(w[1]) {
-			return model.ScenarioStep{}, fmt.Errorf("bad actor %q in run line; want %s with ACTOR an actor name as traces spell it (writer, snap-gen, gc, ...)", clip(w[1]), runForms)
+			return tikv.ScenarioStep{}, fmt.Errorf("bad actor %q in run line; want %s with ACTOR an actor name as traces spell it (writer, snap-gen, gc, ...)", clip(w[1]), runForms)
 		}
 		if w[2] == "until" && w[3] == "idle" {
 			if len(w) != 4 {
 				return bad(`"run ACTOR until idle" with no count`)
 			}
-			return model.ScenarioStep{Kind: model.StepRunIdle, Actor: w[1]}, nil
+			return tikv.ScenarioStep{Kind: tikv.StepRunIdle, Actor: w[1]}, nil
 		}
 		if w[2] == "until" && len(w) <= 5 {
 			if !validName(w[3]) {
-				return model.ScenarioStep{}, fmt.Errorf("bad op %q in run line; want \"run ACTOR until OP [N]\" with OP a trace op (list, open, delete, gc-skip, ...)", clip(w[3]))
+				return tikv.ScenarioStep{}, fmt.Errorf("bad op %q in run line; want \"run ACTOR until OP [N]\" with OP a trace op (list, open, delete, gc-skip, ...)", clip(w[3]))
 			}
 			n := 1
 			if len(w) == 5 {
@@ -561,14 +561,14 @@ func parseStep(w []string) (model.ScenarioStep, error) {
 				}
 				n = int(v)
 			}
-			return model.ScenarioStep{Kind: model.StepRunUntil, Actor: w[1], Op: w[3], N: n}, nil
+			return tikv.ScenarioStep{Kind: tikv.StepRunUntil, Actor: w[1], Op: w[3], N: n}, nil
 		}
 		if len(w) == 4 && w[2] == "steps" {
 			v, ok := parseUint(w[3])
 			if !ok || v < 1 || v > 1e6 {
 				return bad(`"run ACTOR steps N" with N in 1..1000000`)
 			}
-			return model.ScenarioStep{Kind: model.StepRunSteps, Actor: w[1], N: int(v)}, nil
+			return tikv.ScenarioStep{Kind: tikv.StepRunSteps, Actor: w[1], N: int(v)}, nil
 		}
 		return bad(runForms)
 	case "hang":
@@ -578,27 +578,27 @@ func parseStep(w []string) (model.ScenarioStep, error) {
 		}
 		d, ok := parseDuration(w[3])
 		if !ok {
-			return model.ScenarioStep{}, fmt.Errorf("bad duration %q; want %s", clip(w[3]), form)
+			return tikv.ScenarioStep{}, fmt.Errorf("bad duration %q; want %s", clip(w[3]), form)
 		}
-		st := model.ScenarioStep{Kind: model.StepHang, Duration: d}
+		st := tikv.ScenarioStep{Kind: tikv.StepHang, Duration: d}
 		switch {
 		case w[1] == "n1" || w[1] == "n2":
 			st.Node = w[1]
 		case validName(w[1]):
 			st.Actor = w[1]
 		default:
-			return model.ScenarioStep{}, fmt.Errorf("bad actor %q in hang line; want %s", clip(w[1]), form)
+			return tikv.ScenarioStep{}, fmt.Errorf("bad actor %q in hang line; want %s", clip(w[1]), form)
 		}
 		return st, nil
 	case "crash", "restart":
 		if len(w) != 2 || (w[1] != "n1" && w[1] != "n2") {
 			return bad(fmt.Sprintf(`"%s NODE" with NODE n1 (leader) or n2 (learner)`, w[0]))
 		}
-		kind := model.StepCrash
+		kind := tikv.StepCrash
 		if w[0] == "restart" {
-			kind = model.StepRestart
+			kind = tikv.StepRestart
 		}
-		return model.ScenarioStep{Kind: kind, Node: w[1]}, nil
+		return tikv.ScenarioStep{Kind: kind, Node: w[1]}, nil
 	case "split":
 		form := `"split REGION at KEY" with REGION a region id >= 1 and KEY like k004 (or a key index)`
 		if len(w) != 4 || w[2] != "at" {
@@ -609,7 +609,7 @@ func parseStep(w []string) (model.ScenarioStep, error) {
 		if !ok || r < 1 || !kok {
 			return bad(form)
 		}
-		return model.ScenarioStep{Kind: model.StepSplit, Region: r, Key: key}, nil
+		return tikv.ScenarioStep{Kind: tikv.StepSplit, Region: r, Key: key}, nil
 	case "merge":
 		form := `"merge SOURCE into TARGET" with two different region ids >= 1`
 		if len(w) != 4 || w[2] != "into" {
@@ -620,7 +620,7 @@ func parseStep(w []string) (model.ScenarioStep, error) {
 		if !ok1 || !ok2 || s < 1 || t < 1 || s == t {
 			return bad(form)
 		}
-		return model.ScenarioStep{Kind: model.StepMerge, Region: s, Target: t}, nil
+		return tikv.ScenarioStep{Kind: tikv.StepMerge, Region: s, Target: t}, nil
 	case "conf-change":
 		r, ok := uint64(0), false
 		if len(w) == 2 {
@@ -629,14 +629,14 @@ func parseStep(w []string) (model.ScenarioStep, error) {
 		if !ok || r < 1 {
 			return bad(`"conf-change REGION" with REGION a region id >= 1`)
 		}
-		return model.ScenarioStep{Kind: model.StepConfChange, Region: r}, nil
+		return tikv.ScenarioStep{Kind: tikv.StepConfChange, Region: r}, nil
 	case "stop":
 		if len(w) != 1 {
 			return bad(`"stop" alone`)
 		}
-		return model.ScenarioStep{Kind: model.StepStop}, nil
+		return tikv.ScenarioStep{Kind: tikv.StepStop}, nil
 	}
-	return model.ScenarioStep{}, fmt.Errorf("unknown line %q; want a configuration line (collector, profile, variant, set, seed, strategy, keep-going), an expectation (expect, expect-not) or a step: %s", clip(w[0]), stepForms)
+	return tikv.ScenarioStep{}, fmt.Errorf("unknown line %q; want a configuration line (collector, profile, variant, set, seed, strategy, keep-going), an expectation (expect, expect-not) or a step: %s", clip(w[0]), stepForms)
 }
 
 // maxHang bounds a hang's duration: 10^6 s of virtual time.
@@ -676,7 +676,7 @@ func parseKey(s string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	return model.KeyName(int(v)), true
+	return tikv.KeyName(int(v)), true
 }
 
 // parseUint accepts a decimal or 0x-hex uint64 (no sign, no octal).

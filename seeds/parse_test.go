@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -44,16 +44,16 @@ expect-not liveness
 	if sc.Seed != 16 || f.Strategy != "pct:3" || f.MaxSteps != 9000 || f.IsSeed {
 		t.Errorf("seed %d strategy %s max_steps %d seed-file %v", sc.Seed, f.Strategy, f.MaxSteps, f.IsSeed)
 	}
-	want := []model.ScenarioStep{
-		{Kind: model.StepRunSteps, Actor: "writer", N: 12},
-		{Kind: model.StepRunUntil, Actor: "flusher", Op: "flush", N: 1},
-		{Kind: model.StepRunUntil, Actor: "snap-gen", Op: "open", N: 2},
-		{Kind: model.StepCrash, Node: "n1"},
-		{Kind: model.StepRestart, Node: "n1"},
-		{Kind: model.StepSplit, Region: 1, Key: "k004"},
-		{Kind: model.StepMerge, Region: 2, Target: 1},
-		{Kind: model.StepConfChange, Region: 1},
-		{Kind: model.StepStop},
+	want := []tikv.ScenarioStep{
+		{Kind: tikv.StepRunSteps, Actor: "writer", N: 12},
+		{Kind: tikv.StepRunUntil, Actor: "flusher", Op: "flush", N: 1},
+		{Kind: tikv.StepRunUntil, Actor: "snap-gen", Op: "open", N: 2},
+		{Kind: tikv.StepCrash, Node: "n1"},
+		{Kind: tikv.StepRestart, Node: "n1"},
+		{Kind: tikv.StepSplit, Region: 1, Key: "k004"},
+		{Kind: tikv.StepMerge, Region: 2, Target: 1},
+		{Kind: tikv.StepConfChange, Region: 1},
+		{Kind: tikv.StepStop},
 	}
 	if len(sc.Steps) != len(want) {
 		t.Fatalf("got %d steps, want %d", len(sc.Steps), len(want))
@@ -68,7 +68,7 @@ expect-not liveness
 	if sc.Steps[0].Source != "x.scenario:11" || sc.Steps[0].Text != "run writer steps 12" {
 		t.Errorf("step source %q text %q", sc.Steps[0].Source, sc.Steps[0].Text)
 	}
-	if len(sc.Expect) != 1 || sc.Expect[0] != (model.Expectation{Kind: sim.KindOpenDeletedFile}) || len(sc.ExpectNot) != 1 || sc.ExpectNone {
+	if len(sc.Expect) != 1 || sc.Expect[0] != (tikv.Expectation{Kind: sim.KindOpenDeletedFile}) || len(sc.ExpectNot) != 1 || sc.ExpectNone {
 		t.Errorf("expectations: %+v %+v %v", sc.Expect, sc.ExpectNot, sc.ExpectNone)
 	}
 }
@@ -169,9 +169,9 @@ func TestScenarioStepErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = f.Replay()
-			var se *model.ScenarioError
+			var se *tikv.ScenarioError
 			if !errors.As(err, &se) {
-				t.Fatalf("want a *model.ScenarioError, got %v", err)
+				t.Fatalf("want a *tikv.ScenarioError, got %v", err)
 			}
 			if !strings.HasPrefix(err.Error(), c.want) {
 				t.Errorf("got  %q\nwant %q...", err, c.want)

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -32,7 +32,7 @@ type Scope struct {
 	Bounds sim.Bounds
 
 	settings []scopeSetting
-	workload *model.Workload
+	workload *tikv.Workload
 	endAfter string
 	instant  bool
 	// lines of the once-only keywords, for configuration errors.
@@ -162,9 +162,9 @@ func ParseScope(name string, data []byte) (*Scope, error) {
 			if err := once("profile NAME", len(w) == 2); err != nil {
 				return nil, err
 			}
-			if !contains(model.ProfileNames(), w[1]) || w[1] == "swarm" {
+			if !contains(tikv.ProfileNames(), w[1]) || w[1] == "swarm" {
 				return nil, errf(ln, "unknown profile %q; want \"profile NAME\" with NAME one of %s (not swarm: a scope fixes its mechanisms)",
-					clip(w[1]), strings.Join(withoutSwarm(model.ProfileNames()), ", "))
+					clip(w[1]), strings.Join(withoutSwarm(tikv.ProfileNames()), ", "))
 			}
 			s.Profile = w[1]
 		case "variant":
@@ -199,7 +199,7 @@ func ParseScope(name string, data []byte) (*Scope, error) {
 			}
 			s.workload = wl
 		case "end-after":
-			if err := once("end-after workload|liveness", len(w) == 2 && (w[1] == model.EndAfterWorkload || w[1] == model.EndAfterLiveness)); err != nil {
+			if err := once("end-after workload|liveness", len(w) == 2 && (w[1] == tikv.EndAfterWorkload || w[1] == tikv.EndAfterLiveness)); err != nil {
 				return nil, err
 			}
 			s.endAfter = w[1]
@@ -249,7 +249,7 @@ func ParseScope(name string, data []byte) (*Scope, error) {
 	}
 	// The configuration must be valid for every collector; the collector
 	// itself does not change what is valid.
-	if _, err := s.Config("lease-retry", model.Variants{}, false); err != nil {
+	if _, err := s.Config("lease-retry", tikv.Variants{}, false); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -260,14 +260,14 @@ const workloadForm = "workload puts N flush-threshold N compact-trigger N snapsh
 // parseWorkload reads the words after "workload": each of the four keys
 // once, in any order; snapshots lists each snapshot's delay in virtual
 // microseconds.
-func parseWorkload(w []string) (*model.Workload, error) {
+func parseWorkload(w []string) (*tikv.Workload, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf(format+"; want %q", append(args, workloadForm)...)
 	}
 	if len(w) != 8 {
 		return nil, bad("%d words after workload", len(w))
 	}
-	wl := &model.Workload{}
+	wl := &tikv.Workload{}
 	got := map[string]bool{}
 	for i := 0; i < len(w); i += 2 {
 		key, val := w[i], w[i+1]
@@ -328,10 +328,10 @@ func scopeSetFields() []string {
 // variant switches (and lease-retry's non-atomic check) on top of the
 // scope's own. Its errors are *ParseError naming the line that set the
 // offending field.
-func (s *Scope) Config(collector string, v model.Variants, nonAtomic bool) (model.Config, error) {
-	cfg, err := model.ProfileConfig(collector, s.Profile)
+func (s *Scope) Config(collector string, v tikv.Variants, nonAtomic bool) (tikv.Config, error) {
+	cfg, err := tikv.ProfileConfig(collector, s.Profile)
 	if err != nil {
-		return model.Config{}, err
+		return tikv.Config{}, err
 	}
 	cfg.Variants, cfg.NonAtomicCheck = v, nonAtomic
 	// A scope runs without thread churn unless it sets it: churn is a
@@ -364,7 +364,7 @@ func (s *Scope) Config(collector string, v model.Variants, nonAtomic bool) (mode
 		if line == 0 {
 			line = max(s.seen["scope"], 1)
 		}
-		return model.Config{}, &ParseError{File: s.Path, Line: line, Msg: err.Error()}
+		return tikv.Config{}, &ParseError{File: s.Path, Line: line, Msg: err.Error()}
 	}
 	return cfg, nil
 }
@@ -379,7 +379,7 @@ func (s *Scope) Kinds() []sim.Kind {
 		switch {
 		case k == sim.KindNondeterminism:
 		case k == sim.KindFileLeak && s.endAfter != "":
-		case k == sim.KindLiveness && s.endAfter == model.EndAfterWorkload:
+		case k == sim.KindLiveness && s.endAfter == tikv.EndAfterWorkload:
 		default:
 			out = append(out, k)
 		}

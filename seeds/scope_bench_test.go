@@ -3,14 +3,14 @@ package seeds
 import (
 	"testing"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 )
 
 // benchCheck explores scope with collector (and variants) at the scope's
 // bounds, in one walk per level on one core, b.N times, and reports
 // executions per second and per check.
-func benchCheck(b *testing.B, scope, collector string, v model.Variants, nonAtomic bool, want string) {
+func benchCheck(b *testing.B, scope, collector string, v tikv.Variants, nonAtomic bool, want string) {
 	s, ok := BuiltinScope(scope)
 	if !ok {
 		b.Fatalf("no scope %s", scope)
@@ -20,7 +20,7 @@ func benchCheck(b *testing.B, scope, collector string, v model.Variants, nonAtom
 		b.Fatal(err)
 	}
 	prog := func(ch sim.Choice, sc sim.Config) (sim.Result, error) {
-		out, err := model.Run(cfg, ch, sc)
+		out, err := tikv.Run(cfg, ch, sc)
 		return out.Result, err
 	}
 	b.ReportAllocs()
@@ -50,13 +50,13 @@ func benchCheck(b *testing.B, scope, collector string, v model.Variants, nonAtom
 // naive's counterexample, the recycled thread id at the default churn and
 // the lease stall.
 func BenchmarkCheck(b *testing.B) {
-	none := model.Variants{}
+	none := tikv.Variants{}
 	b.Run("report/lease-retry", func(b *testing.B) { benchCheck(b, "report", "lease-retry", none, false, sim.OutcomeVerified) })
 	b.Run("report/pin", func(b *testing.B) { benchCheck(b, "report", "pin", none, false, sim.OutcomeVerified) })
 	b.Run("report/checkpoint", func(b *testing.B) { benchCheck(b, "report", "checkpoint", none, false, sim.OutcomeVerified) })
 	b.Run("report/naive", func(b *testing.B) { benchCheck(b, "report", "naive", none, false, sim.OutcomeCounterexample) })
 	b.Run("recycled-tid/limiter-unwrap", func(b *testing.B) {
-		benchCheck(b, "recycled-tid", "lease-retry", model.Variants{LimiterUnwrap: true}, false, sim.OutcomeCounterexample)
+		benchCheck(b, "recycled-tid", "lease-retry", tikv.Variants{LimiterUnwrap: true}, false, sim.OutcomeCounterexample)
 	})
 	b.Run("lease-stall/non-atomic-check", func(b *testing.B) {
 		benchCheck(b, "lease-stall", "lease-retry", none, true, sim.OutcomeCounterexample)

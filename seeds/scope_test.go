@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -21,8 +21,8 @@ func TestBuiltinScopes(t *testing.T) {
 		if !strings.HasSuffix(s.Path, "/"+s.Name+".scope") {
 			t.Errorf("%s: scope %s is not named after its file", s.Path, s.Name)
 		}
-		for _, c := range model.CollectorNames() {
-			cfg, err := s.Config(c, model.Variants{}, false)
+		for _, c := range tikv.CollectorNames() {
+			cfg, err := s.Config(c, tikv.Variants{}, false)
 			if err != nil {
 				t.Errorf("%s with %s: %v", s.Name, c, err)
 			}
@@ -35,8 +35,8 @@ func TestBuiltinScopes(t *testing.T) {
 		}
 	}
 	r, _ := BuiltinScope("report")
-	cfg, _ := r.Config("naive", model.Variants{}, false)
-	if cfg.Workload.Puts != 2 || cfg.Workload.SnapshotDelays[0] != 400 || cfg.ThreadChurnInterval != 0 || cfg.EndAfter != model.EndAfterWorkload {
+	cfg, _ := r.Config("naive", tikv.Variants{}, false)
+	if cfg.Workload.Puts != 2 || cfg.Workload.SnapshotDelays[0] != 400 || cfg.ThreadChurnInterval != 0 || cfg.EndAfter != tikv.EndAfterWorkload {
 		t.Errorf("report scope config: %+v", cfg)
 	}
 	for _, k := range r.Kinds() {

@@ -8,7 +8,7 @@ import (
 	"path"
 	"sort"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/snapsim/snapsim/vfsmem"
 )
@@ -32,7 +32,7 @@ type ModelOptions struct {
 	// Engine are the engine's options. FlushThreshold and CompactTrigger
 	// should be out of reach: the runner starts neither a flusher nor a
 	// compactor (Pebble runs with automatic compactions disabled).
-	Engine model.EngineOptions
+	Engine tikv.EngineOptions
 	// Compact selects what OpCompact calls.
 	Compact CompactMode
 }
@@ -41,13 +41,13 @@ type ModelOptions struct {
 // (levels, file sizes, GC interval) and the given compaction mode.
 func DefaultModelOptions(mode CompactMode) ModelOptions {
 	return ModelOptions{
-		Engine: model.EngineOptions{
+		Engine: tikv.EngineOptions{
 			FlushThreshold:  1 << 30,
 			CompactTrigger:  1 << 30,
-			LevelBaseBytes:  model.DefaultLevelBaseBytes,
-			LevelMultiplier: model.DefaultLevelMultiplier,
-			TargetFileBytes: model.DefaultTargetFileBytes,
-			GCInterval:      model.DefaultConfig("naive").GCInterval,
+			LevelBaseBytes:  tikv.DefaultLevelBaseBytes,
+			LevelMultiplier: tikv.DefaultLevelMultiplier,
+			TargetFileBytes: tikv.DefaultTargetFileBytes,
+			GCInterval:      tikv.DefaultConfig("naive").GCInterval,
 		},
 		Compact: mode,
 	}
@@ -60,7 +60,7 @@ func DefaultModelOptions(mode CompactMode) ModelOptions {
 func RunModel(ops []Op, o ModelOptions, seed uint64) (Trace, error) {
 	s := sim.New(sim.NewPRNG(seed), sim.Config{MaxSteps: 1 << 40})
 	fs := vfsmem.New(s, vfsmem.DefaultOptions())
-	e, err := model.NewEngine(s, fs, model.DBDir, o.Engine)
+	e, err := tikv.NewEngine(s, fs, tikv.DBDir, o.Engine)
 	if err != nil {
 		return Trace{}, fmt.Errorf("model engine: %w", err)
 	}
@@ -93,7 +93,7 @@ func RunModel(ops []Op, o ModelOptions, seed uint64) (Trace, error) {
 type modelSystem struct {
 	s    *sim.Scheduler
 	fs   *vfsmem.FS
-	e    *model.Engine
+	e    *tikv.Engine
 	a    *sim.Actor
 	opts ModelOptions
 	// memHeld and flushCount implement flushes.
@@ -101,7 +101,7 @@ type modelSystem struct {
 	flushCount int64
 }
 
-func (m *modelSystem) dbDir() string { return model.DBDir }
+func (m *modelSystem) dbDir() string { return tikv.DBDir }
 
 // flushes counts the ops after which the memtable went from holding
 // writes to empty (the model has no flush counter of its own).
@@ -114,12 +114,12 @@ func (m *modelSystem) flushes() int64 {
 }
 
 func (m *modelSystem) put(key, value string) error {
-	m.e.PutCF(model.CFDefault, key, value)
+	m.e.PutCF(tikv.CFDefault, key, value)
 	return nil
 }
 
 func (m *modelSystem) del(key string) error {
-	m.e.DeleteCF(model.CFDefault, key)
+	m.e.DeleteCF(tikv.CFDefault, key)
 	return nil
 }
 
@@ -130,7 +130,7 @@ func (m *modelSystem) compact(start, end string) error {
 	case CompactPick:
 		return m.e.Compact()
 	case CompactRange:
-		return m.e.CompactRange(model.CFDefault, start, end)
+		return m.e.CompactRange(tikv.CFDefault, start, end)
 	}
 	return fmt.Errorf("unknown compact mode %q", m.opts.Compact)
 }
@@ -163,7 +163,7 @@ func (m *modelSystem) content(p string) ([]string, error) {
 		if i > 0 && recs[i-1].Key == r.Key {
 			continue
 		}
-		if r.Kind == model.KindDelete {
+		if r.Kind == tikv.KindDelete {
 			out = append(out, r.Key+"=del")
 		} else {
 			out = append(out, r.Key+"="+valueID(r.Value))
@@ -193,8 +193,8 @@ func (m *modelSystem) list(dir string) ([]string, error) {
 }
 
 type modelIter struct {
-	e *model.Engine
-	v *model.Version
+	e *tikv.Engine
+	v *tikv.Version
 }
 
 func (i modelIter) close() error {
@@ -233,7 +233,7 @@ func (m *modelSystem) readCheckpoint(dir string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	newest := map[string]model.Record{}
+	newest := map[string]tikv.Record{}
 	for _, n := range names {
 		if _, ok := sstNum(n); !ok {
 			continue
@@ -250,14 +250,14 @@ func (m *modelSystem) readCheckpoint(dir string) (map[string]string, error) {
 	}
 	kv := map[string]string{}
 	for k, r := range newest {
-		if r.Kind == model.KindPut {
+		if r.Kind == tikv.KindPut {
 			kv[k] = r.Value
 		}
 	}
 	return kv, nil
 }
 
-func (m *modelSystem) readSST(p string) ([]model.Record, error) {
+func (m *modelSystem) readSST(p string) ([]tikv.Record, error) {
 	f, err := m.fs.Open(p)
 	if err != nil {
 		return nil, err
@@ -275,7 +275,7 @@ func (m *modelSystem) readSST(p string) ([]model.Record, error) {
 	if err := f.Close(); err != nil {
 		return nil, err
 	}
-	return model.DecodeSST(b)
+	return tikv.DecodeSST(b)
 }
 
 // settle lets the engine's deleter run until nothing it may delete is

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -17,7 +17,7 @@ import (
 // ratio).
 func BenchmarkSweepWorkers(b *testing.B) {
 	defer debug.SetGCPercent(debug.SetGCPercent(defaultGCPercent))
-	cfg := model.DefaultConfig("lease-retry")
+	cfg := tikv.DefaultConfig("lease-retry")
 	sc := sim.Config{StopOnViolation: true, MaxSteps: sim.DefaultMaxSteps}
 	const seedsPerSweep = 200
 	for _, workers := range []int{1, 2, 4} {

@@ -20,7 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/seeds"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/spf13/cobra"
@@ -110,7 +110,7 @@ completed).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.sel.collector, "collector", "lease-retry", "collector design: "+strings.Join(model.CollectorNames(), ", "))
+	f.StringVar(&o.sel.collector, "collector", "lease-retry", "collector design: "+strings.Join(tikv.CollectorNames(), ", "))
 	for _, v := range o.sel.variantFlags() {
 		f.BoolVar(v.value, v.name, false, v.usage)
 	}
@@ -162,7 +162,7 @@ func resolveScope(name string) (*seeds.Scope, error) {
 // checkPlan is a resolved check: what to explore and how.
 type checkPlan struct {
 	scope     *seeds.Scope
-	cfg       model.Config
+	cfg       tikv.Config
 	opt       sim.Options
 	variants  []string
 	shard     uint64
@@ -175,8 +175,8 @@ func (o *checkOptions) resolve() (*checkPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !contains(model.CollectorNames(), o.sel.collector) {
-		return nil, usagef("--collector: unknown collector %q (want one of %s)", clip(o.sel.collector, 60), strings.Join(model.CollectorNames(), ", "))
+	if !contains(tikv.CollectorNames(), o.sel.collector) {
+		return nil, usagef("--collector: unknown collector %q (want one of %s)", clip(o.sel.collector, 60), strings.Join(tikv.CollectorNames(), ", "))
 	}
 	cfg, err := sc.Config(o.sel.collector, o.sel.variants, o.sel.nonAtomic)
 	if err != nil {
@@ -484,7 +484,7 @@ func reportCounterexample(w io.Writer, o *checkOptions, p *checkPlan, v *sim.Ver
 // writeCheckDraws writes the counterexample as a .draws file that replay
 // and timeline read: the draws under the random strategy, the scope's whole
 // configuration, the first kind and the trace hash.
-func writeCheckDraws(o *checkOptions, p *checkPlan, ce *sim.Counterexample, out *model.Outcome) (string, error) {
+func writeCheckDraws(o *checkOptions, p *checkPlan, ce *sim.Counterexample, out *tikv.Outcome) (string, error) {
 	cfg := p.cfg
 	df := drawsFile{Format: drawsFormat, Collector: cfg.Collector, Profile: p.scope.Profile, Strategy: "random",
 		Variants: append([]string{}, p.variants...), SnapGenerators: int64(cfg.SnapGenerators), GCGraceUS: int64(cfg.GCGrace),
@@ -617,11 +617,11 @@ type checkLine struct {
 	Header *checkHeader     `json:"header,omitempty"`
 	Level  *sim.LevelResult `json:"level,omitempty"`
 	Footer *checkFooter     `json:"footer,omitempty"`
-	Config *model.Config    `json:"config,omitempty"`
+	Config *tikv.Config    `json:"config,omitempty"`
 	Sum    string           `json:"sum"`
 }
 
-func configDigest(cfg model.Config) string {
+func configDigest(cfg tikv.Config) string {
 	b, _ := json.Marshal(cfg)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
@@ -686,7 +686,7 @@ func isCheckOut(path string) bool {
 func mergeChecks(ctx context.Context, w io.Writer, paths []string) error {
 	var parts []*sim.Exploration
 	var h0 *checkHeader
-	var cfg *model.Config
+	var cfg *tikv.Config
 	var stopped string
 	var elapsed float64
 	for _, path := range paths {

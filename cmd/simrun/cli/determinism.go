@@ -10,13 +10,13 @@ import (
 	"fmt"
 	"unicode/utf8"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 )
 
 // modelRun runs the model; a variable so the tests can inject a
 // nondeterministic run and see the check catch it.
-var modelRun = model.Run
+var modelRun = tikv.Run
 
 // determinismCheck says which seeds are re-run: every is 0 (off), 1 (every
 // seed) or N (every Nth seed of a sweep, counted from its first).
@@ -29,7 +29,7 @@ func (d determinismCheck) due(j uint64) bool { return d.every > 0 && j%d.every =
 // with first's. On a mismatch it returns a nondeterminism observation with
 // both hashes and the first diverging event, found by running the seed twice
 // more with the trace kept (the first run kept only its hash).
-func recheck(cfg model.Config, sc sim.Config, seed uint64, first *model.Outcome) (*sim.Observation, error) {
+func recheck(cfg tikv.Config, sc sim.Config, seed uint64, first *tikv.Outcome) (*sim.Observation, error) {
 	again, err := modelRun(cfg, sim.NewPRNG(seed), sc)
 	if err != nil {
 		return nil, fmt.Errorf("seed %d (determinism re-run): %w", seed, err)

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/stretchr/testify/require"
 )
@@ -298,14 +298,14 @@ func TestCheckDeterminism(t *testing.T) {
 	// dependency on process state) is caught, with both hashes and the
 	// first diverging event.
 	calls := 0
-	modelRun = func(cfg model.Config, choice sim.Choice, sc sim.Config) (model.Outcome, error) {
+	modelRun = func(cfg tikv.Config, choice sim.Choice, sc sim.Config) (tikv.Outcome, error) {
 		calls++
 		if calls%2 == 0 {
 			cfg.MaxPuts++
 		}
-		return model.Run(cfg, choice, sc)
+		return tikv.Run(cfg, choice, sc)
 	}
-	t.Cleanup(func() { modelRun = model.Run })
+	t.Cleanup(func() { modelRun = tikv.Run })
 	r = mustExit(t, exitViolation, "run", "--collector", "lease-retry", "--seeds", "1", "--seed", "3", "--check-determinism", "--json")
 	var rep struct {
 		Violation struct {

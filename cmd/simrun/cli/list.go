@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"text/tabwriter"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/spf13/cobra"
 )
 
@@ -16,7 +16,7 @@ func newCollectorsCmd() *cobra.Command {
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			for _, c := range model.Collectors() {
+			for _, c := range tikv.Collectors() {
 				fmt.Fprintf(tw, "%s\t%s\n", c.Name, c.Summary)
 			}
 			return tw.Flush()
@@ -32,7 +32,7 @@ func newProfilesCmd() *cobra.Command {
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			for _, p := range model.Profiles() {
+			for _, p := range tikv.Profiles() {
 				fmt.Fprintf(tw, "%s\t%s\n", p.Name, p.Summary)
 			}
 			return tw.Flush()

@@ -5,18 +5,18 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/stretchr/testify/require"
 )
 
 // TestCollectorsAndProfilesAreListed: each name appears with a summary.
 func TestCollectorsAndProfilesAreListed(t *testing.T) {
 	out := mustExit(t, exitOK, "collectors").stdout
-	for _, c := range model.CollectorNames() {
+	for _, c := range tikv.CollectorNames() {
 		require.Regexp(t, `(?m)^`+c+`\s+\S`, out, "collector %s not listed with a summary", c)
 	}
 	out = mustExit(t, exitOK, "profiles").stdout
-	for _, p := range model.ProfileNames() {
+	for _, p := range tikv.ProfileNames() {
 		require.Regexp(t, `(?m)^`+p+`\s+\S`, out, "profile %s not listed with a summary", p)
 	}
 }
@@ -25,7 +25,7 @@ func TestCollectorsAndProfilesAreListed(t *testing.T) {
 func TestUnknownProfileListsValidOnes(t *testing.T) {
 	r := mustExit(t, exitUsage, "run", "--profile", "bogus")
 	require.Contains(t, r.stderr, "--profile")
-	for _, p := range model.ProfileNames() {
+	for _, p := range tikv.ProfileNames() {
 		require.Contains(t, r.stderr, p)
 	}
 }

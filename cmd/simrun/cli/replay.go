@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/seeds"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/spf13/cobra"
@@ -84,7 +84,7 @@ and the expected form). With --json the expectation's result is the
 
 // outcomeError is the error whose exit code means a single run's outcome:
 // errViolation, errIncomplete or nil.
-func outcomeError(out *model.Outcome) error {
+func outcomeError(out *tikv.Outcome) error {
 	switch outcomeWord(out) {
 	case outcomeViolation:
 		return errViolation
@@ -131,9 +131,9 @@ type replayReport struct {
 	Steps      int64                  `json:"steps"`
 	TimeUS     sim.Micros             `json:"time_us"`
 	End        string                 `json:"end"`
-	Workload   model.Workload         `json:"workload"`
+	Workload   tikv.Workload         `json:"workload"`
 	Violations []sim.Observation      `json:"violations"`
-	Snapshots  []model.SnapshotReport `json:"snapshots"`
+	Snapshots  []tikv.SnapshotReport `json:"snapshots"`
 	Events     []sim.Event            `json:"events"`
 	Replay     string                 `json:"replay"`
 	// Expectation is the file's expectation and its result (replay FILE
@@ -141,13 +141,13 @@ type replayReport struct {
 	Expectation *expectationReport `json:"expectation,omitempty"`
 	// Script says how far a scenario's script got: the steps completed,
 	// the steps not run and why, a refused step (scenario files only).
-	Script *model.ScriptReport `json:"script,omitempty"`
+	Script *tikv.ScriptReport `json:"script,omitempty"`
 }
 
 // outcomeWord is a run's outcome: "violation" when anything was observed,
 // "incomplete" when nothing was but the step budget ran out before the run
 // finished (an unfinished run is not a clean one), else "ok".
-func outcomeWord(out *model.Outcome) string {
+func outcomeWord(out *tikv.Outcome) string {
 	switch {
 	case out.Violated():
 		return outcomeViolation
@@ -157,7 +157,7 @@ func outcomeWord(out *model.Outcome) string {
 	return outcomeOK
 }
 
-func writeReplayJSON(w io.Writer, strategy string, seed uint64, out *model.Outcome, replay string, exp *expectationReport) error {
+func writeReplayJSON(w io.Writer, strategy string, seed uint64, out *tikv.Outcome, replay string, exp *expectationReport) error {
 	rep := replayReport{
 		Outcome: outcomeWord(out), Collector: out.Config.Collector, Strategy: strategy, Seed: seed,
 		TraceHash: sim.FormatHash(out.Result.TraceHash), Steps: out.Result.Steps, TimeUS: out.Result.Time,
@@ -176,7 +176,7 @@ func writeReplayJSON(w io.Writer, strategy string, seed uint64, out *model.Outco
 	return nil
 }
 
-func writeReplayText(w io.Writer, strategy string, seed uint64, out *model.Outcome, actionsOnly, stacks bool) error {
+func writeReplayText(w io.Writer, strategy string, seed uint64, out *tikv.Outcome, actionsOnly, stacks bool) error {
 	events := out.Result.Events
 	if actionsOnly {
 		var kept []sim.Event
@@ -196,7 +196,7 @@ func writeReplayText(w io.Writer, strategy string, seed uint64, out *model.Outco
 	fmt.Fprintf(w, "trace hash: %s (%d events)\n", sim.FormatHash(out.Result.TraceHash), out.Result.EventCount)
 	for _, s := range out.Snapshots {
 		fmt.Fprintf(w, "snapshot %d: %s, attempts %d", s.ID, s.Status, s.Attempts)
-		if s.Status == model.SnapDone {
+		if s.Status == tikv.SnapDone {
 			fmt.Fprintf(w, ", %d keys at seq %d, latency %s", s.Keys, s.Seq, s.Latency())
 		}
 		if s.Error != "" {
@@ -217,7 +217,7 @@ func writeReplayText(w io.Writer, strategy string, seed uint64, out *model.Outco
 // writeScriptReport says how far a scenario's script got: a script whose
 // later steps did not run (the run stopped at a violation, or a step was
 // refused) says which and why, never silently.
-func writeScriptReport(w io.Writer, r *model.ScriptReport) {
+func writeScriptReport(w io.Writer, r *tikv.ScriptReport) {
 	if r == nil {
 		return
 	}
@@ -275,7 +275,7 @@ func replayFile(cmd *cobra.Command, path string, asJSON, actionsOnly, stacks boo
 		return usageError{err}
 	}
 	out, err := f.Replay()
-	var refusal *model.ScenarioError
+	var refusal *tikv.ScenarioError
 	if err != nil && !errors.As(err, &refusal) {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/spf13/cobra"
 )
@@ -239,7 +239,7 @@ func (rep *sweepReport) add(r *seedResult, sel *selection) {
 	}
 }
 
-func runSweep(ctx context.Context, w io.Writer, sel *selection, cfg model.Config, sc sim.Config, plan seedPlan, opts sweepOptions) error {
+func runSweep(ctx context.Context, w io.Writer, sel *selection, cfg tikv.Config, sc sim.Config, plan seedPlan, opts sweepOptions) error {
 	began := time.Now()
 	rep := sweepReport{Outcome: outcomeOK, Collector: cfg.Collector, Profile: sel.profile, Strategy: sc.Strategy.String(),
 		FirstSeed: plan.first, SeedsPlanned: plan.count()}

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/spf13/cobra"
 )
@@ -21,7 +21,7 @@ type selection struct {
 	strategy  string
 	maxSteps  int64
 	asJSON    bool
-	variants  model.Variants
+	variants  tikv.Variants
 	// nonAtomic and gcGraceUS are lease-retry's atomicity switches.
 	nonAtomic bool
 	gcGraceUS int64
@@ -58,8 +58,8 @@ func (s *selection) variantFlags() []struct {
 
 func (s *selection) register(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&s.collector, "collector", "lease-retry", "collector design: "+strings.Join(model.CollectorNames(), ", "))
-	f.StringVar(&s.profile, "profile", "default", "workload profile: "+strings.Join(model.ProfileNames(), ", "))
+	f.StringVar(&s.collector, "collector", "lease-retry", "collector design: "+strings.Join(tikv.CollectorNames(), ", "))
+	f.StringVar(&s.profile, "profile", "default", "workload profile: "+strings.Join(tikv.ProfileNames(), ", "))
 	f.StringVar(&s.strategy, "strategy", "random", "scheduling strategy: random, pct or pct:DEPTH")
 	for _, v := range s.variantFlags() {
 		f.BoolVar(v.value, v.name, false, v.usage)
@@ -73,29 +73,29 @@ func (s *selection) register(cmd *cobra.Command) {
 }
 
 // resolve validates the selection and builds the model and kernel configs.
-func (s *selection) resolve() (model.Config, sim.Config, error) {
-	cfg, err := model.ProfileConfig(s.collector, s.profile)
+func (s *selection) resolve() (tikv.Config, sim.Config, error) {
+	cfg, err := tikv.ProfileConfig(s.collector, s.profile)
 	if err != nil {
-		return model.Config{}, sim.Config{}, usagef("--profile: %v", err)
+		return tikv.Config{}, sim.Config{}, usagef("--profile: %v", err)
 	}
 	cfg.Variants = s.variants
 	cfg.NonAtomicCheck = s.nonAtomic
 	if s.gcGraceUS < 0 || s.gcGraceUS > 1e12 {
-		return model.Config{}, sim.Config{}, usagef("--gc-grace-us: %d is out of range (want 0..1000000000000)", s.gcGraceUS)
+		return tikv.Config{}, sim.Config{}, usagef("--gc-grace-us: %d is out of range (want 0..1000000000000)", s.gcGraceUS)
 	}
 	cfg.GCGrace = sim.Micros(s.gcGraceUS)
 	if s.generators < 1 || s.generators > 8 {
-		return model.Config{}, sim.Config{}, usagef("--snap-generators: %d is out of range (want 1..8)", s.generators)
+		return tikv.Config{}, sim.Config{}, usagef("--snap-generators: %d is out of range (want 1..8)", s.generators)
 	}
 	cfg.SnapGenerators = int(s.generators)
 	if s.snapGCTimeoutUS < 0 || s.snapGCTimeoutUS > 1e12 {
-		return model.Config{}, sim.Config{}, usagef("--snap-gc-timeout-us: %d is out of range (want 0..1000000000000)", s.snapGCTimeoutUS)
+		return tikv.Config{}, sim.Config{}, usagef("--snap-gc-timeout-us: %d is out of range (want 0..1000000000000)", s.snapGCTimeoutUS)
 	}
 	if s.snapGCTimeoutUS > 0 {
 		cfg.SnapGCTimeout = sim.Micros(s.snapGCTimeoutUS)
 	}
 	if s.threadChurnUS < 0 || s.threadChurnUS > 1e12 {
-		return model.Config{}, sim.Config{}, usagef("--thread-churn-us: %d is out of range (want 0..1000000000000)", s.threadChurnUS)
+		return tikv.Config{}, sim.Config{}, usagef("--thread-churn-us: %d is out of range (want 0..1000000000000)", s.threadChurnUS)
 	}
 	if s.threadChurnUS > 0 {
 		cfg.ThreadChurnInterval = sim.Micros(s.threadChurnUS)
@@ -105,7 +105,7 @@ func (s *selection) resolve() (model.Config, sim.Config, error) {
 		if !strings.Contains(err.Error(), "collector") {
 			flag = "configuration"
 		}
-		return model.Config{}, sim.Config{}, usagef("%s: %v", flag, err)
+		return tikv.Config{}, sim.Config{}, usagef("%s: %v", flag, err)
 	}
 	st, err := sim.ParseStrategy(s.strategy)
 	if err != nil || st.Name == "replay" {
@@ -116,10 +116,10 @@ func (s *selection) resolve() (model.Config, sim.Config, error) {
 			// sim's message offers "replay", which the CLI refuses.
 			err = fmt.Errorf("%q is not a strategy (want random, pct or pct:DEPTH with DEPTH in 1..64)", clip(s.strategy, 60))
 		}
-		return model.Config{}, sim.Config{}, usagef("--strategy: %v", err)
+		return tikv.Config{}, sim.Config{}, usagef("--strategy: %v", err)
 	}
 	if s.maxSteps < 1 || s.maxSteps > 1e9 {
-		return model.Config{}, sim.Config{}, usagef("--max-steps: %d is out of range (want 1..1000000000)", s.maxSteps)
+		return tikv.Config{}, sim.Config{}, usagef("--max-steps: %d is out of range (want 1..1000000000)", s.maxSteps)
 	}
 	return cfg, sim.Config{MaxSteps: s.maxSteps, Strategy: st, StopOnViolation: true}, nil
 }
@@ -230,7 +230,7 @@ func (v *intValue) Set(s string) error {
 }
 
 // runSeed runs one seed of the selection.
-func runSeed(cfg model.Config, sc sim.Config, seed uint64) (model.Outcome, error) {
+func runSeed(cfg tikv.Config, sc sim.Config, seed uint64) (tikv.Outcome, error) {
 	out, err := modelRun(cfg, sim.NewPRNG(seed), sc)
 	if err != nil {
 		return out, fmt.Errorf("seed %d: %w", seed, err)

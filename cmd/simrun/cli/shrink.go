@@ -10,7 +10,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -41,22 +41,22 @@ type drawsFile struct {
 	// counterexample was found in, and its whole model configuration,
 	// which replay uses instead of the selection fields above.
 	Scope  string        `json:"scope,omitempty"`
-	Config *model.Config `json:"config,omitempty"`
+	Config *tikv.Config `json:"config,omitempty"`
 }
 
 // drawsConfig returns the model and kernel configuration a .draws file
 // replays under: its own configuration when it carries one (simrun check),
 // else the selection's.
-func drawsConfig(df *drawsFile, sel *selection) (model.Config, sim.Config, error) {
+func drawsConfig(df *drawsFile, sel *selection) (tikv.Config, sim.Config, error) {
 	if df.Config == nil {
 		return sel.resolve()
 	}
 	cfg := *df.Config
 	if err := cfg.Validate(); err != nil {
-		return model.Config{}, sim.Config{}, usagef("member \"config\": %v", err)
+		return tikv.Config{}, sim.Config{}, usagef("member \"config\": %v", err)
 	}
 	if df.MaxSteps < 1 || df.MaxSteps > 1e9 {
-		return model.Config{}, sim.Config{}, usagef("max_steps %d is out of range (want 1..1000000000)", df.MaxSteps)
+		return tikv.Config{}, sim.Config{}, usagef("max_steps %d is out of range (want 1..1000000000)", df.MaxSteps)
 	}
 	return cfg, sim.Config{MaxSteps: df.MaxSteps, StopOnViolation: true}, nil
 }
@@ -123,7 +123,7 @@ always give the same result.`,
 }
 
 // firstKind is the kind of a run's first violation, "" if none.
-func firstKind(out *model.Outcome) sim.Kind {
+func firstKind(out *tikv.Outcome) sim.Kind {
 	if len(out.Result.Observations) == 0 {
 		return ""
 	}
@@ -141,13 +141,13 @@ func countActions(events []sim.Event) int {
 	return n
 }
 
-func shrinkSeed(ctx context.Context, w io.Writer, sel *selection, cfg model.Config, sc sim.Config, seed uint64, budget int, outPath string, force bool) error {
+func shrinkSeed(ctx context.Context, w io.Writer, sel *selection, cfg tikv.Config, sc sim.Config, seed uint64, budget int, outPath string, force bool) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	sc.KeepTrace = true
 	rec := sim.NewRecorder(sim.NewPRNG(seed))
-	orig, err := model.Run(cfg, rec, sc)
+	orig, err := tikv.Run(cfg, rec, sc)
 	if err != nil {
 		return fmt.Errorf("seed %d: %w", seed, err)
 	}
@@ -164,7 +164,7 @@ func shrinkSeed(ctx context.Context, w io.Writer, sel *selection, cfg model.Conf
 	var runErr error
 	test := func(cand []sim.Draw) (bool, []sim.Draw) {
 		r := sim.NewRecorder(sim.NewLog(cand))
-		out, err := model.Run(cfg, r, quiet)
+		out, err := tikv.Run(cfg, r, quiet)
 		if err != nil {
 			runErr = err
 			return false, nil
@@ -188,7 +188,7 @@ func shrinkSeed(ctx context.Context, w io.Writer, sel *selection, cfg model.Conf
 		fmt.Fprintf(w, "note: a candidate run failed: %v\n", runErr)
 	}
 
-	final, err := model.Run(cfg, sim.NewLog(shrunk), sc)
+	final, err := tikv.Run(cfg, sim.NewLog(shrunk), sc)
 	if err != nil {
 		return fmt.Errorf("replay of the shrunk log: %w", err)
 	}
@@ -370,7 +370,7 @@ func replayDrawsFile(cmd *cobra.Command, path string, asJSON, actionsOnly, stack
 		return usagef("%s: %v", path, err)
 	}
 	sc.KeepTrace = true
-	out, err := model.Run(cfg, sim.NewLog(df.Draws), sc)
+	out, err := tikv.Run(cfg, sim.NewLog(df.Draws), sc)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

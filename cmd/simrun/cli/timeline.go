@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/spf13/cobra"
 )
@@ -94,7 +94,7 @@ directory).`,
 			if err := checkOutput("-o", outPath, force); err != nil {
 				return err
 			}
-			var cfg model.Config
+			var cfg tikv.Config
 			var sc sim.Config
 			var err error
 			if df != nil {
@@ -106,7 +106,7 @@ directory).`,
 				return err
 			}
 			sc.KeepTrace = true
-			var out model.Outcome
+			var out tikv.Outcome
 			title := ""
 			if df != nil {
 				out, err = modelRun(cfg, sim.NewLog(df.Draws), sc)
@@ -301,7 +301,7 @@ func listNames(detail, base string) bool {
 // lanes (without all, only those with something drawn in the window). It
 // reads only the trace, in trace order, so the same seed gives the same
 // timeline.
-func buildTimeline(out *model.Outcome, all bool) *timeline {
+func buildTimeline(out *tikv.Outcome, all bool) *timeline {
 	events := out.Result.Events
 	tl := &timeline{all: all}
 	var endT sim.Micros

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/spf13/cobra"
 )
@@ -276,7 +276,7 @@ func atof(t *testing.T, s string) float64 {
 
 // naiveDrawnTrace runs naive seed 2 as the command does and returns the
 // outcome, to check the picture against the trace.
-func naiveDrawnTrace(t *testing.T) *model.Outcome {
+func naiveDrawnTrace(t *testing.T) *tikv.Outcome {
 	t.Helper()
 	// The selection with its flag defaults, as the command builds it.
 	var sel selection

@@ -15,7 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/spf13/cobra"
 )
@@ -135,11 +135,11 @@ type validateOptions struct {
 func collectorOrder() []string {
 	out := []string{}
 	for _, n := range []string{"naive", "retry", "pin", "lease", "lease-retry", "checkpoint", "scan"} {
-		if slices.Contains(model.CollectorNames(), n) {
+		if slices.Contains(tikv.CollectorNames(), n) {
 			out = append(out, n)
 		}
 	}
-	for _, c := range model.Collectors() {
+	for _, c := range tikv.Collectors() {
 		if !slices.Contains(out, c.Name) {
 			out = append(out, c.Name)
 		}
@@ -149,7 +149,7 @@ func collectorOrder() []string {
 
 func profileOrder() []string {
 	var out []string
-	for _, p := range model.Profiles() {
+	for _, p := range tikv.Profiles() {
 		out = append(out, p.Name)
 	}
 	return out
@@ -254,7 +254,7 @@ func runValidate(ctx context.Context, w io.Writer, base *selection, o validateOp
 	}
 	type job struct {
 		sel *selection
-		cfg model.Config
+		cfg tikv.Config
 		sc  sim.Config
 	}
 	var jobs []job
@@ -367,7 +367,7 @@ func writeValidateWarnings(w io.Writer, cells []validCell, stopped bool, ei errI
 
 // measureCell runs seeds first..first+n-1 of one cell, stopping after the
 // seed it is running when ctx is cancelled.
-func measureCell(ctx context.Context, sel *selection, cfg model.Config, sc sim.Config, first, n uint64, check determinismCheck) (validCell, error) {
+func measureCell(ctx context.Context, sel *selection, cfg tikv.Config, sc sim.Config, first, n uint64, check determinismCheck) (validCell, error) {
 	began := time.Now()
 	cell := validCell{Collector: sel.collector, Profile: sel.profile, Strategy: sc.Strategy.String(),
 		FirstSeed: first, Kinds: map[sim.Kind]uint64{}, Replays: map[sim.Kind]string{}}
@@ -401,11 +401,11 @@ func measureCell(ctx context.Context, sel *selection, cfg model.Config, sc sim.C
 		cell.PeakPinned = max(cell.PeakPinned, out.PeakPinnedBytes)
 		for _, r := range out.Snapshots {
 			switch r.Status {
-			case model.SnapGenerated, model.SnapSent, model.SnapApplied, model.SnapRejected:
+			case tikv.SnapGenerated, tikv.SnapSent, tikv.SnapApplied, tikv.SnapRejected:
 				retries = append(retries, r.Attempts-1)
 			}
 			switch r.Status {
-			case model.SnapApplied, model.SnapFailed, model.SnapRejected:
+			case tikv.SnapApplied, tikv.SnapFailed, tikv.SnapRejected:
 				latencies = append(latencies, int64(r.Latency()))
 			}
 		}

@@ -1,0 +1,178 @@
+package tikv
+
+import (
+	"fmt"
+	"runtime/debug"
+	"strings"
+
+	"github.com/snapsim/snapsim/model/engine"
+	"github.com/snapsim/snapsim/sim"
+	"github.com/snapsim/snapsim/vfsmem"
+)
+
+// Outcome is everything a run produced: the kernel's result (trace hash,
+// events, observations), the drawn workload, the snapshot reports and the
+// space and fault accounting of each node.
+type Outcome struct {
+	Config    Config            `json:"config"`
+	Workload  Workload          `json:"workload"`
+	Result    sim.Result        `json:"result"`
+	Snapshots []SnapshotReport  `json:"snapshots"`
+	Usage     vfsmem.Usage      `json:"usage"`
+	Faults    vfsmem.FaultStats `json:"faults"`
+	Learner   vfsmem.Usage      `json:"learner_usage"`
+	Regions   []Region          `json:"regions"`
+	// PeakPinnedBytes is the leader's peak of obsolete-but-pinned bytes
+	// (Engine.PeakPinnedBytes).
+	PeakPinnedBytes int64 `json:"peak_pinned_bytes"`
+	// Script says how far a scenario's script got: how many steps
+	// completed, where the script ended, which steps were not run and why,
+	// and the refused step if one was (RunScenario). Nil for any run that
+	// is not a scenario.
+	Script *ScriptReport `json:"script,omitempty"`
+}
+
+// Violated reports whether anything was observed.
+func (o *Outcome) Violated() bool { return len(o.Result.Observations) > 0 }
+
+// Run builds a two-node cluster for cfg, draws its workload and runs it to
+// completion under the kernel configured by sc, drawing every decision from
+// choice. An error means the configuration is unusable or the model itself
+// failed (a bug in snapsim, reported, never a crash); actor panics are
+// observations, not errors.
+func Run(cfg Config, choice sim.Choice, sc sim.Config) (out Outcome, err error) {
+	return run(cfg, choice, sc, nil)
+}
+
+// run is Run with a hook called after every actor of the cluster has been
+// spawned and before the kernel runs (RunScenario spawns its director
+// there). A nil hook is Run.
+func run(cfg Config, choice sim.Choice, sc sim.Config, hook func(c *Cluster)) (out Outcome, err error) {
+	if err := cfg.Validate(); err != nil {
+		return Outcome{}, err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			if ab, ok := r.(sim.Abort); ok {
+				panic(ab.Cause) // the Choice source's own control flow
+			}
+			err = fmt.Errorf("model failed outside any actor (a snapsim bug): %v\n%s", r, debug.Stack())
+		}
+	}()
+	s := sim.New(choice, sc)
+	if cfg.Swarm {
+		drawSwarm(&cfg, s)
+	}
+	work := drawWorkload(cfg, s)
+	c, err := newCluster(s, cfg, work)
+	if err != nil {
+		return Outcome{}, err
+	}
+	s.RecordAs("setup", sim.ClassInfo, "workload", fmt.Sprintf("collector=%s puts=%d flush_threshold=%d compact_trigger=%d snapshots=%d delays=%v",
+		cfg.Collector, work.Puts, work.FlushThreshold, work.CompactTrigger, work.Snapshots, work.SnapshotDelays), "")
+	c.spawn()
+	if hook != nil {
+		hook(c)
+	}
+	s.Run()
+	if c.afterRun != nil {
+		c.afterRun()
+	}
+
+	out = Outcome{Config: cfg, Workload: work, Result: s.Result(),
+		Usage: c.Leader.FS.Usage(c.Leader.classify), Faults: c.Leader.FS.Faults(),
+		Learner: c.Learner.FS.Usage(c.Learner.classify), PeakPinnedBytes: c.Leader.Engine.PeakPinnedBytes()}
+	for _, r := range c.Regions.All() {
+		out.Regions = append(out.Regions, *r)
+	}
+	for _, r := range c.Snapshots {
+		if !r.final() {
+			r.Status, r.Error = SnapAborted, "did not finish: "+generatorFate(out.Result.Observations, r)
+		}
+		out.Snapshots = append(out.Snapshots, *r)
+	}
+	return out, nil
+}
+
+// spawn creates every actor, workers first (their order is the order a
+// random walk's choices refer to).
+func (c *Cluster) spawn() {
+	s := c.s
+	c.workers = append(c.workers, s.Spawn("writer", sim.ActorOptions{Footprint: c.fp.writer}, c.worker(c.WriteLoop)))
+	c.spawnGenerator()
+	if c.cfg.MaxRegionOps > 0 {
+		c.workers = append(c.workers, s.Spawn("pd", sim.ActorOptions{}, c.worker(c.PDLoop)))
+	}
+	c.coordinator = s.Spawn("coordinator", sim.ActorOptions{Footprint: c.fp.coordinator}, c.CoordinatorLoop)
+	c.spawnLeaderDaemons()
+	c.spawnLearnerDaemons()
+	if c.cfg.MaxCrashes > 0 {
+		s.Spawn("crasher", sim.ActorOptions{Daemon: true}, c.CrashLoop)
+	}
+	c.spawnChurn()
+}
+
+// spawnGenerator starts (or, after a leader restart, restarts) the snapshot
+// generator; it resumes with the next requested snapshot.
+func (c *Cluster) spawnGenerator() {
+	c.generators = nil
+	for i := 0; i < c.cfg.SnapGenerators; i++ {
+		name := "snap-gen"
+		if i > 0 {
+			name = fmt.Sprintf("snap-gen-%d", i+1)
+		}
+		g := c.s.Spawn(name, sim.ActorOptions{Watched: true, Footprint: c.fp.genFootprint(c.cfg.Collector)}, c.worker(c.GenerateLoop))
+		c.generators = append(c.generators, g)
+		c.workers = append(c.workers, g)
+	}
+}
+
+// generatorsAlive reports whether some generator still has requests to
+// serve (it was killed with work left).
+func (c *Cluster) generatorsAlive() bool { return c.nextGen < len(c.work.SnapshotDelays) }
+
+// spawnChurn starts the leader's worker-thread churn daemon, if configured.
+func (c *Cluster) spawnChurn() {
+	if c.Leader.Threads != nil && c.cfg.ThreadChurnInterval > 0 && c.interference {
+		c.churn = c.s.Spawn("threads", sim.ActorOptions{Daemon: true}, c.Leader.Threads.ChurnLoop)
+	}
+}
+
+// worker wraps an interfering actor so that its end (return or panic)
+// wakes the coordinator.
+func (c *Cluster) worker(fn func(a *sim.Actor)) func(a *sim.Actor) {
+	return func(a *sim.Actor) {
+		defer func() { c.s.Wake(c.coordinator) }()
+		fn(a)
+	}
+}
+
+func (c *Cluster) spawnLeaderDaemons() {
+	s, e := c.s, c.Leader.Engine
+	e.SetDaemons(engine.Daemons{
+		Flusher:   s.Spawn("flusher", sim.ActorOptions{Daemon: true, Footprint: c.fp.flusher}, e.FlushLoop),
+		Compactor: s.Spawn("compactor", sim.ActorOptions{Daemon: true, Footprint: c.fp.compactor}, e.CompactLoop),
+		GC:        s.Spawn("gc", sim.ActorOptions{Daemon: true, Footprint: c.fp.gc}, e.GCLoop),
+	})
+	c.sender = s.Spawn("sender", sim.ActorOptions{Daemon: true, Watched: true, Footprint: c.fp.sender}, c.SendLoop)
+	c.Leader.snapGC = s.Spawn("snap-gc", sim.ActorOptions{Daemon: true, Footprint: c.fp.snapGC}, c.Leader.SnapGCLoop)
+}
+
+func (c *Cluster) spawnLearnerDaemons() {
+	s, e := c.s, c.Learner.Engine
+	e.SetDaemons(engine.Daemons{GC: s.Spawn("n2-gc", sim.ActorOptions{Daemon: true, Footprint: c.fp.learnerGC}, e.GCLoop)})
+	c.applier = s.Spawn("applier", sim.ActorOptions{Daemon: true, Watched: true, Footprint: c.fp.applier}, c.ApplyLoop)
+	c.Learner.snapGC = s.Spawn("n2-snap-gc", sim.ActorOptions{Daemon: true, Footprint: c.fp.learnerSnapGC}, c.Learner.SnapGCLoop)
+}
+
+// generatorFate explains why an unfinished snapshot stopped.
+func generatorFate(obs []sim.Observation, r *SnapshotReport) string {
+	if r.Status == SnapRunning {
+		for _, o := range obs {
+			if o.Kind == sim.KindPanic && strings.HasPrefix(o.Actor, "snap-gen") {
+				return "the generator panicked at step " + fmt.Sprint(o.Step)
+			}
+		}
+	}
+	return "the run ended while it was " + r.Status
+}
