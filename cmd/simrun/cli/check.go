@@ -617,7 +617,7 @@ type checkLine struct {
 	Header *checkHeader     `json:"header,omitempty"`
 	Level  *sim.LevelResult `json:"level,omitempty"`
 	Footer *checkFooter     `json:"footer,omitempty"`
-	Config *tikv.Config    `json:"config,omitempty"`
+	Config *tikv.Config     `json:"config,omitempty"`
 	Sum    string           `json:"sum"`
 }
 

@@ -123,19 +123,19 @@ func (e *expectationReport) print(w io.Writer) {
 
 // replayReport is replay's JSON output.
 type replayReport struct {
-	Outcome    string                 `json:"outcome"`
-	Collector  string                 `json:"collector"`
-	Strategy   string                 `json:"strategy"`
-	Seed       uint64                 `json:"seed"`
-	TraceHash  string                 `json:"trace_hash"`
-	Steps      int64                  `json:"steps"`
-	TimeUS     sim.Micros             `json:"time_us"`
-	End        string                 `json:"end"`
+	Outcome    string                `json:"outcome"`
+	Collector  string                `json:"collector"`
+	Strategy   string                `json:"strategy"`
+	Seed       uint64                `json:"seed"`
+	TraceHash  string                `json:"trace_hash"`
+	Steps      int64                 `json:"steps"`
+	TimeUS     sim.Micros            `json:"time_us"`
+	End        string                `json:"end"`
 	Workload   tikv.Workload         `json:"workload"`
-	Violations []sim.Observation      `json:"violations"`
+	Violations []sim.Observation     `json:"violations"`
 	Snapshots  []tikv.SnapshotReport `json:"snapshots"`
-	Events     []sim.Event            `json:"events"`
-	Replay     string                 `json:"replay"`
+	Events     []sim.Event           `json:"events"`
+	Replay     string                `json:"replay"`
 	// Expectation is the file's expectation and its result (replay FILE
 	// only).
 	Expectation *expectationReport `json:"expectation,omitempty"`

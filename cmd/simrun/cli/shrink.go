@@ -40,7 +40,7 @@ type drawsFile struct {
 	// Scope and Config are set by simrun check: the scope the
 	// counterexample was found in, and its whole model configuration,
 	// which replay uses instead of the selection fields above.
-	Scope  string        `json:"scope,omitempty"`
+	Scope  string       `json:"scope,omitempty"`
 	Config *tikv.Config `json:"config,omitempty"`
 }
 
