@@ -5,9 +5,13 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/snapsim/snapsim/model/builtin"
 	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 )
+
+// tikvSys is the TiKV-like system with the built-in designs.
+var tikvSys = builtin.TiKV()
 
 // Bug is one failure the model can show, as the configuration that can show
 // it and the observation that proves it. The simulator and the free-mode

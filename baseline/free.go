@@ -29,7 +29,7 @@ func FreeRun(cfg tikv.Config, seed uint64, dir string, maxSteps int64) (tikv.Out
 		}
 		return fs
 	}
-	out, err := tikv.Run(cfg, sim.NewPRNG(seed), sim.Config{Gate: NewGate(), StopOnViolation: true, MaxSteps: maxSteps})
+	out, err := tikvSys.Simulate(cfg, sim.NewPRNG(seed), sim.Config{Gate: NewGate(), StopOnViolation: true, MaxSteps: maxSteps})
 	if err == nil {
 		err = innerErr
 	}

@@ -178,7 +178,7 @@ func TestBugCatalogueShowsInSimulator(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			found := uint64(0)
 			for seed := uint64(1); seed <= 300 && found == 0; seed++ {
-				out, err := tikv.Run(b.Config, sim.NewPRNG(seed), sim.Config{StopOnViolation: true})
+				out, err := tikvSys.Simulate(b.Config, sim.NewPRNG(seed), sim.Config{StopOnViolation: true})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -32,7 +32,7 @@ type SearchResult struct {
 func SimSearch(ctx context.Context, bug Bug, st sim.Strategy, first uint64, limit time.Duration) (SearchResult, error) {
 	sc := sim.Config{Strategy: st, StopOnViolation: true, MaxSteps: sim.DefaultMaxSteps}
 	return search(ctx, bug, first, limit, func(seed uint64) (tikv.Outcome, error) {
-		return tikv.Run(bug.Config, sim.NewPRNG(seed), sc)
+		return tikvSys.Simulate(bug.Config, sim.NewPRNG(seed), sc)
 	})
 }
 

@@ -22,9 +22,9 @@ const determinismSeeds = 40
 // "collector/seed hash" lines.
 func traceHashes(t testing.TB) []string {
 	var lines []string
-	for _, c := range tikv.CollectorNames() {
+	for _, c := range tikvSys.DesignNames() {
 		for seed := uint64(1); seed <= determinismSeeds; seed++ {
-			out, err := tikv.Run(tikv.DefaultConfig(c), sim.NewPRNG(seed), sim.Config{StopOnViolation: true})
+			out, err := tikvSys.Simulate(tikv.DefaultConfig(c), sim.NewPRNG(seed), sim.Config{StopOnViolation: true})
 			if err != nil {
 				t.Fatalf("%s seed %d: %v", c, seed, err)
 			}

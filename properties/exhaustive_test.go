@@ -28,7 +28,7 @@ func scopeProgram(t *testing.T, scope, collector string, v tikv.Variants, nonAto
 		t.Fatal(err)
 	}
 	return func(ch sim.Choice, sc sim.Config) (sim.Result, error) {
-		out, err := tikv.Run(cfg, ch, sc)
+		out, err := tikvSys.Simulate(cfg, ch, sc)
 		return out.Result, err
 	}, s, cfg
 }
@@ -127,7 +127,7 @@ func TestExhaustiveReportNaive(t *testing.T) {
 	if first.Kind != sim.KindOpenDeletedFile || first.Actor != "snap-gen" {
 		t.Fatalf("first observation %s by %s; want open-deleted-file by snap-gen", first.Kind, first.Actor)
 	}
-	out, err := tikv.Run(cfg, sim.NewLog(ce.Draws), sim.Config{MaxSteps: s.Bounds.MaxSteps, StopOnViolation: true})
+	out, err := tikvSys.Simulate(cfg, sim.NewLog(ce.Draws), sim.Config{MaxSteps: s.Bounds.MaxSteps, StopOnViolation: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestExhaustiveCatchesWhatSamplingMisses(t *testing.T) {
 	}
 	cfg.FS.Faults.StallPermille = 5
 	prog := func(ch sim.Choice, sc sim.Config) (sim.Result, error) {
-		out, err := tikv.Run(cfg, ch, sc)
+		out, err := tikvSys.Simulate(cfg, ch, sc)
 		return out.Result, err
 	}
 	v := explore(t, prog, sim.Options{Bounds: s.Bounds}, 1)
@@ -162,7 +162,7 @@ func TestExhaustiveCatchesWhatSamplingMisses(t *testing.T) {
 	runs := v.Total.Runs()
 	hits := 0
 	for seed := uint64(1); seed <= uint64(runs); seed++ {
-		out, err := tikv.Run(cfg, sim.NewPRNG(seed), sim.Config{MaxSteps: s.Bounds.MaxSteps, StopOnViolation: true})
+		out, err := tikvSys.Simulate(cfg, sim.NewPRNG(seed), sim.Config{MaxSteps: s.Bounds.MaxSteps, StopOnViolation: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +177,7 @@ func TestExhaustiveCatchesWhatSamplingMisses(t *testing.T) {
 	intact, _ := s.Config("lease-retry", tikv.Variants{}, false)
 	intact.FS.Faults.StallPermille = 5
 	okProg := func(ch sim.Choice, sc sim.Config) (sim.Result, error) {
-		out, err := tikv.Run(intact, ch, sc)
+		out, err := tikvSys.Simulate(intact, ch, sc)
 		return out.Result, err
 	}
 	opt := sim.Options{Bounds: s.Bounds}

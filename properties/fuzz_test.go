@@ -50,7 +50,7 @@ func FuzzLeaseRetry(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := tikv.Run(cfg, &byteChoice{data: data}, sim.Config{StopOnViolation: true, KeepTrace: true})
+		out, err := tikvSys.Simulate(cfg, &byteChoice{data: data}, sim.Config{StopOnViolation: true, KeepTrace: true})
 		if err != nil {
 			t.Fatal(err)
 		}

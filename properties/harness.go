@@ -4,15 +4,19 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/snapsim/snapsim/model/builtin"
 	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 	"pgregory.net/rapid"
 )
 
+// tikvSys is the TiKV-like system with the built-in designs.
+var tikvSys = builtin.TiKV()
+
 // Run runs the model for cfg with every decision drawn from t, keeping the
 // trace so a failure can show it.
 func Run(t *rapid.T, cfg tikv.Config) tikv.Outcome {
-	out, err := tikv.Run(cfg, NewChoice(t), sim.Config{KeepTrace: true, StopOnViolation: true})
+	out, err := tikvSys.Simulate(cfg, NewChoice(t), sim.Config{KeepTrace: true, StopOnViolation: true})
 	if err != nil {
 		t.Fatalf("tikv.Run: %v", err)
 	}

@@ -249,8 +249,8 @@ func Parse(name string, data []byte) (*File, error) {
 			if err := once("collector NAME", 2); err != nil {
 				return nil, err
 			}
-			if !contains(tikv.CollectorNames(), w[1]) {
-				return nil, errf(ln, "unknown collector %q; want \"collector NAME\" with NAME one of %s", clip(w[1]), strings.Join(tikv.CollectorNames(), ", "))
+			if !contains(tikvSys.DesignNames(), w[1]) {
+				return nil, errf(ln, "unknown collector %q; want \"collector NAME\" with NAME one of %s", clip(w[1]), strings.Join(tikvSys.DesignNames(), ", "))
 			}
 			collector = w[1]
 		case "profile":
@@ -400,7 +400,7 @@ func Parse(name string, data []byte) (*File, error) {
 	if f.MaxSteps < 1 || f.MaxSteps > 1e9 {
 		return nil, errf(configLine(setLine, seen, "max_steps"), "max_steps %d out of range; want \"set max_steps N\" with N in 1..1000000000", f.MaxSteps)
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := tikvSys.Validate(cfg); err != nil {
 		return nil, errf(configLine(setLine, seen, validateField(err.Error())), "%v", err)
 	}
 	sc.Config = cfg

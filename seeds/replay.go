@@ -3,9 +3,13 @@ package seeds
 import (
 	"fmt"
 
+	"github.com/snapsim/snapsim/model/builtin"
 	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 )
+
+// tikvSys is the TiKV-like system with the built-in designs.
+var tikvSys = builtin.TiKV()
 
 // SimConfig is the kernel configuration the file is replayed with: its
 // strategy and step budget, the trace kept, and the run stopped at the end
@@ -32,13 +36,13 @@ func (f *File) Replay() (tikv.Outcome, error) {
 		return tikv.Outcome{}, err
 	}
 	if f.IsSeed {
-		out, err := tikv.Run(f.Scenario.Config, sim.NewPRNG(f.Scenario.Seed), sc)
+		out, err := tikvSys.Simulate(f.Scenario.Config, sim.NewPRNG(f.Scenario.Seed), sc)
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", f.Path, err)
 		}
 		return out, nil
 	}
-	return tikv.RunScenario(f.Scenario, sc)
+	return tikvSys.RunScenario(f.Scenario, sc)
 }
 
 // Check compares an outcome with the file's expectations (see

@@ -356,7 +356,7 @@ func (s *Scope) Config(collector string, v tikv.Variants, nonAtomic bool) (tikv.
 		cfg.MaxPuts = max(cfg.MaxPuts, w.Puts)
 	}
 	cfg.EndAfter, cfg.InstantOps = s.endAfter, s.instant
-	if err := cfg.Validate(); err != nil {
+	if err := tikvSys.Validate(cfg); err != nil {
 		line := configLine(setLine, s.seen, validateField(err.Error()))
 		if strings.Contains(err.Error(), "workload") {
 			line = s.seen["workload"]

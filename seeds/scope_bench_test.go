@@ -20,7 +20,7 @@ func benchCheck(b *testing.B, scope, collector string, v tikv.Variants, nonAtomi
 		b.Fatal(err)
 	}
 	prog := func(ch sim.Choice, sc sim.Config) (sim.Result, error) {
-		out, err := tikv.Run(cfg, ch, sc)
+		out, err := tikvSys.Simulate(cfg, ch, sc)
 		return out.Result, err
 	}
 	b.ReportAllocs()

@@ -21,7 +21,7 @@ func TestBuiltinScopes(t *testing.T) {
 		if !strings.HasSuffix(s.Path, "/"+s.Name+".scope") {
 			t.Errorf("%s: scope %s is not named after its file", s.Path, s.Name)
 		}
-		for _, c := range tikv.CollectorNames() {
+		for _, c := range tikvSys.DesignNames() {
 			cfg, err := s.Config(c, tikv.Variants{}, false)
 			if err != nil {
 				t.Errorf("%s with %s: %v", s.Name, c, err)

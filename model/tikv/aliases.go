@@ -6,8 +6,8 @@ import (
 	"github.com/snapsim/snapsim/model/engine"
 )
 
-// The engine's types and helpers, as the rest of the package names them
-// (transitional: the engine lives in model/engine).
+// The engine's types, as the cluster and its reports name them (the same
+// types as model's: aliases, not copies).
 type (
 	Engine        = engine.Engine
 	EngineOptions = engine.EngineOptions
@@ -16,50 +16,35 @@ type (
 	Record        = engine.Record
 	Kind          = engine.Kind
 	CF            = engine.CF
-	Lease         = engine.Lease
-	GCMode        = engine.GCMode
-	Manifest      = engine.Manifest
-	ManifestFile  = engine.ManifestFile
 )
 
+// Record kinds and column families.
 const (
-	KindPut                = engine.KindPut
-	KindDelete             = engine.KindDelete
-	CFDefault              = engine.CFDefault
-	CFLock                 = engine.CFLock
-	CFWrite                = engine.CFWrite
-	NumCFs                 = engine.NumCFs
-	NumLevels              = engine.NumLevels
-	GCPrompt               = engine.GCPrompt
-	GCDelayed              = engine.GCDelayed
-	DefaultLevelBaseBytes  = engine.DefaultLevelBaseBytes
-	DefaultLevelMultiplier = engine.DefaultLevelMultiplier
-	DefaultTargetFileBytes = engine.DefaultTargetFileBytes
-	ioChunkBytes           = engine.IOChunkBytes
+	KindPut    = engine.KindPut
+	KindDelete = engine.KindDelete
+	CFDefault  = engine.CFDefault
+	CFLock     = engine.CFLock
+	CFWrite    = engine.CFWrite
+	NumCFs     = engine.NumCFs
 )
 
+// ioChunkBytes is the size of one read or write call.
+const ioChunkBytes = engine.IOChunkBytes
+
+// CFs lists the column families in order.
+var CFs = engine.CFs
+
+// The engine's helpers the cluster uses.
 var (
-	CFs                 = engine.CFs
-	ErrCorrupt          = engine.ErrCorrupt
-	ErrCrashed          = engine.ErrCrashed
-	NewEngine           = engine.NewEngine
-	EncodeSST           = engine.EncodeSST
-	DecodeSST           = engine.DecodeSST
-	ParseGCMode         = engine.ParseGCMode
-	ParseCF             = engine.ParseCF
-	isEOF               = engine.IsEOF
-	readAll             = engine.ReadAll
-	readSST             = engine.ReadSST
-	readSSTRetrying     = engine.ReadSSTRetrying
-	names               = engine.Names
-	less                = engine.Less
-	keyRange            = engine.KeyRange
-	appendSSTEntry      = engine.AppendSSTEntry
-	appendSSTFooter     = engine.AppendSSTFooter
-	PebbleEstimatedSize = engine.PebbleEstimatedSize
+	isEOF    = engine.IsEOF
+	readAll  = engine.ReadAll
+	readSST  = engine.ReadSST
+	names    = engine.Names
+	less     = engine.Less
+	keyRange = engine.KeyRange
 )
 
-// KeyName renders key number i of a region's key space.
+// KeyName renders key number i of a region's key space ("k007").
 func KeyName(i int) string { return fmt.Sprintf("k%03d", i) }
 
 // result renders an error for a trace's result column.

@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"path"
 
+	"github.com/snapsim/snapsim/model/engine"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -80,7 +81,7 @@ func (c *Cluster) applyFiles(rep *SnapshotReport) (string, string) {
 	// are in no version (RocksDB's IngestExternalFile removes them too).
 	// Without this they stayed for ever (a file leak on the learner).
 	failed := func(err error) (string, string) {
-		if !errors.Is(err, ErrCrashed) {
+		if !errors.Is(err, engine.ErrCrashed) {
 			for _, f := range files {
 				_ = n.FS.RemoveBecause(f.Path, "ingest of snapshot "+key.String()+" failed")
 			}

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/snapsim/snapsim/vfsmem"
 )
@@ -37,7 +38,6 @@ func linksMade(n *Node) []string {
 }
 
 func TestCheckpointLinkNames(t *testing.T) {
-	assert.Equal(t, "/snap/ckpt_snap-gen_7_2_000012.sst", checkpointLink("snap-gen", 7, 2, 12))
 	assert.True(t, isCheckpointLink("/snap/ckpt_snap-gen_7_2_000012.sst"))
 	assert.False(t, isCheckpointLink("/snap/gen_1_1_7_default.sst"))
 	assert.False(t, isCheckpointLink("/db/000012.sst"))
@@ -54,7 +54,7 @@ func TestCheckpointCollectorReadsThroughLinks(t *testing.T) {
 	w := runCollect(t, cfg, sim.Config{}, 20, compactAfter(t, 100*sim.Microsecond, &alive))
 	require.NoError(t, w.err)
 	assert.Empty(t, w.res.Observations)
-	assert.Equal(t, 1, w.g.Attempts)
+	assert.Equal(t, 1, w.g.attempts)
 
 	orig, ok := w.n.FS.Deleted(w.listed[0].Path)
 	require.True(t, ok, "the original was deleted during the build")
@@ -130,9 +130,9 @@ func TestCheckpointCollectorCleansUpOnError(t *testing.T) {
 	cfg.FS.Faults.OpenEIOPermille = 1000
 	w := runCollect(t, cfg, sim.Config{}, 10, nil)
 	require.Error(t, w.err)
-	assert.ErrorIs(t, w.err, ErrAttemptsSpent)
+	assert.ErrorIs(t, w.err, model.ErrAttemptsSpent)
 	assert.Contains(t, w.err.Error(), "input/output error")
-	assert.Equal(t, 3, w.g.Attempts)
+	assert.Equal(t, 3, w.g.attempts)
 	assert.Empty(t, w.res.Observations)
 	made := linksMade(w.n)
 	assert.Len(t, made, 3*2, "two files linked per attempt")

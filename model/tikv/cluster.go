@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/engine"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/snapsim/snapsim/vfsmem"
 )
@@ -30,7 +32,7 @@ type Cluster struct {
 	Learner   *Node
 	Regions   *RegionTable
 	Ref       *Reference
-	collector Collector
+	collector model.Collector
 	// Snapshots are the reports of every generation started, in order.
 	Snapshots []*SnapshotReport
 	// term is the raft term; it grows when the leader restarts.
@@ -54,8 +56,10 @@ type Cluster struct {
 	// done is set by the coordinator when the run is over; daemons that
 	// poll stop then.
 	done bool
-	// fp are the actors' footprint declarations (footprint.go).
-	fp footprints
+	// fp are the actors' footprint declarations (footprint.go), genFP the
+	// snapshot generators' (their design's).
+	fp    footprints
+	genFP *sim.Footprint
 }
 
 // Node is one TiKV-like store: a filesystem, an engine, a snapshot
@@ -95,11 +99,17 @@ type ingestRecord struct {
 	files  []*FileMeta
 }
 
-// newCluster builds both nodes and their directories (set-up: no
-// scheduling).
-func newCluster(s *sim.Scheduler, cfg Config, work Workload) (*Cluster, error) {
+// NewCluster builds both nodes of a cluster for cfg and the workload work
+// on s, and their directories, without spawning any actor (set-up: no
+// scheduling). Run spawns the actors and runs the kernel; a white-box test
+// of a design drives the cluster itself (NewBuild).
+func (sys *System) NewCluster(s *sim.Scheduler, cfg Config, work Workload) (*Cluster, error) {
+	d, ok := sys.design(cfg.Collector)
+	if !ok {
+		return nil, sys.unknownDesign(cfg.Collector)
+	}
 	c := &Cluster{s: s, cfg: cfg, work: work, Regions: newPresplitRegionTable(cfg.InitialRegions, cfg.KeySpace), Ref: &Reference{},
-		collector: collectors[cfg.Collector].build(cfg), term: 1, interference: true, fp: modelFootprints}
+		collector: d.design.New(designConfig(cfg)), term: 1, interference: true, fp: modelFootprints, genFP: d.footprint}
 	var err error
 	if c.Leader, err = c.newNode(1, "n1", work); err != nil {
 		return nil, err
@@ -116,7 +126,7 @@ func (c *Cluster) newNode(id int, name string, work Workload) (*Node, error) {
 		fsOpts.Costs = vfsmem.Costs{}
 	}
 	fs := vfsmem.New(c.s, fsOpts)
-	eng, err := NewEngine(c.s, fs, DBDir, c.engineOptions(work))
+	eng, err := engine.NewEngine(c.s, fs, DBDir, c.engineOptions(work))
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", name, err)
 	}
@@ -191,11 +201,11 @@ func (n *Node) classify(p string) vfsmem.SpaceClass {
 // engineOptions derives a node's engine options from the configuration and
 // the drawn workload.
 func (c *Cluster) engineOptions(work Workload) EngineOptions {
-	mode, _ := ParseGCMode(c.cfg.GCMode) // Validate checked it
+	mode, _ := engine.ParseGCMode(c.cfg.GCMode) // Validate checked it
 	return EngineOptions{
 		FlushThreshold: work.FlushThreshold, CompactTrigger: work.CompactTrigger,
 		GCMode: mode, GCInterval: c.cfg.GCInterval, GCGrace: c.cfg.GCGrace, EagerGC: c.cfg.Variants.EagerGC,
 		// Until Config carries them (engine owner's request): the defaults.
-		LevelBaseBytes: DefaultLevelBaseBytes, LevelMultiplier: DefaultLevelMultiplier, TargetFileBytes: DefaultTargetFileBytes,
+		LevelBaseBytes: engine.DefaultLevelBaseBytes, LevelMultiplier: engine.DefaultLevelMultiplier, TargetFileBytes: engine.DefaultTargetFileBytes,
 	}
 }

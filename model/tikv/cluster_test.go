@@ -57,7 +57,7 @@ func TestNewClusterLayout(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, uint64(1), c.term)
 	assert.True(t, c.interference)
-	assert.IsType(t, pin{}, c.collector)
+	assert.Equal(t, "designs.pin", fmt.Sprintf("%T", c.collector))
 	assert.Equal(t, []string{"region 1 [, +inf) v1/c1"}, regionStrings(c.Regions))
 	for i, n := range []*Node{c.Leader, c.Learner} {
 		assert.Equal(t, i+1, n.ID)

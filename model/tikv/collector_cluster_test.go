@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/model/engine"
 	"github.com/snapsim/snapsim/sim"
 )
@@ -52,7 +53,7 @@ func TestNaiveFindsOpenDeletedFileAndPanic(t *testing.T) {
 		assert.Contains(t, pan.Detail, "open: No such file or directory (os error 2)")
 		assert.Contains(t, pan.Detail, "called `Result::unwrap()` on an `Err` value")
 		assert.Contains(t, pan.Detail, "file does not exist", "the real MemFS error is kept")
-		assert.Contains(t, pan.Stack, "tikv.naive.Collect", "the stack points at the collector")
+		assert.Contains(t, pan.Stack, "designs.naive.Collect", "the stack points at the collector")
 		assert.Equal(t, odf.Step, pan.Step, "the oracle and the panic are the same step")
 		// The generator died: what it was building is reported aborted,
 		// and the liveness phase notices it never finished.
@@ -201,7 +202,7 @@ func TestLeaseRetryTinyTTLMakesProgress(t *testing.T) {
 				require.Contains(t, []string{SnapApplied, SnapSkipped, SnapFailed}, s.Status)
 				if s.Status == SnapFailed {
 					failed++
-					require.Contains(t, s.Error, ErrAttemptsSpent.Error())
+					require.Contains(t, s.Error, model.ErrAttemptsSpent.Error())
 					require.Contains(t, s.Error, "lease lost")
 				}
 			}
@@ -315,11 +316,11 @@ func TestLeaseRetryUnderIOErrors(t *testing.T) {
 
 func TestRustIOError(t *testing.T) {
 	enoent := &os.PathError{Op: "open", Path: "/db/000001.sst", Err: os.ErrNotExist}
-	assert.Equal(t, "open: No such file or directory (os error 2)", rustIOError(enoent))
-	assert.Equal(t, "open: No such file or directory (os error 2)", rustIOError(fmt.Errorf("wrapped: %w", syscall.ENOENT)))
-	assert.Equal(t, "open: Input/output error (os error 5)", rustIOError(&os.PathError{Op: "open", Path: "x", Err: syscall.EIO}))
-	assert.Equal(t, "open: No space left on device (os error 28)", rustIOError(syscall.ENOSPC))
-	assert.Equal(t, "plain", rustIOError(errors.New("plain")))
+	assert.Equal(t, "open: No such file or directory (os error 2)", model.RustOpenError(enoent))
+	assert.Equal(t, "open: No such file or directory (os error 2)", model.RustOpenError(fmt.Errorf("wrapped: %w", syscall.ENOENT)))
+	assert.Equal(t, "open: Input/output error (os error 5)", model.RustOpenError(&os.PathError{Op: "open", Path: "x", Err: syscall.EIO}))
+	assert.Equal(t, "open: No space left on device (os error 28)", model.RustOpenError(syscall.ENOSPC))
+	assert.Equal(t, "plain", model.RustOpenError(errors.New("plain")))
 }
 
 func TestGeneratorFate(t *testing.T) {
@@ -467,7 +468,7 @@ func TestLeaseRetryWaitsForNormalRegion(t *testing.T) {
 	})
 	require.Empty(t, w.res.Observations)
 	assert.Greater(t, w.rep.Attempts, 1)
-	assert.Contains(t, w.retryLines(), "attempt 1 aborted (0 of 5 failures): "+ErrRegionBusy.Error())
+	assert.Contains(t, w.retryLines(), "attempt 1 aborted (0 of 5 failures): "+model.ErrRegionBusy.Error())
 	assert.Equal(t, SnapApplied, w.rep.Status, w.rep.Error)
 	w.released(t)
 
@@ -479,9 +480,9 @@ func TestLeaseRetryWaitsForNormalRegion(t *testing.T) {
 	cfg.Backoff = 10 * sim.Microsecond
 	w = runGenerate(t, cfg, func(a *sim.Actor, w *genRun) { w.region.State = RegionMerging })
 	assert.Equal(t, SnapFailed, w.rep.Status)
-	assert.Equal(t, maxAttemptsFactor*2, w.rep.Attempts)
-	assert.Contains(t, w.rep.Error, ErrAttemptsSpent.Error())
-	assert.Contains(t, w.rep.Error, ErrRegionBusy.Error())
+	assert.Equal(t, 4*2, w.rep.Attempts, "the shared policy's hard bound: 4 × MaxAttempts")
+	assert.Contains(t, w.rep.Error, model.ErrAttemptsSpent.Error())
+	assert.Contains(t, w.rep.Error, model.ErrRegionBusy.Error())
 	l := ofKind(w.res.Observations, sim.KindLiveness)
 	require.Len(t, l, 1)
 	assert.Regexp(t, reFatal, l[0].Detail)
@@ -492,7 +493,7 @@ func TestLeaseRetryStopsForMergedRegion(t *testing.T) {
 	w := runGenerate(t, DefaultConfig("lease-retry"), func(a *sim.Actor, w *genRun) { w.region.State = RegionTombstone })
 	require.Empty(t, w.res.Observations)
 	assert.Equal(t, SnapSkipped, w.rep.Status)
-	assert.Equal(t, ErrRegionGone.Error()+": region 1", w.rep.Error)
+	assert.Equal(t, model.ErrRegionGone.Error()+": region 1", w.rep.Error)
 	assert.Equal(t, "", w.c.Leader.Snap.InUse(w.rep.Key), "the key is free again")
 	w.released(t)
 }

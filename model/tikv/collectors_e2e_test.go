@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/designs"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -133,7 +135,7 @@ func TestRetrySweep(t *testing.T) {
 				continue // reused an in-flight snapshot: never built
 			}
 			failed += s.Attempts - 1
-			if s.Status == SnapFailed && strings.Contains(s.Error, ErrAttemptsSpent.Error()) {
+			if s.Status == SnapFailed && strings.Contains(s.Error, model.ErrAttemptsSpent.Error()) {
 				require.Equal(t, cfg.MaxAttempts, s.Attempts, "seed %d", seed)
 				failed++
 			}
@@ -225,7 +227,7 @@ func TestLeaseSweep(t *testing.T) {
 				require.Equal(t, odf[i].Step, p.Step, "seed %d", seed)
 				require.Regexp(t, odfByGC, odf[i].Detail)
 				require.Contains(t, p.Detail, "called `Result::unwrap()` on an `Err` value: \"open: No such file or directory (os error 2)\"")
-				require.Contains(t, p.Stack, "tikv.leaseOnly.Collect")
+				require.Contains(t, p.Stack, "designs.leaseOnly.Collect")
 			}
 		}
 		t.Logf("lease ttl %s, seeds 1..%d: %s", ttl, sweepSeeds, ta)
@@ -252,7 +254,7 @@ func TestCheckpointSweep(t *testing.T) {
 			require.Empty(t, ofKind(obs, sim.KindInconsistentSnapshot), "seed %d", seed)
 			require.Empty(t, ofKind(obs, sim.KindGCDeletedPinnedFile), "seed %d", seed)
 			for _, o := range ofKind(obs, sim.KindFileLeak) {
-				require.NotContains(t, o.Detail, SnapDir+"/"+checkpointPrefix, "seed %d", seed)
+				require.NotContains(t, o.Detail, SnapDir+"/"+designs.CheckpointPrefix, "seed %d", seed)
 			}
 			for _, s := range out.Snapshots {
 				require.LessOrEqual(t, s.Attempts, 1, "seed %d", seed)

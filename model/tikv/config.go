@@ -2,8 +2,8 @@ package tikv
 
 import (
 	"fmt"
-	"sort"
 
+	"github.com/snapsim/snapsim/model/engine"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/snapsim/snapsim/vfsmem"
 )
@@ -196,11 +196,10 @@ func DefaultConfig(collector string) Config {
 	}
 }
 
-// Validate reports the first setting that cannot work, naming it.
+// Validate reports the first setting that cannot work, naming it. The
+// collector is the System's to check (System.Validate): the designs are
+// the ones it was given.
 func (c Config) Validate() error {
-	if _, ok := collectors[c.Collector]; !ok {
-		return fmt.Errorf("unknown collector %q (want one of %v)", c.Collector, CollectorNames())
-	}
 	checks := []struct {
 		name string
 		ok   bool
@@ -257,7 +256,7 @@ func (c Config) Validate() error {
 			}
 		}
 	}
-	if _, err := ParseGCMode(c.GCMode); err != nil {
+	if _, err := engine.ParseGCMode(c.GCMode); err != nil {
 		return fmt.Errorf("config: gc_mode: %w", err)
 	}
 	return nil
@@ -305,31 +304,6 @@ func drawWorkload(c Config, ch sim.Choice) Workload {
 	}
 	w.Snapshots = len(w.SnapshotDelays)
 	return w
-}
-
-// CollectorInfo describes a collector for listings.
-type CollectorInfo struct {
-	Name    string
-	Summary string
-}
-
-// CollectorNames returns the registered collector names, sorted.
-func CollectorNames() []string {
-	out := make([]string, 0, len(collectors))
-	for n := range collectors {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// Collectors describes every registered collector, sorted by name.
-func Collectors() []CollectorInfo {
-	var out []CollectorInfo
-	for _, n := range CollectorNames() {
-		out = append(out, CollectorInfo{Name: n, Summary: collectors[n].summary})
-	}
-	return out
 }
 
 // write returns the key of the i-th write and whether it is a deletion,

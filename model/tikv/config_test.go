@@ -39,7 +39,7 @@ func TestValidateRejectsUnknownCollector(t *testing.T) {
 	for _, name := range []string{"", "Naive", "PIN", "lease_retry", "checkpoints", " retry"} {
 		c := DefaultConfig("naive")
 		c.Collector = name
-		err := c.Validate()
+		err := testSys.Validate(c)
 		require.Error(t, err, name)
 		assert.Contains(t, err.Error(), `unknown collector "`+name+`"`)
 		assert.Contains(t, err.Error(), "[checkpoint lease lease-retry naive pin retry scan]", "the valid names are listed")

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snapsim/snapsim/model/engine"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/snapsim/snapsim/vfsmem"
 )
@@ -218,7 +219,7 @@ func TestClassify(t *testing.T) {
 		garbage = e.Current().Levels[0][0]
 		assert.NoError(t, e.Compact())
 		live = e.Current().Levels[1][0]
-		assert.NoError(t, e.WriteFile(SnapDir+"/1_1_1.sst", EncodeSST(nil)))
+		assert.NoError(t, e.WriteFile(SnapDir+"/1_1_1.sst", engine.EncodeSST(nil)))
 	})
 	s.Run()
 	assert.Equal(t, vfsmem.SpaceLive, n.classify(SnapDir+"/1_1_1.sst"))

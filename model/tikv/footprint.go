@@ -1,6 +1,7 @@
 package tikv
 
 import (
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -18,12 +19,11 @@ import (
 // coordinator. Every other actor (pd, the thread churn, the crasher, a
 // scenario's director) is undeclared: each of its steps conflicts with every other
 // step, which is sound and costs only reduction. Code that changes what a
-// declared actor touches must change its declaration here; a collector
-// runs on a snapshot generator under the declaration newFootprints lists
-// for it by name (a collector not listed there gets one that covers the
-// leader's whole engine); a collector that touches anything else, or a
-// listed collector that starts writing what it only read, must change its
-// entry.
+// declared actor touches must change its declaration here; a design runs
+// on a snapshot generator under the declaration genFor builds from its
+// model.Design.Footprint (a design that declares none gets one that covers
+// the leader's whole engine); a design that touches anything else, or
+// starts writing what it only read, must change its Footprint.
 //
 // An object that only undeclared actors write (a node's down flag, an
 // engine's generation: crashes and restarts) may be read without
@@ -90,19 +90,32 @@ type footprints struct {
 	writer, flusher, compactor, gc, learnerGC *sim.Footprint
 	sender, applier, snapGC, learnerSnapGC    *sim.Footprint
 	coordinator                               *sim.Footprint
-	// gen is the snapshot generators' declaration by collector; genAny
-	// is for a collector not listed there.
-	gen    map[string]*sim.Footprint
-	genAny *sim.Footprint
+	// genBase is what every snapshot generator touches, whatever its
+	// design (genFor adds what the design declares), and genAny the
+	// declaration of a design that declares nothing; n1 are the leader's
+	// objects.
+	genBase []sim.Access
+	genAny  *sim.Footprint
+	n1      nodeObjects
 }
 
-// genFootprint returns the snapshot generators' declaration for
-// collector.
-func (f footprints) genFootprint(collector string) *sim.Footprint {
-	if g, ok := f.gen[collector]; ok {
-		return g
+// genFor returns the snapshot generators' declaration for a design that
+// declared fp (nil: undeclared, the whole engine).
+func (f footprints) genFor(fp *model.Footprint) *sim.Footprint {
+	if fp == nil {
+		return f.genAny
 	}
-	return f.genAny
+	acc := append([]sim.Access(nil), f.genBase...)
+	if fp.Versions {
+		acc = append(acc, sim.Writes(f.n1.versions))
+	}
+	if fp.Leases {
+		acc = append(acc, sim.Writes(f.n1.leases))
+	}
+	if fp.Deletions {
+		acc = append(acc, sim.Writes(f.n1.deletions))
+	}
+	return sim.NewFootprint(acc...)
 }
 
 func newFootprints() footprints {
@@ -163,14 +176,8 @@ func newFootprints() footprints {
 		// leases, deletions disabled), the skip marks.
 		gc:        engineGC(n1),
 		learnerGC: engineGC(n2),
-		gen: map[string]*sim.Footprint{
-			"naive":       gen(),
-			"retry":       gen(),
-			"pin":         gen(w(n1.versions)),
-			"lease":       gen(w(n1.leases)),
-			"lease-retry": gen(w(n1.leases)),
-			"checkpoint":  gen(w(n1.deletions)),
-		},
+		genBase:   genBase,
+		n1:        n1,
 		// A collector not listed above may touch any part of the engine.
 		genAny:      gen(w(n1.mem), w(n1.versions), w(n1.leases), w(n1.deletions), w(n1.compact)),
 		coordinator: sim.NewFootprint(coord...),

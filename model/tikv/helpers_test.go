@@ -24,19 +24,19 @@ type rig struct {
 
 func testOpts() EngineOptions {
 	return EngineOptions{FlushThreshold: 1000, CompactTrigger: 1000, GCInterval: 100 * sim.Microsecond,
-		LevelBaseBytes: DefaultLevelBaseBytes, LevelMultiplier: DefaultLevelMultiplier, TargetFileBytes: DefaultTargetFileBytes}
+		LevelBaseBytes: engine.DefaultLevelBaseBytes, LevelMultiplier: engine.DefaultLevelMultiplier, TargetFileBytes: engine.DefaultTargetFileBytes}
 }
 
-// delayedOpts is testOpts with the delayed GC (GCDelayed): the gc actor
+// delayedOpts is testOpts with the delayed GC (engine.GCDelayed): the gc actor
 // deletes, GCInterval after it is woken.
 func delayedOpts() EngineOptions {
 	o := testOpts()
-	o.GCMode = GCDelayed
+	o.GCMode = engine.GCDelayed
 	return o
 }
 
 // gcModes are both deleters, for tests whose claim holds for each.
-var gcModes = []GCMode{GCPrompt, GCDelayed}
+var gcModes = []engine.GCMode{engine.GCPrompt, engine.GCDelayed}
 
 // flushOverlapping writes key in n flushes: n overlapping L0 files of the
 // default column family, so that the next L0 compaction rewrites them (a
@@ -61,7 +61,7 @@ func newRigSeed(t *testing.T, seed uint64, opts EngineOptions, fsOpts vfsmem.Opt
 	t.Helper()
 	s := sim.New(sim.NewPRNG(seed), sim.Config{KeepTrace: true})
 	fs := vfsmem.New(s, fsOpts)
-	e, err := NewEngine(s, fs, DBDir, opts)
+	e, err := engine.NewEngine(s, fs, DBDir, opts)
 	require.NoError(t, err)
 	return &rig{s: s, fs: fs, e: e}
 }
@@ -100,7 +100,7 @@ func readFile(t *testing.T, fs *vfsmem.FS, p string) []byte {
 
 func decodeFile(t *testing.T, fs *vfsmem.FS, p string) []Record {
 	t.Helper()
-	recs, err := DecodeSST(readFile(t, fs, p))
+	recs, err := engine.DecodeSST(readFile(t, fs, p))
 	require.NoError(t, err)
 	return recs
 }

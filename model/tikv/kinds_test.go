@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -160,7 +161,7 @@ func TestKindPanicNaive(t *testing.T) {
 	require.NotNil(t, m, pan[0].Detail)
 	assert.Equal(t, reODFByGC.FindStringSubmatch(odf[0].Detail)[1], m[1], "the panic is the open the oracle saw")
 	assert.Equal(t, odf[0].Step, pan[0].Step)
-	assert.Contains(t, pan[0].Stack, "tikv.naive.Collect")
+	assert.Contains(t, pan[0].Stack, "designs.naive.Collect")
 	var aborted []SnapshotReport
 	for _, s := range out.Snapshots {
 		if s.Status == SnapAborted && strings.Contains(s.Error, "panicked") {
@@ -445,7 +446,7 @@ func TestKindLivenessProvoked(t *testing.T) {
 		for _, s := range out.Snapshots {
 			if s.Status == SnapFailed {
 				failed++
-				assert.Contains(t, s.Error, ErrAttemptsSpent.Error())
+				assert.Contains(t, s.Error, model.ErrAttemptsSpent.Error())
 			}
 		}
 		assert.Positive(t, failed)

@@ -21,7 +21,7 @@ func TestLeaseCollectorExpiredLeasePanics(t *testing.T) {
 	var alive bool
 	w := runCollect(t, cfg, sim.Config{}, 20, compactAfter(t, 100*sim.Microsecond, &alive))
 	assert.False(t, w.done, "the generator died")
-	assert.Equal(t, 1, w.g.Attempts)
+	assert.Equal(t, 1, w.g.attempts)
 
 	leases := eventsOf(w.res.Events, "lease")
 	require.Len(t, leases, 1)
@@ -44,7 +44,7 @@ func TestLeaseCollectorExpiredLeasePanics(t *testing.T) {
 	assert.Equal(t, odf.Step, pan.Step)
 	assert.Greater(t, pan.Time, ev.Time)
 	assert.Equal(t, "called `Result::unwrap()` on an `Err` value: \"open: No such file or directory (os error 2)\" [open "+w.listed[0].Path+": file does not exist]", pan.Detail)
-	assert.Contains(t, pan.Stack, "tikv.leaseOnly.Collect")
+	assert.Contains(t, pan.Stack, "designs.leaseOnly.Collect")
 	checkReleased(t, w)
 }
 

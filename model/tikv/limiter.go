@@ -10,6 +10,7 @@ import (
 
 	"github.com/cockroachdb/pebble/vfs"
 
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -237,12 +238,12 @@ func (l *IOLimiter) readStats(slot int, me *task) (IOStats, *statsError) {
 	}
 	f, err := open(c.path)
 	if err != nil {
-		return IOStats{}, &statsError{rust: "open: " + rustErrorText(err), path: c.path, err: err}
+		return IOStats{}, &statsError{rust: "open: " + model.RustErrorText(err), path: c.path, err: err}
 	}
 	n, err := f.ReadAt(l.buf, 0)
 	_ = f.Close() // dropping a File ignores close errors
 	if err != nil && !errors.Is(err, io.EOF) {
-		return IOStats{}, &statsError{rust: "read: " + rustErrorText(err), path: c.path, err: err}
+		return IOStats{}, &statsError{rust: "read: " + model.RustErrorText(err), path: c.path, err: err}
 	}
 	me.RChar += int64(n) // reading procfs counts in rchar (not read_bytes)
 	me.SyscR++

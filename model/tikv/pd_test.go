@@ -164,8 +164,8 @@ func TestPDOperations(t *testing.T) {
 		c.split(a)
 		require.Len(t, c.Regions.All(), 2)
 		left, right := c.Regions.All()[0], c.Regions.All()[1]
-		assert.Equal(t, Epoch{2, 1}, left.Epoch)
-		assert.Equal(t, Epoch{2, 1}, right.Epoch)
+		assert.Equal(t, Epoch{Version: 2, ConfVer: 1}, left.Epoch)
+		assert.Equal(t, Epoch{Version: 2, ConfVer: 1}, right.Epoch)
 		// The region to split is drawn: one too small to split is left
 		// alone.
 		for i := 0; i < 20 && len(c.Regions.All()) < 3; i++ {
@@ -197,7 +197,7 @@ func TestPDOperations(t *testing.T) {
 	assert.Equal(t, []string{"split", "split"}, ops[:len(ops)-1], "a refused split records nothing")
 
 	// A region of one key cannot split: nothing happens.
-	tb := &RegionTable{regions: []*Region{{ID: 1, End: KeyName(1), Epoch: Epoch{1, 1}}, {ID: 2, Start: KeyName(1), Epoch: Epoch{1, 1}}}, nextID: 3}
+	tb := &RegionTable{regions: []*Region{{ID: 1, End: KeyName(1), Epoch: Epoch{Version: 1, ConfVer: 1}}, {ID: 2, Start: KeyName(1), Epoch: Epoch{Version: 1, ConfVer: 1}}}, nextID: 3}
 	c.Regions = tb
 	cfg.KeySpace = 2
 	c.cfg = cfg
@@ -225,7 +225,7 @@ func TestPDLoopSplitMergeProfile(t *testing.T) {
 		require.Empty(t, res.Observations, "seed %d", seed)
 		checkTable(t, c.Regions, fmt.Sprintf("seed %d", seed))
 		n := 0
-		epochs := map[uint64]Epoch{1: {1, 1}}
+		epochs := map[uint64]Epoch{1: {Version: 1, ConfVer: 1}}
 		for _, ev := range res.Events {
 			if ev.Actor != "pd" || ev.Class != sim.ClassAction {
 				continue
@@ -240,7 +240,7 @@ func TestPDLoopSplitMergeProfile(t *testing.T) {
 				if _, err := fmt.Sscanf(part, "%d [%s %s v%d/c%d", &id, &lo, &hi, &v, &cv); err != nil {
 					continue
 				}
-				e := Epoch{v, cv}
+				e := Epoch{Version: v, ConfVer: cv}
 				if prev, ok := epochs[id]; ok {
 					assert.True(t, e.Version >= prev.Version && e.ConfVer >= prev.ConfVer, "seed %d: region %d went from %s to %s", seed, id, prev, e)
 				}

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -31,7 +32,7 @@ func TestPinCollectorHoldsVersionForWholeBuild(t *testing.T) {
 	assert.GreaterOrEqual(t, ev.Time, w.doneAt)
 
 	assert.Empty(t, w.res.Observations)
-	assert.Equal(t, 1, w.g.Attempts)
+	assert.Equal(t, 1, w.g.attempts)
 	assert.Equal(t, []string{w.listed[0].Name()}, w.got.Files)
 	assert.Equal(t, w.c.Ref.At(w.region, w.got.Seq), w.got.Data[CFDefault])
 	pins, unpins := eventsOf(w.res.Events, "pin"), eventsOf(w.res.Events, "unpin")
@@ -54,7 +55,7 @@ func TestPinCollectorUnderEagerGC(t *testing.T) {
 	require.True(t, w.n.Engine.Options().EagerGC, "the engine was built eager")
 	require.NoError(t, w.err)
 	assert.False(t, alive)
-	assert.Equal(t, 2, w.g.Attempts)
+	assert.Equal(t, 2, w.g.attempts)
 
 	k := kinds(w.res.Observations)
 	require.Equal(t, map[sim.Kind]int{sim.KindGCDeletedPinnedFile: 1, sim.KindOpenDeletedFile: 1}, k)
@@ -77,9 +78,9 @@ func TestPinCollectorUnpinsOnError(t *testing.T) {
 	cfg.MaxAttempts = 2
 	cfg.FS.Faults.OpenEIOPermille = 1000
 	w := runCollect(t, cfg, sim.Config{}, 20, nil)
-	require.ErrorIs(t, w.err, ErrAttemptsSpent)
+	require.ErrorIs(t, w.err, model.ErrAttemptsSpent)
 	assert.Contains(t, w.err.Error(), "input/output error")
-	assert.Equal(t, 2, w.g.Attempts)
+	assert.Equal(t, 2, w.g.attempts)
 	assert.Empty(t, w.res.Observations)
 	assert.Len(t, eventsOf(w.res.Events, "pin"), 2)
 	assert.Len(t, eventsOf(w.res.Events, "unpin"), 2)

@@ -7,6 +7,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -86,7 +87,7 @@ func (c *Cluster) GenerateLoop(a *sim.Actor) {
 // family (unless the collector wrote them while it scanned, as scan does),
 // then the meta file (crc32 and size per CF), each synced before it is
 // renamed into place, and hand it to the sender. A write error fails the
-// snapshot, whoever wrote (ErrSnapWrite for scan): it is never retried.
+// snapshot, whoever wrote (model.ErrSnapWrite for scan): it is never retried.
 func (c *Cluster) generate(a *sim.Actor, id int, r *Region) {
 	n := c.Leader
 	key := SnapKey{Region: r.ID, Term: c.term, Index: r.AppliedIndex}
@@ -124,17 +125,17 @@ func (c *Cluster) generate(a *sim.Actor, id int, r *Region) {
 			}
 		}
 	}
-	g := &Gen{Node: n, Actor: a, Region: r, Key: key}
+	g := &Gen{node: n, actor: a, region: r, key: key}
 	if n.Threads != nil {
-		g.Slot = n.Threads.Acquire(a)
-		defer n.Threads.Release(a, g.Slot)
+		g.slot = n.Threads.Acquire(a)
+		defer n.Threads.Release(a, g.slot)
 	}
 	// Keep the attempt count even if the collector panics. A panicking
 	// collector never deregisters its key: in TiKV the panic aborts the
 	// process, and no guard runs.
-	defer func() { rep.Attempts = g.Attempts }()
+	defer func() { rep.Attempts = g.attempts }()
 	got, err := c.collector.Collect(g)
-	if errors.Is(err, ErrRegionGone) {
+	if errors.Is(err, model.ErrRegionGone) {
 		n.Snap.Deregister(key, SnapGenerating)
 		c.finish(rep, SnapSkipped, err.Error())
 		c.s.Record(sim.ClassAction, "generate", fmt.Sprintf("snapshot %d", id), "cancelled: "+err.Error())
@@ -144,8 +145,8 @@ func (c *Cluster) generate(a *sim.Actor, id int, r *Region) {
 		n.Snap.Deregister(key, SnapGenerating)
 		c.finish(rep, SnapFailed, err.Error())
 		c.s.Record(sim.ClassAction, "generate", fmt.Sprintf("snapshot %d", id), "failed: "+err.Error())
-		if errors.Is(err, ErrAttemptsSpent) {
-			c.s.Observe(sim.KindLiveness, fmt.Sprintf("snapshot %d of region %d failed %d times: raft reports a fatal error (%v)", id, r.ID, g.Attempts, err))
+		if errors.Is(err, model.ErrAttemptsSpent) {
+			c.s.Observe(sim.KindLiveness, fmt.Sprintf("snapshot %d of region %d failed %d times: raft reports a fatal error (%v)", id, r.ID, g.attempts, err))
 		}
 		return
 	}
@@ -153,10 +154,10 @@ func (c *Cluster) generate(a *sim.Actor, id int, r *Region) {
 	meta := SnapMeta{Key: key, Seq: got.Seq, Epoch: got.Epoch, Start: got.Span.Start, End: got.Span.End}
 	for _, cf := range CFs {
 		rep.Keys += len(got.Data[cf])
-		if got.built != nil {
+		if got.Built != nil {
 			// The collector wrote the file while it scanned (scan).
-			meta.Size[cf], meta.CRC[cf] = got.built[cf].size, got.built[cf].crc
-			rep.SizeBytes += got.built[cf].size
+			meta.Size[cf], meta.CRC[cf] = got.Built[cf].Size, got.Built[cf].CRC
+			rep.SizeBytes += got.Built[cf].Size
 			continue
 		}
 		data := encodeCF(cf, got.Data[cf])

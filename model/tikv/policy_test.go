@@ -2,17 +2,19 @@ package tikv
 
 import (
 	"fmt"
-	"os"
 	"regexp"
-	"syscall"
 	"testing"
 
-	"github.com/cockroachdb/pebble/vfs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/sim"
 )
+
+// transientTries is the shared retry policy's tries of a transient EIO
+// (model/designs).
+const transientTries = 3
 
 // retryingDesigns are the designs that share retryPolicy; unwrapping the
 // designs that panic on an error, as the report's code did.
@@ -26,143 +28,6 @@ var (
 func TestEveryDesignIsRetryingOrUnwrapping(t *testing.T) {
 	all := append(append([]string(nil), retryingDesigns...), unwrappingDesign...)
 	assert.ElementsMatch(t, all, CollectorNames())
-}
-
-// policyRun runs fn inside a generator actor on a fresh cluster and
-// returns the trace.
-func policyRun(t *testing.T, cfg Config, fn func(g *Gen)) sim.Result {
-	t.Helper()
-	s := sim.New(sim.NewPRNG(1), sim.Config{KeepTrace: true})
-	c, err := newCluster(s, cfg, Workload{FlushThreshold: 1000, CompactTrigger: 1000})
-	require.NoError(t, err)
-	s.Spawn("snap-gen", sim.ActorOptions{}, func(a *sim.Actor) {
-		fn(&Gen{Node: c.Leader, Actor: a, Region: c.Regions.All()[0]})
-	})
-	res := s.Run()
-	require.Equal(t, sim.EndDone, res.End)
-	return res
-}
-
-var eioErr = &os.PathError{Op: "open", Path: "/db/000001.sst", Err: syscall.EIO}
-
-// The in-place retry: a transient EIO is tried again at once, up to
-// transientTries tries in all; any other error is not; one "open" action
-// records the final result.
-func TestRetryPolicyOpenRetriesTransientEIOInPlace(t *testing.T) {
-	enoent := &os.PathError{Op: "open", Path: "/db/000001.sst", Err: os.ErrNotExist}
-	for _, tc := range []struct {
-		name      string
-		errs      []error // what each try returns; past the end: success
-		wantCalls int
-		wantErr   error
-	}{
-		{"ok", nil, 1, nil},
-		{"EIO once", []error{eioErr}, 2, nil},
-		{"EIO twice", []error{eioErr, eioErr}, 3, nil},
-		{"EIO every time", []error{eioErr, eioErr, eioErr, eioErr}, transientTries, syscall.EIO},
-		{"ENOENT is not retried", []error{enoent}, 1, os.ErrNotExist},
-		{"EIO then ENOENT", []error{eioErr, enoent}, 2, os.ErrNotExist},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			calls := 0
-			var err error
-			res := policyRun(t, DefaultConfig("retry"), func(g *Gen) {
-				_, err = policyFor(g.Node.cfg).open(g, "/db/000001.sst", func() (vfs.File, error) {
-					calls++
-					if calls <= len(tc.errs) {
-						return nil, tc.errs[calls-1]
-					}
-					return nil, nil
-				})
-			})
-			assert.Equal(t, tc.wantCalls, calls)
-			if tc.wantErr == nil {
-				assert.NoError(t, err)
-			} else {
-				assert.ErrorIs(t, err, tc.wantErr)
-			}
-			opens := eventsOf(res.Events, "open")
-			require.Len(t, opens, 1, "one open action, whatever the tries")
-			assert.Equal(t, result(err), opens[0].Result)
-		})
-	}
-}
-
-// The attempt loop: region changes are re-issued and not counted, a
-// merged-away region and a failed snapshot-file write end the build, every
-// other error counts, MaxAttempts failures end it with ErrAttemptsSpent,
-// the backoff grows with the attempt number, and the hard bound holds.
-func TestRetryPolicyCountsAttempts(t *testing.T) {
-	cfg := DefaultConfig("retry")
-	cfg.MaxAttempts = 3
-	cfg.Backoff = 100 * sim.Microsecond
-	eio := fmt.Errorf("read /db/000001.sst at 0: %w", eioErr)
-	for _, tc := range []struct {
-		name         string
-		errs         []error // attempt n returns errs[n-1]; past the end: success
-		wantAttempts int
-		wantErr      error
-		wantMsg      string
-		wantRetries  []string
-		// wantBackoff is the time that passes: Backoff × min(n,
-		// MaxAttempts) after each aborted attempt n that another follows.
-		wantBackoff sim.Micros
-	}{
-		{name: "first attempt", wantAttempts: 1},
-		{name: "two failures then success", errs: []error{eio, eio}, wantAttempts: 3,
-			wantRetries: []string{"attempt 1 aborted (1 of 3 failures)", "attempt 2 aborted (2 of 3 failures)"}, wantBackoff: 100 + 200},
-		{name: "spent", errs: []error{eio, eio, eio}, wantAttempts: 3, wantErr: ErrAttemptsSpent,
-			wantMsg: "snapshot attempts exhausted after 3 attempts (3 failures): read /db/000001.sst at 0: open /db/000001.sst: input/output error", wantBackoff: 100 + 200},
-		{name: "re-issued attempts do not count", errs: []error{ErrEpochChanged, ErrRegionBusy, eio, ErrEpochChanged}, wantAttempts: 5,
-			wantRetries: []string{"attempt 1 aborted (0 of 3 failures)", "attempt 2 aborted (0 of 3 failures)", "attempt 3 aborted (1 of 3 failures)", "attempt 4 aborted (1 of 3 failures)"}, wantBackoff: 100 + 200 + 300 + 300},
-		{name: "region gone ends the build", errs: []error{eio, ErrRegionGone}, wantAttempts: 2, wantErr: ErrRegionGone, wantBackoff: 100},
-		{name: "a snapshot-file write ends the build", errs: []error{fmt.Errorf("%w: write x: %w", ErrSnapWrite, eioErr)}, wantAttempts: 1, wantErr: ErrSnapWrite},
-		{name: "hard bound", errs: repeat(ErrRegionBusy, 100), wantAttempts: maxAttemptsFactor * 3, wantErr: ErrAttemptsSpent,
-			wantMsg: fmt.Sprintf("snapshot attempts exhausted after %d attempts (0 failures): %s", maxAttemptsFactor*3, ErrRegionBusy), wantBackoff: 100 + 200 + 300*(maxAttemptsFactor*3-3)},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var err error
-			var g *Gen
-			var start, doneAt sim.Micros
-			res := policyRun(t, cfg, func(gen *Gen) {
-				g = gen
-				start = g.Node.s.Now()
-				_, err = policyFor(cfg).run(g, func(n int) (Collected, error) {
-					if n <= len(tc.errs) {
-						return Collected{}, tc.errs[n-1]
-					}
-					return Collected{Seq: 7}, nil
-				})
-				doneAt = g.Node.s.Now()
-			})
-			assert.Equal(t, tc.wantAttempts, g.Attempts)
-			if tc.wantErr == nil {
-				require.NoError(t, err)
-			} else {
-				require.ErrorIs(t, err, tc.wantErr)
-			}
-			if tc.wantMsg != "" {
-				assert.Equal(t, tc.wantMsg, err.Error())
-			}
-			retries := eventsOf(res.Events, "retry")
-			if tc.wantRetries != nil {
-				var got []string
-				for _, r := range retries {
-					got = append(got, r.Detail)
-				}
-				assert.Equal(t, tc.wantRetries, got)
-			}
-			assert.Equal(t, tc.wantBackoff, doneAt-start, "the backoffs are the only time that passes")
-		})
-	}
-}
-
-func repeat(err error, n int) []error {
-	out := make([]error, n)
-	for i := range out {
-		out[i] = err
-	}
-	return out
 }
 
 // Every retrying design handles the same I/O error the same way: with
@@ -189,9 +54,9 @@ func TestRetryingDesignsHandleTransientEIOAlike(t *testing.T) {
 				}
 				w := runCollect(t, cfg, sim.Config{}, 20, nil)
 				require.True(t, w.done)
-				require.ErrorIs(t, w.err, ErrAttemptsSpent)
+				require.ErrorIs(t, w.err, model.ErrAttemptsSpent)
 				assert.Regexp(t, reSpent, w.err.Error())
-				assert.Equal(t, 3, w.g.Attempts)
+				assert.Equal(t, 3, w.g.attempts)
 				assert.Empty(t, w.res.Observations, "an EIO is no deleted file, and nothing panics")
 
 				retries := eventsOf(w.res.Events, "retry")
@@ -224,55 +89,6 @@ func TestRetryingDesignsHandleTransientEIOAlike(t *testing.T) {
 	}
 }
 
-// flakyFile is an open SST whose chunk reads at offset failAt fail with
-// EIO the first failures times (only ReadAt and Close are used).
-type flakyFile struct {
-	vfs.File
-	data     []byte
-	failAt   int64
-	failures int
-	reads    int
-}
-
-func (f *flakyFile) ReadAt(p []byte, off int64) (int, error) {
-	f.reads++
-	if off == f.failAt && f.failures > 0 {
-		f.failures--
-		return 0, &os.PathError{Op: "read", Path: "/db/000001.sst", Err: syscall.EIO}
-	}
-	n := copy(p, f.data[off:])
-	return n, nil
-}
-
-func (f *flakyFile) Close() error { return nil }
-
-// The in-place retry of chunk reads: a chunk whose read fails with EIO is
-// read again at once, up to transientTries reads in all.
-func TestRetryPolicyReadRetriesTransientEIOInPlace(t *testing.T) {
-	var recs []Record
-	for i := 0; i < 8; i++ {
-		recs = append(recs, Record{Key: KeyName(i), Seq: uint64(i + 1), Kind: KindPut, Value: value(uint64(i+1), 100)})
-	}
-	data := EncodeSST(recs)
-	require.Greater(t, len(data), 2*ioChunkBytes)
-	chunks := (len(data) + ioChunkBytes - 1) / ioChunkBytes
-	meta := &FileMeta{Num: 1, CF: CFDefault, Path: "/db/000001.sst", SizeBytes: int64(len(data))}
-	p := policyFor(DefaultConfig("retry"))
-	for failures := 0; failures <= transientTries; failures++ {
-		h := &flakyFile{data: data, failAt: ioChunkBytes, failures: failures}
-		got, err := p.readSST(h, meta)
-		if failures < transientTries {
-			require.NoError(t, err, "%d failures", failures)
-			assert.Len(t, got, len(recs))
-			assert.Equal(t, chunks+failures, h.reads, "%d failures: each failed read is tried again at once", failures)
-			continue
-		}
-		require.ErrorIs(t, err, syscall.EIO)
-		assert.Equal(t, fmt.Sprintf("read /db/000001.sst at %d: read /db/000001.sst: input/output error", ioChunkBytes), err.Error())
-		assert.Equal(t, 1+transientTries, h.reads, "chunk 0, then transientTries tries of chunk 1")
-	}
-}
-
 // The designs without the policy unwrap the first EIO: one try, then the
 // panic with TiKV's message.
 func TestUnwrappingDesignsDoNotRetry(t *testing.T) {
@@ -288,7 +104,7 @@ func TestUnwrappingDesignsDoNotRetry(t *testing.T) {
 			require.NoError(t, e.Flush())
 			var g *Gen
 			s.Spawn("snap-gen", sim.ActorOptions{Watched: true}, func(a *sim.Actor) {
-				g = &Gen{Node: c.Leader, Actor: a, Region: c.Regions.All()[0]}
+				g = c.NewBuild(a, c.Regions.All()[0])
 				_, _ = c.collector.Collect(g)
 			})
 			res := s.Run()
@@ -302,7 +118,7 @@ func TestUnwrappingDesignsDoNotRetry(t *testing.T) {
 				}
 			}
 			assert.Equal(t, 1, tries)
-			assert.Equal(t, 1, g.Attempts)
+			assert.Equal(t, 1, g.attempts)
 		})
 	}
 }

@@ -77,7 +77,7 @@ func TestProfileConfigRejectsUnknown(t *testing.T) {
 	// A profile does not validate the collector: Run does.
 	cfg, err := ProfileConfig("no-such-collector", "default")
 	require.NoError(t, err)
-	assert.Error(t, cfg.Validate())
+	assert.Error(t, testSys.Validate(cfg))
 }
 
 // drawSwarm draws a fixed number of choices, every drawn configuration

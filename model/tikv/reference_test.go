@@ -141,11 +141,11 @@ func TestRegionEpochLease(t *testing.T) {
 
 	// overlaps: a file's [Smallest, Largest] against [Start, End).
 	f := &FileMeta{Smallest: "k003", Largest: "k006"}
-	assert.True(t, overlaps(f, r))
-	assert.True(t, overlaps(f, whole()))
-	assert.False(t, overlaps(&FileMeta{Smallest: "k005", Largest: "k009"}, r), "End is exclusive")
-	assert.True(t, overlaps(&FileMeta{Smallest: "k000", Largest: "k002"}, r), "Start is inclusive")
-	assert.False(t, overlaps(&FileMeta{Smallest: "k000", Largest: "k001"}, r))
+	assert.True(t, r.Overlaps(f))
+	assert.True(t, whole().Overlaps(f))
+	assert.False(t, r.Overlaps(&FileMeta{Smallest: "k005", Largest: "k009"}), "End is exclusive")
+	assert.True(t, r.Overlaps(&FileMeta{Smallest: "k000", Largest: "k002"}), "Start is inclusive")
+	assert.False(t, r.Overlaps(&FileMeta{Smallest: "k000", Largest: "k001"}))
 }
 
 func TestValueRendering(t *testing.T) {

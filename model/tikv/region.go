@@ -1,51 +1,25 @@
 package tikv
 
-import "fmt"
+import (
+	"fmt"
 
-// Epoch is a region's epoch: Version grows on split and merge, ConfVer on
-// membership change. Snapshot senders and receivers compare epochs.
-type Epoch struct {
-	Version uint64 `json:"version"`
-	ConfVer uint64 `json:"conf_ver"`
-}
-
-// String renders the epoch as "v1/c1".
-func (e Epoch) String() string { return fmt.Sprintf("v%d/c%d", e.Version, e.ConfVer) }
-
-// RegionState is a region's lifecycle state.
-type RegionState uint8
-
-// Region states. A snapshot may only be generated from a Normal region.
-const (
-	RegionNormal RegionState = iota
-	RegionSplitting
-	RegionMerging
-	RegionTombstone
+	"github.com/snapsim/snapsim/model"
 )
 
-// Region is a key range [Start, End) replicated by raft; End "" means
-// unbounded.
-type Region struct {
-	ID           uint64
-	Start, End   string
-	Epoch        Epoch
-	State        RegionState
-	AppliedIndex uint64
-}
+// The region types are the extension API's (a design reads them).
+type (
+	Epoch       = model.Epoch
+	RegionState = model.RegionState
+	Region      = model.Region
+)
 
-// Contains reports whether key is in the region's range.
-func (r *Region) Contains(key string) bool {
-	return key >= r.Start && (r.End == "" || key < r.End)
-}
-
-// String renders the region compactly: "region 2 [k004, k008) v3/c1".
-func (r *Region) String() string {
-	end := r.End
-	if end == "" {
-		end = "+inf"
-	}
-	return fmt.Sprintf("region %d [%s, %s) %s", r.ID, r.Start, end, r.Epoch)
-}
+// Region states.
+const (
+	RegionNormal    = model.RegionNormal
+	RegionSplitting = model.RegionSplitting
+	RegionMerging   = model.RegionMerging
+	RegionTombstone = model.RegionTombstone
+)
 
 // RegionTable is the cluster's region metadata (what PD and the leader
 // agree on): regions sorted by start key, covering the whole key space.

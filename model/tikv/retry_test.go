@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/model/engine"
 	"github.com/snapsim/snapsim/sim"
 )
@@ -23,7 +24,7 @@ type collectRun struct {
 	// listed are the engine's files when the build starts.
 	listed []*FileMeta
 	g      *Gen
-	got    Collected
+	got    model.Collected
 	err    error
 	// done is set when Collect returned, at doneAt.
 	done   bool
@@ -62,7 +63,7 @@ func runCollectSetup(t *testing.T, cfg Config, sc sim.Config, setup func(w *coll
 	setup(w)
 	w.listed = e.Current().Files()
 	s.Spawn("snap-gen", sim.ActorOptions{Watched: true}, func(a *sim.Actor) {
-		w.g = &Gen{Node: w.n, Actor: a, Region: w.region}
+		w.g = w.c.NewBuild(a, w.region)
 		w.got, w.err = c.collector.Collect(w.g)
 		w.done, w.doneAt = true, s.Now()
 	})
@@ -149,7 +150,7 @@ func TestRetryCollectorRetriesFromFreshListing(t *testing.T) {
 	require.NoError(t, w.err)
 	require.True(t, w.done)
 	assert.False(t, alive, "GC deleted the listed file during the build (retry pins nothing)")
-	assert.Equal(t, 2, w.g.Attempts)
+	assert.Equal(t, 2, w.g.attempts)
 
 	obs := w.res.Observations
 	require.Len(t, obs, 1, "%v", obs)
@@ -173,7 +174,7 @@ func TestRetryCollectorRetriesFromFreshListing(t *testing.T) {
 }
 
 // Every open failing: MaxAttempts attempts with growing backoffs, then an
-// error wrapping ErrAttemptsSpent and the last I/O error; no panic.
+// error wrapping model.ErrAttemptsSpent and the last I/O error; no panic.
 func TestRetryCollectorGivesUp(t *testing.T) {
 	cfg := DefaultConfig("retry")
 	cfg.MaxAttempts = 3
@@ -181,9 +182,9 @@ func TestRetryCollectorGivesUp(t *testing.T) {
 	w := runCollect(t, cfg, sim.Config{}, 20, nil)
 	require.True(t, w.done)
 	require.Error(t, w.err)
-	assert.ErrorIs(t, w.err, ErrAttemptsSpent)
+	assert.ErrorIs(t, w.err, model.ErrAttemptsSpent)
 	assert.Contains(t, w.err.Error(), "snapshot attempts exhausted after 3 attempts (3 failures): open "+w.listed[0].Path+": input/output error")
-	assert.Equal(t, 3, w.g.Attempts)
+	assert.Equal(t, 3, w.g.attempts)
 	assert.Empty(t, w.res.Observations, "an I/O error is no deleted file, and nothing panics")
 
 	lists := eventsOf(w.res.Events, "list")

@@ -35,20 +35,20 @@ type Outcome struct {
 // Violated reports whether anything was observed.
 func (o *Outcome) Violated() bool { return len(o.Result.Observations) > 0 }
 
-// Run builds a two-node cluster for cfg, draws its workload and runs it to
+// Simulate builds a two-node cluster for cfg, draws its workload and runs it to
 // completion under the kernel configured by sc, drawing every decision from
 // choice. An error means the configuration is unusable or the model itself
 // failed (a bug in snapsim, reported, never a crash); actor panics are
 // observations, not errors.
-func Run(cfg Config, choice sim.Choice, sc sim.Config) (out Outcome, err error) {
-	return run(cfg, choice, sc, nil)
+func (sys *System) Simulate(cfg Config, choice sim.Choice, sc sim.Config) (out Outcome, err error) {
+	return sys.run(cfg, choice, sc, nil)
 }
 
-// run is Run with a hook called after every actor of the cluster has been
+// run is Simulate with a hook called after every actor of the cluster has been
 // spawned and before the kernel runs (RunScenario spawns its director
-// there). A nil hook is Run.
-func run(cfg Config, choice sim.Choice, sc sim.Config, hook func(c *Cluster)) (out Outcome, err error) {
-	if err := cfg.Validate(); err != nil {
+// there). A nil hook is Simulate.
+func (sys *System) run(cfg Config, choice sim.Choice, sc sim.Config, hook func(c *Cluster)) (out Outcome, err error) {
+	if err := sys.Validate(cfg); err != nil {
 		return Outcome{}, err
 	}
 	defer func() {
@@ -64,7 +64,7 @@ func run(cfg Config, choice sim.Choice, sc sim.Config, hook func(c *Cluster)) (o
 		drawSwarm(&cfg, s)
 	}
 	work := drawWorkload(cfg, s)
-	c, err := newCluster(s, cfg, work)
+	c, err := sys.NewCluster(s, cfg, work)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -121,7 +121,7 @@ func (c *Cluster) spawnGenerator() {
 		if i > 0 {
 			name = fmt.Sprintf("snap-gen-%d", i+1)
 		}
-		g := c.s.Spawn(name, sim.ActorOptions{Watched: true, Footprint: c.fp.genFootprint(c.cfg.Collector)}, c.worker(c.GenerateLoop))
+		g := c.s.Spawn(name, sim.ActorOptions{Watched: true, Footprint: c.genFP}, c.worker(c.GenerateLoop))
 		c.generators = append(c.generators, g)
 		c.workers = append(c.workers, g)
 	}

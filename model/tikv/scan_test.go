@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/snapsim/snapsim/vfsmem"
 )
@@ -62,15 +63,15 @@ func TestScanWritesSnapshotFiles(t *testing.T) {
 	require.NoError(t, w.err)
 	require.True(t, w.done)
 	assert.Empty(t, w.res.Observations)
-	assert.Equal(t, 1, w.g.Attempts)
-	require.NotNil(t, w.got.built)
+	assert.Equal(t, 1, w.g.attempts)
+	require.NotNil(t, w.got.Built)
 	assert.Equal(t, w.c.Ref.At(w.region, w.got.Seq), w.got.Data[CFDefault])
 	assert.Len(t, w.got.Data[CFDefault], cfg.KeySpace)
 	for _, cf := range CFs {
-		p := snapFile(prefixGen, w.g.Key, cf)
+		p := snapFile(prefixGen, w.g.key, cf)
 		b := readFile(t, w.n.FS, p)
 		assert.Equal(t, encodeCF(cf, w.got.Data[cf]), b, "%s file", cf)
-		assert.Equal(t, builtCF{size: int64(len(b)), crc: crcOf(b)}, w.got.built[cf], "%s size and crc32", cf)
+		assert.Equal(t, model.BuiltFile{Size: int64(len(b)), CRC: crcOf(b)}, w.got.Built[cf], "%s size and crc32", cf)
 		assert.False(t, exists(w.n.FS, p+".tmp"), "%s: the temporary file was renamed", cf)
 	}
 	// Four L0 files: the iterator's seek opens every one of them.
@@ -94,7 +95,7 @@ func TestSnapCFWriterMatchesEncodeCF(t *testing.T) {
 			r := newRig(t, testOpts(), vfsmem.DefaultOptions())
 			p := path.Join(SnapDir, fmt.Sprintf("gen_1_1_%d_%s", n, cf))
 			require.NoError(t, r.fs.MkdirAll(SnapDir, 0o755))
-			var built builtCF
+			var built model.BuiltFile
 			r.run(t, func(a *sim.Actor) {
 				node := &Node{FS: r.fs, s: r.s}
 				wr, err := createSnapCFWriter(node, cf, p)
@@ -102,14 +103,14 @@ func TestSnapCFWriterMatchesEncodeCF(t *testing.T) {
 					return
 				}
 				for _, rec := range recs {
-					assert.NoError(t, wr.add(rec))
+					assert.NoError(t, wr.Add(rec))
 				}
-				built, err = wr.finish()
+				built, err = wr.Finish()
 				assert.NoError(t, err)
 			})
 			b := readFile(t, r.fs, p)
 			assert.Equal(t, encodeCF(cf, recs), b, "%s, %d records", cf, n)
-			assert.Equal(t, builtCF{size: int64(len(b)), crc: crcOf(b)}, built)
+			assert.Equal(t, model.BuiltFile{Size: int64(len(b)), CRC: crcOf(b)}, built)
 		}
 	}
 }
@@ -137,7 +138,7 @@ func TestScanIteratorPinsItsVersionForTheWholeScan(t *testing.T) {
 	require.NoError(t, w.err)
 	require.True(t, w.done)
 	assert.Empty(t, w.res.Observations)
-	assert.Equal(t, 1, w.g.Attempts)
+	assert.Equal(t, 1, w.g.attempts)
 	assert.Equal(t, w.c.Ref.At(w.region, w.got.Seq), w.got.Data[CFDefault])
 
 	opens := openSteps(w.res.Events)
@@ -173,7 +174,7 @@ func TestScanUnderEagerGC(t *testing.T) {
 		assert.NoError(t, w.n.Engine.Compact())
 	})
 	require.NoError(t, w.err)
-	assert.Equal(t, 2, w.g.Attempts)
+	assert.Equal(t, 2, w.g.attempts)
 	k := kinds(w.res.Observations)
 	assert.Positive(t, k[sim.KindGCDeletedPinnedFile])
 	assert.Equal(t, 1, k[sim.KindOpenDeletedFile])
@@ -182,13 +183,13 @@ func TestScanUnderEagerGC(t *testing.T) {
 	assert.Regexp(t, `^attempt 1 aborted \(1 of 5 failures\): open /db/\d{6}\.sst: file does not exist$`, retries[0])
 	assert.Equal(t, w.c.Ref.At(w.region, w.got.Seq), w.got.Data[CFDefault])
 	for _, cf := range CFs {
-		assert.Equal(t, encodeCF(cf, w.got.Data[cf]), readFile(t, w.n.FS, snapFile(prefixGen, w.g.Key, cf)))
+		assert.Equal(t, encodeCF(cf, w.got.Data[cf]), readFile(t, w.n.FS, snapFile(prefixGen, w.g.key, cf)))
 	}
 	checkReleased(t, w)
 }
 
 // The rate limiter sits inside the scan: for default and write, key+value
-// bytes are taken from it in chunks of scanLimiterChunk as records come
+// bytes are taken from it in chunks of scanChunk as records come
 // (after the iterator opened its files, before the records are written);
 // the lock column family's plain file is not limited, as in TiKV.
 func TestScanLimiterInsideTheScan(t *testing.T) {
@@ -212,14 +213,14 @@ func TestScanLimiterInsideTheScan(t *testing.T) {
 			bytes += len(r.Key) + len(r.Value)
 		}
 		require.Positive(t, bytes)
-		want += (bytes + scanLimiterChunk - 1) / scanLimiterChunk
+		want += (bytes + scanChunk - 1) / scanChunk
 	}
 	require.Len(t, w.got.Data[CFLock], cfg.KeySpace)
 	var limits []sim.Event
 	for _, ev := range w.res.Events {
 		if ev.Op == "io-limit" {
 			limits = append(limits, ev)
-			assert.True(t, strings.HasPrefix(ev.Detail, fmt.Sprintf("%d bytes at ", scanLimiterChunk)), ev.Detail)
+			assert.True(t, strings.HasPrefix(ev.Detail, fmt.Sprintf("%d bytes at ", scanChunk)), ev.Detail)
 		}
 	}
 	assert.Len(t, limits, want, "one request per chunk of key+value bytes of default and write")
@@ -248,7 +249,7 @@ func TestScanChecksRegionState(t *testing.T) {
 	})
 	require.Empty(t, w.res.Observations)
 	assert.Greater(t, w.rep.Attempts, 1)
-	assert.Contains(t, w.retryLines(), "attempt 1 aborted (0 of 5 failures): "+ErrRegionBusy.Error())
+	assert.Contains(t, w.retryLines(), "attempt 1 aborted (0 of 5 failures): "+model.ErrRegionBusy.Error())
 	assert.Equal(t, SnapApplied, w.rep.Status, w.rep.Error)
 	assert.Equal(t, 8, w.rep.Keys)
 	w.released(t)
@@ -256,7 +257,7 @@ func TestScanChecksRegionState(t *testing.T) {
 	w = runGenerate(t, DefaultConfig("scan"), func(a *sim.Actor, w *genRun) { w.region.State = RegionTombstone })
 	require.Empty(t, w.res.Observations)
 	assert.Equal(t, SnapSkipped, w.rep.Status)
-	assert.Equal(t, ErrRegionGone.Error()+": region 1", w.rep.Error)
+	assert.Equal(t, model.ErrRegionGone.Error()+": region 1", w.rep.Error)
 	w.released(t)
 }
 
@@ -300,8 +301,8 @@ func TestScanCleansUpAfterReadErrors(t *testing.T) {
 		require.NoError(t, e.Flush())
 	}, nil)
 	require.True(t, w.done)
-	require.ErrorIs(t, w.err, ErrAttemptsSpent)
-	assert.Equal(t, 3, w.g.Attempts)
+	require.ErrorIs(t, w.err, model.ErrAttemptsSpent)
+	assert.Equal(t, 3, w.g.attempts)
 	assert.Contains(t, w.err.Error(), "snapshot attempts exhausted after 3 attempts (3 failures): read /db/")
 	for _, ev := range eventsOf(w.res.Events, "scan") {
 		assert.True(t, strings.HasPrefix(ev.Detail, "default: 0 keys"), "only the empty default file was finished: %s", ev.Detail)
@@ -322,7 +323,7 @@ func TestScanWriteErrorFailsTheSnapshot(t *testing.T) {
 	assert.Empty(t, w.res.Observations)
 	assert.Equal(t, SnapFailed, w.rep.Status)
 	assert.Equal(t, 1, w.rep.Attempts)
-	assert.Contains(t, w.rep.Error, ErrSnapWrite.Error()+": write /snap/gen_1_1_20_default.sst.tmp: ")
+	assert.Contains(t, w.rep.Error, model.ErrSnapWrite.Error()+": write /snap/gen_1_1_20_default.sst.tmp: ")
 	assert.Contains(t, w.rep.Error, "input/output error")
 	assert.Empty(t, w.retryLines())
 	names, err := w.c.Leader.FS.List(SnapDir)
@@ -415,3 +416,7 @@ func TestScanSweepEagerGC(t *testing.T) {
 		require.Positive(t, ta.seeds[sim.KindGCDeletedPinnedFile], profile)
 	}
 }
+
+// scanChunk is how many bytes scan takes from the I/O limiter at a time
+// (model/designs: scanLimiterChunk, the model's I/O unit).
+const scanChunk = ioChunkBytes

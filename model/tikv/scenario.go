@@ -383,7 +383,7 @@ func (o *Outcome) SplitObservations() (during, after []sim.Observation) {
 // means the configuration is unusable or a step could not make progress
 // (a *ScenarioError naming the step and its source line); the outcome,
 // with the trace kept up to that point, is returned with it.
-func RunScenario(sc Scenario, simCfg sim.Config) (Outcome, error) {
+func (sys *System) RunScenario(sc Scenario, simCfg sim.Config) (Outcome, error) {
 	budget := sc.StepBudget
 	if budget <= 0 {
 		budget = DefaultStepBudget
@@ -398,7 +398,7 @@ func RunScenario(sc Scenario, simCfg sim.Config) (Outcome, error) {
 	}
 	simCfg.KeepTrace = true
 	simCfg.Director = d.direct
-	out, err := run(sc.Config, sim.NewPRNG(sc.Seed), simCfg, d.attach)
+	out, err := sys.run(sc.Config, sim.NewPRNG(sc.Seed), simCfg, d.attach)
 	if d.rep == nil { // the run did not get as far as its end
 		d.rep = d.report(nil)
 	}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/snapsim/snapsim/model/engine"
 )
 
 func sampleMeta() SnapMeta {
@@ -61,7 +63,7 @@ func TestSnapMetaCorruption(t *testing.T) {
 	for name, data := range cases {
 		_, err := DecodeSnapMeta([]byte(data))
 		require.Error(t, err, name)
-		assert.True(t, errors.Is(err, ErrCorrupt), "%s: %v", name, err)
+		assert.True(t, errors.Is(err, engine.ErrCorrupt), "%s: %v", name, err)
 	}
 
 	// One byte flipped as the wire does it (XOR 0x5a): most flips do not
@@ -78,7 +80,7 @@ func TestSnapMetaCorruption(t *testing.T) {
 		b[i] ^= 0x5a
 		m, err := DecodeSnapMeta(b)
 		if err != nil {
-			require.True(t, errors.Is(err, ErrCorrupt), "flip %d: %v", i, err)
+			require.True(t, errors.Is(err, engine.ErrCorrupt), "flip %d: %v", i, err)
 			continue
 		}
 		if m == sm {
@@ -126,13 +128,13 @@ func TestLockFileCorruption(t *testing.T) {
 			b[i] ^= mask
 			_, err := DecodeLockFile(b)
 			require.Error(t, err, "byte %d ^ %#x", i, mask)
-			require.True(t, errors.Is(err, ErrCorrupt), "byte %d: %v", i, err)
+			require.True(t, errors.Is(err, engine.ErrCorrupt), "byte %d: %v", i, err)
 		}
 	}
 	// Every truncation is caught.
 	for n := 0; n < len(good); n++ {
 		_, err := DecodeLockFile(good[:n])
-		require.True(t, errors.Is(err, ErrCorrupt), "truncated to %d: %v", n, err)
+		require.True(t, errors.Is(err, engine.ErrCorrupt), "truncated to %d: %v", n, err)
 	}
 	// A body that checks out but does not parse, or whose count is wrong.
 	reseal := func(body string, count int) []byte {
@@ -150,7 +152,7 @@ func TestLockFileCorruption(t *testing.T) {
 	} {
 		_, err := DecodeLockFile(b)
 		require.Error(t, err, name)
-		assert.True(t, errors.Is(err, ErrCorrupt), "%s: %v", name, err)
+		assert.True(t, errors.Is(err, engine.ErrCorrupt), "%s: %v", name, err)
 	}
 }
 
@@ -165,9 +167,9 @@ func TestDecodeCFTagsColumnFamily(t *testing.T) {
 		assert.Len(t, got, 2)
 	}
 	_, err := decodeCF(CFDefault, []byte("not an sst"))
-	assert.True(t, errors.Is(err, ErrCorrupt))
-	_, err = decodeCF(CFLock, EncodeSST(recs))
-	assert.True(t, errors.Is(err, ErrCorrupt), "an SST is not a lock file")
+	assert.True(t, errors.Is(err, engine.ErrCorrupt))
+	_, err = decodeCF(CFLock, engine.EncodeSST(recs))
+	assert.True(t, errors.Is(err, engine.ErrCorrupt), "an SST is not a lock file")
 }
 
 func TestSnapKeyAndNames(t *testing.T) {

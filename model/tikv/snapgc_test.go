@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snapsim/snapsim/model/designs"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/snapsim/snapsim/vfsmem"
 )
@@ -143,7 +144,7 @@ func TestSnapGCPass(t *testing.T) {
 	L.Snap.Deregister(kFresh, SnapGenerating)
 	stray := r.files(L, prefixGen, kStray, true)
 	strayDone := r.files(L, prefixGen, SnapKey{1, 2, 15}, false) // not temporary, never registered: age unknown
-	junk := []string{SnapDir + "/notes.txt", SnapDir + "/" + checkpointPrefix + "snap-gen_1_1_000007.sst"}
+	junk := []string{SnapDir + "/notes.txt", SnapDir + "/" + designs.CheckpointPrefix + "snap-gen_1_1_000007.sst"}
 	for _, p := range junk {
 		require.NoError(t, L.Engine.WriteFile(p, []byte("x")))
 	}

@@ -7,11 +7,11 @@ import (
 	"github.com/cockroachdb/pebble/sstable"
 	"github.com/cockroachdb/pebble/vfs"
 
-	"github.com/snapsim/snapsim/model/tikv"
+	"github.com/snapsim/snapsim/model/engine"
 	"github.com/snapsim/snapsim/sim"
 )
 
-// tikv.PebbleEstimatedSize, which the model cuts its output files by, is
+// engine.PebbleEstimatedSize, which the model cuts its output files by, is
 // what Pebble v1.1.5's own sstable writer reports (with the options the
 // suite opens Pebble with) while the first data block is open: random
 // keys, values and tombstones, compared after every entry.
@@ -25,13 +25,13 @@ func TestEstimateMatchesPebblesWriter(t *testing.T) {
 		}
 		o := PebbleOptions(fs, 2048)
 		w := sstable.NewWriter(objstorageprovider.NewFileWritable(f), o.MakeWriterOptions(6, o.FormatMajorVersion.MaxTableFormat()))
-		var recs []tikv.Record
+		var recs []engine.Record
 		key := 0
 		for w.EstimatedSize() < 3500 {
 			key += 1 + rng.Intn(3)
-			r := tikv.Record{Key: keyName(key), Kind: tikv.KindPut, Value: value(key, 1+rng.Intn(300))}
+			r := engine.Record{Key: keyName(key), Kind: engine.KindPut, Value: value(key, 1+rng.Intn(300))}
 			if rng.Intn(8) == 0 {
-				r.Kind, r.Value = tikv.KindDelete, ""
+				r.Kind, r.Value = engine.KindDelete, ""
 				err = w.Delete([]byte(r.Key))
 			} else {
 				err = w.Set([]byte(r.Key), []byte(r.Value))
@@ -40,7 +40,7 @@ func TestEstimateMatchesPebblesWriter(t *testing.T) {
 				t.Fatal(err)
 			}
 			recs = append(recs, r)
-			if got, want := tikv.PebbleEstimatedSize(recs), int64(w.EstimatedSize()); got != want {
+			if got, want := engine.PebbleEstimatedSize(recs), int64(w.EstimatedSize()); got != want {
 				t.Fatalf("round %d, after %d entries: model estimates %d, Pebble's writer %d", round, len(recs), got, want)
 			}
 		}

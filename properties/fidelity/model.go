@@ -8,6 +8,7 @@ import (
 	"path"
 	"sort"
 
+	"github.com/snapsim/snapsim/model/engine"
 	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/snapsim/snapsim/vfsmem"
@@ -32,7 +33,7 @@ type ModelOptions struct {
 	// Engine are the engine's options. FlushThreshold and CompactTrigger
 	// should be out of reach: the runner starts neither a flusher nor a
 	// compactor (Pebble runs with automatic compactions disabled).
-	Engine tikv.EngineOptions
+	Engine engine.EngineOptions
 	// Compact selects what OpCompact calls.
 	Compact CompactMode
 }
@@ -41,12 +42,12 @@ type ModelOptions struct {
 // (levels, file sizes, GC interval) and the given compaction mode.
 func DefaultModelOptions(mode CompactMode) ModelOptions {
 	return ModelOptions{
-		Engine: tikv.EngineOptions{
+		Engine: engine.EngineOptions{
 			FlushThreshold:  1 << 30,
 			CompactTrigger:  1 << 30,
-			LevelBaseBytes:  tikv.DefaultLevelBaseBytes,
-			LevelMultiplier: tikv.DefaultLevelMultiplier,
-			TargetFileBytes: tikv.DefaultTargetFileBytes,
+			LevelBaseBytes:  engine.DefaultLevelBaseBytes,
+			LevelMultiplier: engine.DefaultLevelMultiplier,
+			TargetFileBytes: engine.DefaultTargetFileBytes,
 			GCInterval:      tikv.DefaultConfig("naive").GCInterval,
 		},
 		Compact: mode,
@@ -60,7 +61,7 @@ func DefaultModelOptions(mode CompactMode) ModelOptions {
 func RunModel(ops []Op, o ModelOptions, seed uint64) (Trace, error) {
 	s := sim.New(sim.NewPRNG(seed), sim.Config{MaxSteps: 1 << 40})
 	fs := vfsmem.New(s, vfsmem.DefaultOptions())
-	e, err := tikv.NewEngine(s, fs, tikv.DBDir, o.Engine)
+	e, err := engine.NewEngine(s, fs, tikv.DBDir, o.Engine)
 	if err != nil {
 		return Trace{}, fmt.Errorf("model engine: %w", err)
 	}
@@ -93,7 +94,7 @@ func RunModel(ops []Op, o ModelOptions, seed uint64) (Trace, error) {
 type modelSystem struct {
 	s    *sim.Scheduler
 	fs   *vfsmem.FS
-	e    *tikv.Engine
+	e    *engine.Engine
 	a    *sim.Actor
 	opts ModelOptions
 	// memHeld and flushCount implement flushes.
@@ -114,12 +115,12 @@ func (m *modelSystem) flushes() int64 {
 }
 
 func (m *modelSystem) put(key, value string) error {
-	m.e.PutCF(tikv.CFDefault, key, value)
+	m.e.PutCF(engine.CFDefault, key, value)
 	return nil
 }
 
 func (m *modelSystem) del(key string) error {
-	m.e.DeleteCF(tikv.CFDefault, key)
+	m.e.DeleteCF(engine.CFDefault, key)
 	return nil
 }
 
@@ -130,7 +131,7 @@ func (m *modelSystem) compact(start, end string) error {
 	case CompactPick:
 		return m.e.Compact()
 	case CompactRange:
-		return m.e.CompactRange(tikv.CFDefault, start, end)
+		return m.e.CompactRange(engine.CFDefault, start, end)
 	}
 	return fmt.Errorf("unknown compact mode %q", m.opts.Compact)
 }
@@ -163,7 +164,7 @@ func (m *modelSystem) content(p string) ([]string, error) {
 		if i > 0 && recs[i-1].Key == r.Key {
 			continue
 		}
-		if r.Kind == tikv.KindDelete {
+		if r.Kind == engine.KindDelete {
 			out = append(out, r.Key+"=del")
 		} else {
 			out = append(out, r.Key+"="+valueID(r.Value))
@@ -193,8 +194,8 @@ func (m *modelSystem) list(dir string) ([]string, error) {
 }
 
 type modelIter struct {
-	e *tikv.Engine
-	v *tikv.Version
+	e *engine.Engine
+	v *engine.Version
 }
 
 func (i modelIter) close() error {
@@ -233,7 +234,7 @@ func (m *modelSystem) readCheckpoint(dir string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	newest := map[string]tikv.Record{}
+	newest := map[string]engine.Record{}
 	for _, n := range names {
 		if _, ok := sstNum(n); !ok {
 			continue
@@ -250,14 +251,14 @@ func (m *modelSystem) readCheckpoint(dir string) (map[string]string, error) {
 	}
 	kv := map[string]string{}
 	for k, r := range newest {
-		if r.Kind == tikv.KindPut {
+		if r.Kind == engine.KindPut {
 			kv[k] = r.Value
 		}
 	}
 	return kv, nil
 }
 
-func (m *modelSystem) readSST(p string) ([]tikv.Record, error) {
+func (m *modelSystem) readSST(p string) ([]engine.Record, error) {
 	f, err := m.fs.Open(p)
 	if err != nil {
 		return nil, err
@@ -275,7 +276,7 @@ func (m *modelSystem) readSST(p string) ([]tikv.Record, error) {
 	if err := f.Close(); err != nil {
 		return nil, err
 	}
-	return tikv.DecodeSST(b)
+	return engine.DecodeSST(b)
 }
 
 // settle lets the engine's deleter run until nothing it may delete is

@@ -8,7 +8,7 @@ import (
 	"sort"
 	"text/tabwriter"
 
-	"github.com/snapsim/snapsim/model/tikv"
+	"github.com/snapsim/snapsim/model/engine"
 )
 
 // Config is one measurement: which sequences, and how each system runs.
@@ -44,7 +44,7 @@ var Controls = map[string]func(*ModelOptions){
 	"one-pick": func(o *ModelOptions) { o.Compact = CompactPick },
 	// delayed-gc is the interval GC (GCDelayed): settled outcomes must not
 	// change, only the unsettled distribution.
-	"delayed-gc": func(o *ModelOptions) { o.Engine.GCMode = tikv.GCDelayed },
+	"delayed-gc": func(o *ModelOptions) { o.Engine.GCMode = engine.GCDelayed },
 }
 
 // ControlNames lists the negative controls, sorted.

@@ -110,7 +110,7 @@ completed).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.sel.collector, "collector", "lease-retry", "collector design: "+strings.Join(tikv.CollectorNames(), ", "))
+	f.StringVar(&o.sel.collector, "collector", "lease-retry", "collector design: "+strings.Join(tikvSys.DesignNames(), ", "))
 	for _, v := range o.sel.variantFlags() {
 		f.BoolVar(v.value, v.name, false, v.usage)
 	}
@@ -175,8 +175,8 @@ func (o *checkOptions) resolve() (*checkPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !contains(tikv.CollectorNames(), o.sel.collector) {
-		return nil, usagef("--collector: unknown collector %q (want one of %s)", clip(o.sel.collector, 60), strings.Join(tikv.CollectorNames(), ", "))
+	if !contains(tikvSys.DesignNames(), o.sel.collector) {
+		return nil, usagef("--collector: unknown collector %q (want one of %s)", clip(o.sel.collector, 60), strings.Join(tikvSys.DesignNames(), ", "))
 	}
 	cfg, err := sc.Config(o.sel.collector, o.sel.variants, o.sel.nonAtomic)
 	if err != nil {

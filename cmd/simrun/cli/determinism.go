@@ -10,13 +10,17 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/snapsim/snapsim/model/builtin"
 	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 )
 
+// tikvSys is the TiKV-like system with the built-in designs.
+var tikvSys = builtin.TiKV()
+
 // modelRun runs the model; a variable so the tests can inject a
 // nondeterministic run and see the check catch it.
-var modelRun = tikv.Run
+var modelRun = tikvSys.Simulate
 
 // determinismCheck says which seeds are re-run: every is 0 (off), 1 (every
 // seed) or N (every Nth seed of a sweep, counted from its first).

@@ -303,9 +303,9 @@ func TestCheckDeterminism(t *testing.T) {
 		if calls%2 == 0 {
 			cfg.MaxPuts++
 		}
-		return tikv.Run(cfg, choice, sc)
+		return tikvSys.Simulate(cfg, choice, sc)
 	}
-	t.Cleanup(func() { modelRun = tikv.Run })
+	t.Cleanup(func() { modelRun = tikvSys.Simulate })
 	r = mustExit(t, exitViolation, "run", "--collector", "lease-retry", "--seeds", "1", "--seed", "3", "--check-determinism", "--json")
 	var rep struct {
 		Violation struct {

@@ -16,7 +16,7 @@ func newCollectorsCmd() *cobra.Command {
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			for _, c := range tikv.Collectors() {
+			for _, c := range tikvSys.Designs() {
 				fmt.Fprintf(tw, "%s\t%s\n", c.Name, c.Summary)
 			}
 			return tw.Flush()

@@ -58,7 +58,7 @@ func (s *selection) variantFlags() []struct {
 
 func (s *selection) register(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&s.collector, "collector", "lease-retry", "collector design: "+strings.Join(tikv.CollectorNames(), ", "))
+	f.StringVar(&s.collector, "collector", "lease-retry", "collector design: "+strings.Join(tikvSys.DesignNames(), ", "))
 	f.StringVar(&s.profile, "profile", "default", "workload profile: "+strings.Join(tikv.ProfileNames(), ", "))
 	f.StringVar(&s.strategy, "strategy", "random", "scheduling strategy: random, pct or pct:DEPTH")
 	for _, v := range s.variantFlags() {
@@ -100,7 +100,7 @@ func (s *selection) resolve() (tikv.Config, sim.Config, error) {
 	if s.threadChurnUS > 0 {
 		cfg.ThreadChurnInterval = sim.Micros(s.threadChurnUS)
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := tikvSys.Validate(cfg); err != nil {
 		flag := "--collector"
 		if !strings.Contains(err.Error(), "collector") {
 			flag = "configuration"

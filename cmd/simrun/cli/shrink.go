@@ -52,7 +52,7 @@ func drawsConfig(df *drawsFile, sel *selection) (tikv.Config, sim.Config, error)
 		return sel.resolve()
 	}
 	cfg := *df.Config
-	if err := cfg.Validate(); err != nil {
+	if err := tikvSys.Validate(cfg); err != nil {
 		return tikv.Config{}, sim.Config{}, usagef("member \"config\": %v", err)
 	}
 	if df.MaxSteps < 1 || df.MaxSteps > 1e9 {
@@ -147,7 +147,7 @@ func shrinkSeed(ctx context.Context, w io.Writer, sel *selection, cfg tikv.Confi
 	}
 	sc.KeepTrace = true
 	rec := sim.NewRecorder(sim.NewPRNG(seed))
-	orig, err := tikv.Run(cfg, rec, sc)
+	orig, err := tikvSys.Simulate(cfg, rec, sc)
 	if err != nil {
 		return fmt.Errorf("seed %d: %w", seed, err)
 	}
@@ -164,7 +164,7 @@ func shrinkSeed(ctx context.Context, w io.Writer, sel *selection, cfg tikv.Confi
 	var runErr error
 	test := func(cand []sim.Draw) (bool, []sim.Draw) {
 		r := sim.NewRecorder(sim.NewLog(cand))
-		out, err := tikv.Run(cfg, r, quiet)
+		out, err := tikvSys.Simulate(cfg, r, quiet)
 		if err != nil {
 			runErr = err
 			return false, nil
@@ -188,7 +188,7 @@ func shrinkSeed(ctx context.Context, w io.Writer, sel *selection, cfg tikv.Confi
 		fmt.Fprintf(w, "note: a candidate run failed: %v\n", runErr)
 	}
 
-	final, err := tikv.Run(cfg, sim.NewLog(shrunk), sc)
+	final, err := tikvSys.Simulate(cfg, sim.NewLog(shrunk), sc)
 	if err != nil {
 		return fmt.Errorf("replay of the shrunk log: %w", err)
 	}
@@ -370,7 +370,7 @@ func replayDrawsFile(cmd *cobra.Command, path string, asJSON, actionsOnly, stack
 		return usagef("%s: %v", path, err)
 	}
 	sc.KeepTrace = true
-	out, err := tikv.Run(cfg, sim.NewLog(df.Draws), sc)
+	out, err := tikvSys.Simulate(cfg, sim.NewLog(df.Draws), sc)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

@@ -135,11 +135,11 @@ type validateOptions struct {
 func collectorOrder() []string {
 	out := []string{}
 	for _, n := range []string{"naive", "retry", "pin", "lease", "lease-retry", "checkpoint", "scan"} {
-		if slices.Contains(tikv.CollectorNames(), n) {
+		if slices.Contains(tikvSys.DesignNames(), n) {
 			out = append(out, n)
 		}
 	}
-	for _, c := range tikv.Collectors() {
+	for _, c := range tikvSys.Designs() {
 		if !slices.Contains(out, c.Name) {
 			out = append(out, c.Name)
 		}

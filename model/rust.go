@@ -1,4 +1,4 @@
-package tikv
+package model
 
 import (
 	"errors"
@@ -7,10 +7,11 @@ import (
 	"syscall"
 )
 
-// rustErrorText renders err as Rust's io::Error Display does for an OS
+// RustErrorText renders err as Rust's io::Error Display does for an OS
 // error — "No such file or directory (os error 2)" — or err.Error() when
-// it carries no errno.
-func rustErrorText(err error) string {
+// it carries no errno. Designs that unwrap an error as TiKV's code did
+// panic with it.
+func RustErrorText(err error) string {
 	errno, ok := errnoOf(err)
 	if !ok {
 		return err.Error()
@@ -22,13 +23,13 @@ func rustErrorText(err error) string {
 	return fmt.Sprintf("%s (os error %d)", msg, int(errno))
 }
 
-// rustIOError renders an open error the way TiKV's panic printed it:
+// RustOpenError renders an open error the way TiKV's panic printed it:
 // "open: No such file or directory (os error 2)".
-func rustIOError(err error) string {
+func RustOpenError(err error) string {
 	if _, ok := errnoOf(err); !ok {
 		return err.Error()
 	}
-	return "open: " + rustErrorText(err)
+	return "open: " + RustErrorText(err)
 }
 
 // errnoOf returns the OS error number err stands for.
