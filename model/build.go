@@ -131,6 +131,10 @@ type Design struct {
 	Summary string
 	// Needs are the engine capabilities the design asserts (CheckNeeds).
 	Needs Needs
+	// Ops are the ops the design records in the trace (Build.Record, and
+	// the "list" of Build.List), beside the generator's own: what "run
+	// snap-gen until OP" may name.
+	Ops []Info
 	// Footprint declares which engine state the design writes, for the
 	// exhaustive explorer's reduction. Nil means undeclared: the design
 	// may touch any of the engine's state, which is sound and costs only

@@ -23,7 +23,7 @@ func scopeProgram(t *testing.T, scope, collector string, v tikv.Variants, nonAto
 	if !ok {
 		t.Fatalf("no built-in scope %q", scope)
 	}
-	cfg, err := s.Config(collector, v, nonAtomic)
+	cfg, err := scopeConfig(s, collector, v, nonAtomic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,6 +31,19 @@ func scopeProgram(t *testing.T, scope, collector string, v tikv.Variants, nonAto
 		out, err := tikvSys.Simulate(cfg, ch, sc)
 		return out.Result, err
 	}, s, cfg
+}
+
+// scopeConfig is the scope's configuration of the TiKV system for
+// collector with the variant switches v (and lease-retry's non-atomic
+// check).
+func scopeConfig(s *seeds.Scope, collector string, v tikv.Variants, nonAtomic bool) (tikv.Config, error) {
+	base := tikv.DefaultConfig(collector)
+	base.Variants, base.NonAtomicCheck = v, nonAtomic
+	cfg, err := s.Config(collector, base.VariantNames())
+	if err != nil {
+		return tikv.Config{}, err
+	}
+	return cfg.(tikv.Config), nil
 }
 
 // goroutines is a ForEach over n workers (the explorer starts none).
@@ -145,7 +158,7 @@ func TestExhaustiveReportNaive(t *testing.T) {
 // the explorer made runs sees nothing.
 func TestExhaustiveCatchesWhatSamplingMisses(t *testing.T) {
 	s, _ := seeds.BuiltinScope("lease-stall")
-	cfg, err := s.Config("lease-retry", tikv.Variants{}, true)
+	cfg, err := scopeConfig(s, "lease-retry", tikv.Variants{}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +187,7 @@ func TestExhaustiveCatchesWhatSamplingMisses(t *testing.T) {
 		t.Fatalf("random sampling found the weakened design in %d of %d seeds: the comparison no longer shows what exhaustive checking adds", hits, runs)
 	}
 	// The intact design is verified at the same bounds.
-	intact, _ := s.Config("lease-retry", tikv.Variants{}, false)
+	intact, _ := scopeConfig(s, "lease-retry", tikv.Variants{}, false)
 	intact.FS.Faults.StallPermille = 5
 	okProg := func(ch sim.Choice, sc sim.Config) (sim.Result, error) {
 		out, err := tikvSys.Simulate(intact, ch, sc)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/snapsim/snapsim/model/tikv"
+	"github.com/snapsim/snapsim/model"
 )
 
 // corpusFiles lists the corpus: every .scenario and .seed file in this
@@ -157,7 +157,7 @@ func TestBuggyScenariosAreMetByTheirScript(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, x := range f.Scenario.Expect {
-			if x.Scope != tikv.ScopeScript {
+			if x.Scope != model.ScopeScript {
 				t.Errorf("%s: %q looks beyond the script", p, "expect "+x.String())
 			}
 		}

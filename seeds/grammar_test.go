@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/snapsim/snapsim/model/tikv"
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -37,11 +37,11 @@ expect-not gc-deleted-pinned-file on /db/000002.sst
 	if sc, _ := f.SimConfig(); sc.StopOnViolation {
 		t.Error("keep-going file stops on violations")
 	}
-	want := []tikv.ScenarioStep{
-		{Kind: tikv.StepRunIdle, Actor: "gc"},
-		{Kind: tikv.StepHang, Actor: "snap-gen", Duration: 5 * sim.Millisecond},
-		{Kind: tikv.StepHang, Node: "n2", Duration: 300},
-		{Kind: tikv.StepHang, Actor: "gc", Duration: 2 * sim.Second},
+	want := []model.ScenarioStep{
+		{Kind: model.StepRunIdle, Actor: "gc"},
+		{Kind: model.StepHang, Actor: "snap-gen", Duration: 5 * sim.Millisecond},
+		{Kind: model.StepHang, Node: "n2", Duration: 300},
+		{Kind: model.StepHang, Actor: "gc", Duration: 2 * sim.Second},
 	}
 	for i, w := range want {
 		g := f.Scenario.Steps[i]
@@ -50,10 +50,10 @@ expect-not gc-deleted-pinned-file on /db/000002.sst
 			t.Errorf("step %d: got %+v, want %+v", i, g, w)
 		}
 	}
-	wantExpect := []tikv.Expectation{
+	wantExpect := []model.Expectation{
 		{Kind: sim.KindOpenDeletedFile, Actor: "snap-gen", Path: "/db/000001.sst"},
-		{Kind: sim.KindPanic, Scope: tikv.ScopeAnytime},
-		{Kind: sim.KindSnapFileMissing, Path: "n2:/snap/rev_1_1_11.meta", Scope: tikv.ScopeTail},
+		{Kind: sim.KindPanic, Scope: model.ScopeAnytime},
+		{Kind: sim.KindSnapFileMissing, Path: "n2:/snap/rev_1_1_11.meta", Scope: model.ScopeTail},
 		{Kind: sim.KindLiveness},
 	}
 	if len(f.Scenario.Expect) != len(wantExpect) {
@@ -64,7 +64,7 @@ expect-not gc-deleted-pinned-file on /db/000002.sst
 			t.Errorf("expect %d: got %+v, want %+v", i, f.Scenario.Expect[i], w)
 		}
 	}
-	wantNot := []tikv.Expectation{
+	wantNot := []model.Expectation{
 		{Kind: sim.KindOpenDeletedFile, Actor: "gc"},
 		{Kind: sim.KindGCDeletedPinnedFile, Path: "/db/000002.sst"},
 	}
@@ -161,7 +161,7 @@ func TestConfigErrorNamesItsLine(t *testing.T) {
 		{"config: initial_regions must be in 0..key_space", "key_space"},
 		{"config: value_bytes must be in 1..65536", ""},
 	} {
-		if got := validateField(c.msg); got != c.field {
+		if got := validateField(c.msg, setFields(defaultSpec())); got != c.field {
 			t.Errorf("validateField(%q) = %q, want %q", c.msg, got, c.field)
 		}
 	}
@@ -319,20 +319,20 @@ func TestExpectByAndOn(t *testing.T) {
 // TestReplayRefusalKeepsTrace: a refused step returns the outcome with the
 // trace up to the refusal, and the refusal in the script report.
 func TestReplayRefusalKeepsTrace(t *testing.T) {
-	f, err := Parse("r.scenario", []byte("collector naive\nseed 2\nrun writer steps 12\nrun flusher until flush\nrun nobody steps 1\nrun gc until idle\nexpect none\n"))
+	f, err := Parse("r.scenario", []byte("collector naive\nseed 2\nrun writer steps 12\nrun flusher until flush\nrun writer steps 1000\nrun gc until idle\nexpect none\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	out, err := f.Replay()
-	var se *tikv.ScenarioError
-	if !errors.As(err, &se) || !strings.HasPrefix(err.Error(), `r.scenario:5: "run nobody steps 1": no actor named "nobody"`) {
+	var se *model.ScenarioError
+	if !errors.As(err, &se) || !strings.HasPrefix(err.Error(), `r.scenario:5: "run writer steps 1000": actor writer has finished`) {
 		t.Fatalf("got %v", err)
 	}
 	if len(out.Result.Events) < 20 || out.Result.EventCount != len(out.Result.Events) {
 		t.Fatalf("outcome has %d events", len(out.Result.Events))
 	}
 	last := out.Result.Events[len(out.Result.Events)-1]
-	if last.Actor != tikv.DirectorActor || !strings.Contains(last.Detail, "step 3 refused") {
+	if last.Actor != model.DirectorActor || !strings.Contains(last.Detail, "step 3 refused") {
 		t.Errorf("last event %+v", last)
 	}
 	r := out.Script

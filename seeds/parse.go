@@ -8,21 +8,27 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/snapsim/snapsim/model/tikv"
+	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/builtin"
 	"github.com/snapsim/snapsim/sim"
+	"github.com/snapsim/snapsim/vfsmem"
 )
 
 // File is a parsed corpus file.
 type File struct {
 	// Path is the file's name as given to Parse.
 	Path string
-	// IsSeed is true for a seed file (no steps; replayed with tikv.Run).
+	// IsSeed is true for a seed file (no steps; replayed with the
+	// system's Run).
 	IsSeed bool
+	// System is the system the file's "system" line names (default tikv).
+	System model.System
 	// Scenario holds the configuration, seed, steps and expectations.
-	Scenario tikv.Scenario
+	Scenario model.Scenario
 	// Strategy is the scheduling strategy (default "random"); MaxSteps the
 	// step budget of the run (default sim.DefaultMaxSteps).
 	Strategy string
@@ -84,7 +90,7 @@ func validName(s string) bool {
 }
 
 // validPath reports whether s can follow "on": a path with a '/', made of
-// the path characters of tikv.DetailNamesPath (and ':' for a node
+// the path characters of model.DetailNamesPath (and ':' for a node
 // prefix such as n2:/snap/...).
 func validPath(s string) bool {
 	if len(s) > maxPathLen || !strings.Contains(s, "/") {
@@ -99,115 +105,95 @@ func validPath(s string) bool {
 	return true
 }
 
-// Variant names, as the CLI spells them.
-var variantNames = []string{"non-atomic-check", "eager-gc", "unsafe-snap-gc", "skip-apply-verify", "non-exclusive-build", "limiter-unwrap", "no-snap-gc"}
+// DefaultSystem is the system a file without a "system" line is of.
+const DefaultSystem = "tikv"
 
-func setVariant(c *tikv.Config, name string) bool {
-	v := &c.Variants
-	switch name {
-	case "non-atomic-check":
-		c.NonAtomicCheck = true
-	case "eager-gc":
-		v.EagerGC = true
-	case "unsafe-snap-gc":
-		v.UnsafeSnapGC = true
-	case "skip-apply-verify":
-		v.SkipApplyVerify = true
-	case "non-exclusive-build":
-		v.NonExclusiveBuild = true
-	case "limiter-unwrap":
-		v.LimiterUnwrap = true
-	case "no-snap-gc":
-		v.NoSnapGC = true
-	default:
-		return false
-	}
-	return true
-}
+// defaultSystems are the systems a corpus file may name when the caller
+// gives none: the built-in ones.
+var defaultSystems = builtin.Systems()
 
-// setFields are the numeric fields `set` accepts, in documented order.
-var setFields = []string{
-	"lease_ttl_us", "gc_grace_us", "gc_interval_us", "snap_gc_timeout_us", "snap_gc_interval_us",
-	"snap_generators", "max_puts", "max_snapshots", "key_space", "max_flush_threshold",
-	"max_compact_trigger", "snapshot_delay_steps", "thread_churn_interval_us", "max_crashes",
-	"crash_interval_us", "max_region_ops", "region_op_interval_us", "snap_io_bytes_per_sec", "stall_permille", "stall_us",
-	"max_steps",
-}
+// DefaultSystems returns the systems Load and Parse resolve a file's
+// "system" line in: the built-in ones.
+func DefaultSystems() *model.Systems { return defaultSystems }
 
-// setField applies one `set` line; max_steps is the kernel's, returned
-// through f.
-func setField(f *File, c *tikv.Config, name string, v int64) bool {
-	us := sim.Micros(v)
-	switch name {
-	case "lease_ttl_us":
-		c.LeaseTTL = us
-	case "gc_grace_us":
-		c.GCGrace = us
-	case "gc_interval_us":
-		c.GCInterval = us
-	case "snap_gc_timeout_us":
-		c.SnapGCTimeout = us
-	case "snap_gc_interval_us":
-		c.SnapGCInterval = us
-	case "snap_generators":
-		c.SnapGenerators = int(v)
-	case "max_puts":
-		c.MaxPuts = int(v)
-	case "max_snapshots":
-		c.MaxSnapshots = int(v)
-	case "key_space":
-		c.KeySpace = int(v)
-	case "max_flush_threshold":
-		c.MaxFlushThreshold = int(v)
-	case "max_compact_trigger":
-		c.MaxCompactTrigger = int(v)
-	case "snapshot_delay_steps":
-		c.SnapshotDelaySteps = int(v)
-	case "thread_churn_interval_us":
-		c.ThreadChurnInterval = us
-	case "max_crashes":
-		c.MaxCrashes = int(v)
-	case "crash_interval_us":
-		c.CrashInterval = us
-	case "max_region_ops":
-		c.MaxRegionOps = int(v)
-	case "region_op_interval_us":
-		c.RegionOpInterval = us
-	case "snap_io_bytes_per_sec":
-		c.SnapIOBytesPerSec = v
-	case "stall_permille":
-		c.FS.Faults.StallPermille = int(v)
-	case "stall_us":
-		c.FS.Faults.StallMicros = us
-	case "max_steps":
-		f.MaxSteps = v
-	default:
-		return false
-	}
-	return true
+// maxStepsField is the kernel's step budget, which "set" takes beside the
+// system's settings.
+const maxStepsField = "max_steps"
+
+// setFields are the numeric fields "set" accepts for spec, in documented
+// order: the system's, then max_steps.
+func setFields(spec model.Spec) []string {
+	return append(model.Names(spec.Settings), maxStepsField)
 }
 
 // Load reads and parses a corpus file; a name ending in .seed is a seed
-// file, anything else a scenario file.
-func Load(path string) (*File, error) {
+// file, anything else a scenario file. Its "system" line is resolved in
+// the built-in systems.
+func Load(path string) (*File, error) { return LoadIn(defaultSystems, path) }
+
+// LoadIn is Load with the systems a "system" line may name.
+func LoadIn(systems *model.Systems, path string) (*File, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(path, data)
+	return ParseIn(systems, path, data)
 }
 
-// Parse parses a scenario file (or, if name ends in .seed, a seed file).
-// Every error is a *ParseError naming name:line and the expected form; user
-// input echoed in it is clipped (see clip).
-func Parse(name string, data []byte) (*File, error) {
-	f := &File{Path: name, IsSeed: strings.HasSuffix(name, ".seed"), Strategy: "random", MaxSteps: sim.DefaultMaxSteps, Profile: "default"}
-	sc := &f.Scenario
-	sc.Name = strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
-	collector := "lease-retry"
+// Parse parses a scenario file (or, if name ends in .seed, a seed file)
+// of a built-in system. Every error is a *ParseError naming name:line and
+// the expected form; user input echoed in it is clipped (see clip).
+func Parse(name string, data []byte) (*File, error) { return ParseIn(defaultSystems, name, data) }
+
+// systemLine finds the file's "system NAME" line, if any, and resolves it
+// in systems; it is read before every other line, since the system
+// decides which designs, profiles, variants, settings, actors and
+// commands the rest may name.
+func systemLine(systems *model.Systems, name string, lines []string) (model.System, error) {
 	errf := func(line int, format string, args ...any) error {
 		return &ParseError{File: name, Line: line, Msg: fmt.Sprintf(format, args...)}
 	}
+	sysName, at := DefaultSystem, 0
+	for i, raw := range lines {
+		text := raw
+		if j := strings.IndexByte(text, '#'); j >= 0 {
+			text = text[:j]
+		}
+		w := strings.Fields(text)
+		if len(w) == 0 || w[0] != "system" {
+			continue
+		}
+		if at > 0 {
+			return nil, errf(i+1, "system given twice (first at line %d); want one \"system NAME\" line", at)
+		}
+		if len(w) != 2 {
+			return nil, errf(i+1, "want \"system NAME\" with NAME one of %s", strings.Join(systems.Names(), ", "))
+		}
+		sysName, at = w[1], i+1
+	}
+	sys, err := systems.Lookup(sysName)
+	if err != nil {
+		return nil, errf(max(at, 1), "unknown system %q; want \"system NAME\" with NAME one of %s", clip(sysName), strings.Join(systems.Names(), ", "))
+	}
+	return sys, nil
+}
+
+// ParseIn is Parse with the systems a "system" line may name.
+func ParseIn(systems *model.Systems, name string, data []byte) (*File, error) {
+	lines := strings.Split(string(data), "\n")
+	sys, err := systemLine(systems, name, lines)
+	if err != nil {
+		return nil, err
+	}
+	spec := sys.Spec()
+	f := &File{Path: name, IsSeed: strings.HasSuffix(name, ".seed"), System: sys, Strategy: "random", MaxSteps: sim.DefaultMaxSteps, Profile: spec.DefaultProfile}
+	sc := &f.Scenario
+	sc.Name = strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
+	collector := spec.DefaultDesign
+	errf := func(line int, format string, args ...any) error {
+		return &ParseError{File: name, Line: line, Msg: fmt.Sprintf(format, args...)}
+	}
+	variantNames, fields := model.Names(spec.Variants), setFields(spec)
 	type setting struct {
 		line        int
 		key, value  string
@@ -216,12 +202,12 @@ func Parse(name string, data []byte) (*File, error) {
 	var settings []setting
 	seen := map[string]int{} // once-only keywords -> line
 	type expectLine struct {
-		x    tikv.Expectation
+		x    model.Expectation
 		line int
 	}
 	var expectLines, notLines []expectLine // in file order
 	sawSteps, sawSeed, stopLine := false, false, 0
-	lines := strings.Split(string(data), "\n")
+	var stepLines []int
 	for i, raw := range lines {
 		ln := i + 1
 		text := raw
@@ -245,20 +231,22 @@ func Parse(name string, data []byte) (*File, error) {
 		}
 		isStep := false
 		switch kw {
+		case "system":
+			// Read first (systemLine).
 		case "collector":
 			if err := once("collector NAME", 2); err != nil {
 				return nil, err
 			}
-			if !contains(tikvSys.DesignNames(), w[1]) {
-				return nil, errf(ln, "unknown collector %q; want \"collector NAME\" with NAME one of %s", clip(w[1]), strings.Join(tikvSys.DesignNames(), ", "))
+			if !model.HasName(spec.Designs, w[1]) {
+				return nil, errf(ln, "unknown collector %q; want \"collector NAME\" with NAME one of %s", clip(w[1]), strings.Join(model.Names(spec.Designs), ", "))
 			}
 			collector = w[1]
 		case "profile":
 			if err := once("profile NAME", 2); err != nil {
 				return nil, err
 			}
-			if !contains(tikv.ProfileNames(), w[1]) {
-				return nil, errf(ln, "unknown profile %q; want \"profile NAME\" with NAME one of %s", clip(w[1]), strings.Join(tikv.ProfileNames(), ", "))
+			if !model.HasName(spec.Profiles, w[1]) {
+				return nil, errf(ln, "unknown profile %q; want \"profile NAME\" with NAME one of %s", clip(w[1]), strings.Join(sortedNames(spec.Profiles), ", "))
 			}
 			f.Profile = w[1]
 		case "strategy":
@@ -294,10 +282,10 @@ func Parse(name string, data []byte) (*File, error) {
 			settings = append(settings, setting{line: ln, variantName: w[1]})
 		case "set":
 			if len(w) != 3 {
-				return nil, errf(ln, "want \"set FIELD VALUE\" with FIELD one of %s", strings.Join(setFields, ", "))
+				return nil, errf(ln, "want \"set FIELD VALUE\" with FIELD one of %s", strings.Join(fields, ", "))
 			}
-			if !contains(setFields, w[1]) {
-				return nil, errf(ln, "unknown field %q; want \"set FIELD VALUE\" with FIELD one of %s", clip(w[1]), strings.Join(setFields, ", "))
+			if !contains(fields, w[1]) {
+				return nil, errf(ln, "unknown field %q; want \"set FIELD VALUE\" with FIELD one of %s", clip(w[1]), strings.Join(fields, ", "))
 			}
 			if _, ok := parseUint(w[2]); !ok {
 				return nil, errf(ln, "bad value %q; want \"set %s VALUE\" with VALUE a decimal or 0x-hex non-negative integer", clip(w[2]), w[1])
@@ -349,7 +337,7 @@ func Parse(name string, data []byte) (*File, error) {
 				sc.ExpectNot = append(sc.ExpectNot, x)
 			}
 		default:
-			st, err := parseStep(w)
+			st, err := parseStep(w, spec)
 			if err != nil {
 				return nil, errf(ln, "%v", err)
 			}
@@ -359,13 +347,14 @@ func Parse(name string, data []byte) (*File, error) {
 			if stopLine > 0 {
 				return nil, errf(ln, "a step after the stop at line %d; want stop as the last step", stopLine)
 			}
-			if st.Kind == tikv.StepStop {
+			if st.Kind == model.StepStop {
 				stopLine = ln
 			}
 			isStep = true
 			st.Source = fmt.Sprintf("%s:%d", name, ln)
 			st.Text = strings.Join(w, " ")
 			sc.Steps = append(sc.Steps, st)
+			stepLines = append(stepLines, ln)
 			sawSteps = true
 		}
 		if !isStep && sawSteps && kw != "expect" && kw != "expect-not" {
@@ -379,14 +368,16 @@ func Parse(name string, data []byte) (*File, error) {
 	if len(sc.Expect) == 0 && !sc.ExpectNone && len(sc.ExpectNot) == 0 {
 		return nil, errf(last, "no expectation; want at least one \"expect KIND\" or \"expect none\" line")
 	}
-	cfg, err := tikv.ProfileConfig(collector, f.Profile)
+	cfg, err := sys.NewConfig(collector, f.Profile)
 	if err != nil {
-		return nil, errf(seen["profile"], "%v", err)
+		return nil, errf(max(seen["profile"], seen["collector"], 1), "%v", err)
 	}
 	setLine := map[string]int{} // field -> the line whose value took effect
 	for _, s := range settings {
 		if s.variantName != "" {
-			setVariant(&cfg, s.variantName)
+			if cfg, err = cfg.WithVariant(s.variantName); err != nil {
+				return nil, errf(s.line, "%v", err)
+			}
 			setLine["variant "+s.variantName] = s.line
 			continue
 		}
@@ -394,30 +385,91 @@ func Parse(name string, data []byte) (*File, error) {
 		if v > 1e12 {
 			return nil, errf(s.line, "value %s out of range; want \"set %s VALUE\" with VALUE in 0..1000000000000", clip(s.value), s.key)
 		}
-		setField(f, &cfg, s.key, int64(v))
+		if s.key == maxStepsField {
+			f.MaxSteps = int64(v)
+		} else if cfg, err = cfg.WithSetting(s.key, int64(v)); err != nil {
+			return nil, errf(s.line, "%v", err)
+		}
 		setLine[s.key] = s.line
 	}
 	if f.MaxSteps < 1 || f.MaxSteps > 1e9 {
-		return nil, errf(configLine(setLine, seen, "max_steps"), "max_steps %d out of range; want \"set max_steps N\" with N in 1..1000000000", f.MaxSteps)
+		return nil, errf(configLine(setLine, seen, maxStepsField), "max_steps %d out of range; want \"set max_steps N\" with N in 1..1000000000", f.MaxSteps)
 	}
-	if err := tikvSys.Validate(cfg); err != nil {
-		return nil, errf(configLine(setLine, seen, validateField(err.Error())), "%v", err)
+	if err := model.Validate(sys, cfg); err != nil {
+		return nil, errf(configLine(setLine, seen, validateField(err.Error(), fields)), "%v", err)
 	}
 	sc.Config = cfg
+	if err := checkActors(sys, cfg, sc.Steps, stepLines, errf); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 
-// validateField returns the field a tikv.Config.Validate message is about:
+// checkActors validates the steps' actors and ops against the actors a run
+// of cfg has (System.Actors): an unknown actor, or an op the actor never
+// records, is an error at the step's line listing what is there.
+func checkActors(sys model.System, cfg model.Config, steps []model.ScenarioStep, lines []int, errf func(int, string, ...any) error) error {
+	actors := sys.Actors(cfg)
+	find := func(name string) (model.ActorSpec, bool) {
+		for _, a := range actors {
+			if a.Name == name {
+				return a, true
+			}
+		}
+		return model.ActorSpec{}, false
+	}
+	names := make([]string, len(actors))
+	for i, a := range actors {
+		names[i] = a.Name
+	}
+	for i, st := range steps {
+		if st.Actor == "" {
+			continue
+		}
+		if st.Actor == model.DirectorActor {
+			return errf(lines[i], "%s is the scenario's own actor; want one of %s", model.DirectorActor, strings.Join(names, ", "))
+		}
+		a, ok := find(st.Actor)
+		if !ok {
+			return errf(lines[i], "no actor named %q in this configuration; want one of %s", clip(st.Actor), strings.Join(names, ", "))
+		}
+		if st.Kind == model.StepRunUntil && !a.HasOp(st.Op) {
+			return errf(lines[i], "actor %s records no op %q; want one of its ops (%s)%s, or an observation kind", a.Name, clip(st.Op), strings.Join(model.Names(a.Ops), ", "), fsOpsWords(a))
+		}
+	}
+	return nil
+}
+
+// fsOpsWords names the filesystem's ops for an actor that calls it.
+func fsOpsWords(a model.ActorSpec) string {
+	if !a.FS {
+		return ""
+	}
+	return ", a filesystem op (" + strings.Join(vfsmemOps(), ", ") + ")"
+}
+
+// sortedNames lists the names of infos, sorted.
+func sortedNames(infos []model.Info) []string {
+	out := model.Names(infos)
+	sort.Strings(out)
+	return out
+}
+
+// vfsmemOps are the filesystem's ops (vfsmem.Ops).
+func vfsmemOps() []string { return vfsmem.Ops }
+
+// validateField returns the field a model.Config.Validate message is about
+// (fields are the settable ones):
 // its messages read "config: FIELD must ...". For a field no set line can
 // name (initial_regions must be in 0..key_space) it returns the first
 // settable field the message mentions, or "".
-func validateField(msg string) string {
+func validateField(msg string, fields []string) string {
 	rest := strings.TrimPrefix(msg, "config: ")
-	if first, _, _ := strings.Cut(rest, " "); contains(setFields, first) {
+	if first, _, _ := strings.Cut(rest, " "); contains(fields, first) {
 		return first
 	}
 	for _, w := range strings.FieldsFunc(rest, func(r rune) bool { return !(r == '_' || r >= 'a' && r <= 'z') }) {
-		if contains(setFields, w) {
+		if contains(fields, w) {
 			return w
 		}
 	}
@@ -441,7 +493,7 @@ func configLine(setLine, seen map[string]int, field string) int {
 
 // contradicts reports whether an observation that meets expect pos would
 // necessarily break expect-not neg (neg is at least as general).
-func contradicts(pos, neg tikv.Expectation) bool {
+func contradicts(pos, neg model.Expectation) bool {
 	return pos.Kind == neg.Kind && (neg.Actor == "" || neg.Actor == pos.Actor) && (neg.Path == "" || neg.Path == pos.Path)
 }
 
@@ -452,13 +504,13 @@ const expectForm = `"expect KIND [by ACTOR] [on PATH] [during script|after scrip
 // "expect-not KIND [by ACTOR] [on PATH]"; the clauses after KIND may come
 // in any order, each at most once. Seed files have no script, so they take
 // no scope.
-func parseExpectation(w []string, seedFile bool) (tikv.Expectation, error) {
+func parseExpectation(w []string, seedFile bool) (model.Expectation, error) {
 	kw := w[0]
 	form := expectForm + ` or "expect none"`
 	if kw == "expect-not" {
 		form = `"expect-not KIND [by ACTOR] [on PATH]"`
 	}
-	var x tikv.Expectation
+	var x model.Expectation
 	if len(w) < 2 {
 		return x, fmt.Errorf("want %s with KIND one of %s", form, kindList())
 	}
@@ -506,13 +558,13 @@ func parseExpectation(w []string, seedFile bool) (tikv.Expectation, error) {
 			sawScope = true
 			switch word {
 			case "anytime":
-				x.Scope = tikv.ScopeAnytime
+				x.Scope = model.ScopeAnytime
 				i++
 			case "after":
-				x.Scope = tikv.ScopeTail
+				x.Scope = model.ScopeTail
 				i += 2
 			default:
-				x.Scope = tikv.ScopeScript
+				x.Scope = model.ScopeScript
 				i += 2
 			}
 		default:
@@ -525,15 +577,37 @@ func parseExpectation(w []string, seedFile bool) (tikv.Expectation, error) {
 	return x, nil
 }
 
-// stepForms lists the step lines, for error messages.
-const stepForms = `"run ACTOR until OP [N]", "run ACTOR until idle", "run ACTOR steps N", "hang ACTOR|NODE for DURATION", "crash n1|n2", "restart n1|n2", "split REGION at KEY", "merge SOURCE into TARGET", "conf-change REGION" or "stop"`
+// stepForms lists the step lines of spec's scenarios, for error messages.
+func stepForms(spec model.Spec) string {
+	forms := []string{`"run ACTOR until OP [N]"`, `"run ACTOR until idle"`, `"run ACTOR steps N"`}
+	if len(spec.Groups) > 0 {
+		forms = append(forms, fmt.Sprintf(`"hang ACTOR|%s for DURATION"`, groupWord(spec)))
+	} else {
+		forms = append(forms, `"hang ACTOR for DURATION"`)
+	}
+	for _, c := range spec.Commands {
+		forms = append(forms, `"`+c.Form+`"`)
+	}
+	return strings.Join(forms, ", ") + ` or "stop"`
+}
+
+// groupWord is how a hang's group is written in forms: NODE for a system
+// whose groups are nodes (Spec.GroupWord), GROUP otherwise.
+func groupWord(spec model.Spec) string {
+	if spec.GroupWord != "" {
+		return spec.GroupWord
+	}
+	return "GROUP"
+}
 
 // runForms is the documented form of a run line.
 const runForms = `"run ACTOR until OP [N]" or "run ACTOR steps N", or "run ACTOR until idle"`
 
-func parseStep(w []string) (tikv.ScenarioStep, error) {
-	bad := func(form string) (tikv.ScenarioStep, error) {
-		return tikv.ScenarioStep{}, fmt.Errorf("malformed %s line; want %s", w[0], form)
+// parseStep parses a step line of spec's scenarios: run, hang, stop, or
+// one of the system's commands.
+func parseStep(w []string, spec model.Spec) (model.ScenarioStep, error) {
+	bad := func(form string) (model.ScenarioStep, error) {
+		return model.ScenarioStep{}, fmt.Errorf("malformed %s line; want %s", w[0], form)
 	}
 	switch w[0] {
 	case "run":
@@ -541,17 +615,17 @@ func parseStep(w []string) (tikv.ScenarioStep, error) {
 			return bad(runForms)
 		}
 		if !validName(w[1]) {
-			return tikv.ScenarioStep{}, fmt.Errorf("bad actor %q in run line; want %s with ACTOR an actor name as traces spell it (writer, snap-gen, gc, ...)", clip(w[1]), runForms)
+			return model.ScenarioStep{}, fmt.Errorf("bad actor %q in run line; want %s with ACTOR an actor name as traces spell it (writer, snap-gen, gc, ...)", clip(w[1]), runForms)
 		}
 		if w[2] == "until" && w[3] == "idle" {
 			if len(w) != 4 {
 				return bad(`"run ACTOR until idle" with no count`)
 			}
-			return tikv.ScenarioStep{Kind: tikv.StepRunIdle, Actor: w[1]}, nil
+			return model.ScenarioStep{Kind: model.StepRunIdle, Actor: w[1]}, nil
 		}
 		if w[2] == "until" && len(w) <= 5 {
 			if !validName(w[3]) {
-				return tikv.ScenarioStep{}, fmt.Errorf("bad op %q in run line; want \"run ACTOR until OP [N]\" with OP a trace op (list, open, delete, gc-skip, ...)", clip(w[3]))
+				return model.ScenarioStep{}, fmt.Errorf("bad op %q in run line; want \"run ACTOR until OP [N]\" with OP a trace op (list, open, delete, gc-skip, ...)", clip(w[3]))
 			}
 			n := 1
 			if len(w) == 5 {
@@ -561,82 +635,67 @@ func parseStep(w []string) (tikv.ScenarioStep, error) {
 				}
 				n = int(v)
 			}
-			return tikv.ScenarioStep{Kind: tikv.StepRunUntil, Actor: w[1], Op: w[3], N: n}, nil
+			return model.ScenarioStep{Kind: model.StepRunUntil, Actor: w[1], Op: w[3], N: n}, nil
 		}
 		if len(w) == 4 && w[2] == "steps" {
 			v, ok := parseUint(w[3])
 			if !ok || v < 1 || v > 1e6 {
 				return bad(`"run ACTOR steps N" with N in 1..1000000`)
 			}
-			return tikv.ScenarioStep{Kind: tikv.StepRunSteps, Actor: w[1], N: int(v)}, nil
+			return model.ScenarioStep{Kind: model.StepRunSteps, Actor: w[1], N: int(v)}, nil
 		}
 		return bad(runForms)
 	case "hang":
-		form := `"hang ACTOR for DURATION" or "hang NODE for DURATION" with NODE n1 or n2 and DURATION like 300us, 5ms or 1s (at most 1000000s)`
+		form := `"hang ACTOR for DURATION" with DURATION like 300us, 5ms or 1s (at most 1000000s)`
+		if len(spec.Groups) > 0 {
+			g := groupWord(spec)
+			form = fmt.Sprintf(`"hang ACTOR for DURATION" or "hang %s for DURATION" with %s %s and DURATION like 300us, 5ms or 1s (at most 1000000s)`, g, g, orList(spec.Groups))
+		}
 		if len(w) != 4 || w[2] != "for" {
 			return bad(form)
 		}
 		d, ok := parseDuration(w[3])
 		if !ok {
-			return tikv.ScenarioStep{}, fmt.Errorf("bad duration %q; want %s", clip(w[3]), form)
+			return model.ScenarioStep{}, fmt.Errorf("bad duration %q; want %s", clip(w[3]), form)
 		}
-		st := tikv.ScenarioStep{Kind: tikv.StepHang, Duration: d}
+		st := model.ScenarioStep{Kind: model.StepHang, Duration: d}
 		switch {
-		case w[1] == "n1" || w[1] == "n2":
+		case contains(spec.Groups, w[1]):
 			st.Node = w[1]
 		case validName(w[1]):
 			st.Actor = w[1]
 		default:
-			return tikv.ScenarioStep{}, fmt.Errorf("bad actor %q in hang line; want %s", clip(w[1]), form)
+			return model.ScenarioStep{}, fmt.Errorf("bad actor %q in hang line; want %s", clip(w[1]), form)
 		}
 		return st, nil
-	case "crash", "restart":
-		if len(w) != 2 || (w[1] != "n1" && w[1] != "n2") {
-			return bad(fmt.Sprintf(`"%s NODE" with NODE n1 (leader) or n2 (learner)`, w[0]))
-		}
-		kind := tikv.StepCrash
-		if w[0] == "restart" {
-			kind = tikv.StepRestart
-		}
-		return tikv.ScenarioStep{Kind: kind, Node: w[1]}, nil
-	case "split":
-		form := `"split REGION at KEY" with REGION a region id >= 1 and KEY like k004 (or a key index)`
-		if len(w) != 4 || w[2] != "at" {
-			return bad(form)
-		}
-		r, ok := parseUint(w[1])
-		key, kok := parseKey(w[3])
-		if !ok || r < 1 || !kok {
-			return bad(form)
-		}
-		return tikv.ScenarioStep{Kind: tikv.StepSplit, Region: r, Key: key}, nil
-	case "merge":
-		form := `"merge SOURCE into TARGET" with two different region ids >= 1`
-		if len(w) != 4 || w[2] != "into" {
-			return bad(form)
-		}
-		s, ok1 := parseUint(w[1])
-		t, ok2 := parseUint(w[3])
-		if !ok1 || !ok2 || s < 1 || t < 1 || s == t {
-			return bad(form)
-		}
-		return tikv.ScenarioStep{Kind: tikv.StepMerge, Region: s, Target: t}, nil
-	case "conf-change":
-		r, ok := uint64(0), false
-		if len(w) == 2 {
-			r, ok = parseUint(w[1])
-		}
-		if !ok || r < 1 {
-			return bad(`"conf-change REGION" with REGION a region id >= 1`)
-		}
-		return tikv.ScenarioStep{Kind: tikv.StepConfChange, Region: r}, nil
 	case "stop":
 		if len(w) != 1 {
 			return bad(`"stop" alone`)
 		}
-		return tikv.ScenarioStep{Kind: tikv.StepStop}, nil
+		return model.ScenarioStep{Kind: model.StepStop}, nil
 	}
-	return tikv.ScenarioStep{}, fmt.Errorf("unknown line %q; want a configuration line (collector, profile, variant, set, seed, strategy, keep-going), an expectation (expect, expect-not) or a step: %s", clip(w[0]), stepForms)
+	for _, c := range spec.Commands {
+		if c.Name == w[0] {
+			st, err := c.Parse(w)
+			if err != nil {
+				return model.ScenarioStep{}, err
+			}
+			st.Kind = c.Name
+			return st, nil
+		}
+	}
+	return model.ScenarioStep{}, fmt.Errorf("unknown line %q; want a configuration line (system, collector, profile, variant, set, seed, strategy, keep-going), an expectation (expect, expect-not) or a step: %s", clip(w[0]), stepForms(spec))
+}
+
+// orList renders names as "a or b", "a, b or c".
+func orList(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // maxHang bounds a hang's duration: 10^6 s of virtual time.
@@ -664,19 +723,6 @@ func parseDuration(s string) (sim.Micros, bool) {
 		return sim.Micros(v) * u.unit, true
 	}
 	return 0, false
-}
-
-// parseKey accepts k004 or 4 and returns KeyName form.
-func parseKey(s string) (string, bool) {
-	digits := strings.TrimPrefix(s, "k")
-	if digits == "" || len(digits) > 6 {
-		return "", false
-	}
-	v, err := strconv.ParseUint(digits, 10, 32)
-	if err != nil {
-		return "", false
-	}
-	return tikv.KeyName(int(v)), true
 }
 
 // parseUint accepts a decimal or 0x-hex uint64 (no sign, no octal).

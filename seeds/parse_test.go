@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 )
@@ -37,23 +38,23 @@ expect-not liveness
 		t.Fatal(err)
 	}
 	sc := f.Scenario
-	c := sc.Config
+	c := sc.Config.(tikv.Config)
 	if c.Collector != "naive" || c.Profile != "split-merge" || !c.Variants.EagerGC || !c.NonAtomicCheck || c.LeaseTTL != 2000 || c.KeySpace != 16 {
 		t.Errorf("config not applied: %+v", c)
 	}
 	if sc.Seed != 16 || f.Strategy != "pct:3" || f.MaxSteps != 9000 || f.IsSeed {
 		t.Errorf("seed %d strategy %s max_steps %d seed-file %v", sc.Seed, f.Strategy, f.MaxSteps, f.IsSeed)
 	}
-	want := []tikv.ScenarioStep{
-		{Kind: tikv.StepRunSteps, Actor: "writer", N: 12},
-		{Kind: tikv.StepRunUntil, Actor: "flusher", Op: "flush", N: 1},
-		{Kind: tikv.StepRunUntil, Actor: "snap-gen", Op: "open", N: 2},
+	want := []model.ScenarioStep{
+		{Kind: model.StepRunSteps, Actor: "writer", N: 12},
+		{Kind: model.StepRunUntil, Actor: "flusher", Op: "flush", N: 1},
+		{Kind: model.StepRunUntil, Actor: "snap-gen", Op: "open", N: 2},
 		{Kind: tikv.StepCrash, Node: "n1"},
 		{Kind: tikv.StepRestart, Node: "n1"},
 		{Kind: tikv.StepSplit, Region: 1, Key: "k004"},
 		{Kind: tikv.StepMerge, Region: 2, Target: 1},
 		{Kind: tikv.StepConfChange, Region: 1},
-		{Kind: tikv.StepStop},
+		{Kind: model.StepStop},
 	}
 	if len(sc.Steps) != len(want) {
 		t.Fatalf("got %d steps, want %d", len(sc.Steps), len(want))
@@ -68,7 +69,7 @@ expect-not liveness
 	if sc.Steps[0].Source != "x.scenario:11" || sc.Steps[0].Text != "run writer steps 12" {
 		t.Errorf("step source %q text %q", sc.Steps[0].Source, sc.Steps[0].Text)
 	}
-	if len(sc.Expect) != 1 || sc.Expect[0] != (tikv.Expectation{Kind: sim.KindOpenDeletedFile}) || len(sc.ExpectNot) != 1 || sc.ExpectNone {
+	if len(sc.Expect) != 1 || sc.Expect[0] != (model.Expectation{Kind: sim.KindOpenDeletedFile}) || len(sc.ExpectNot) != 1 || sc.ExpectNone {
 		t.Errorf("expectations: %+v %+v %v", sc.Expect, sc.ExpectNot, sc.ExpectNone)
 	}
 }
@@ -78,7 +79,7 @@ func TestParseDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Scenario.Config.Collector != "lease-retry" || f.Profile != "default" || f.Strategy != "random" || f.MaxSteps != sim.DefaultMaxSteps || f.Scenario.Seed != 0 || !f.Scenario.ExpectNone {
+	if f.Scenario.Config.DesignName() != "lease-retry" || f.Profile != "default" || f.Strategy != "random" || f.MaxSteps != sim.DefaultMaxSteps || f.Scenario.Seed != 0 || !f.Scenario.ExpectNone {
 		t.Errorf("defaults: %+v", f)
 	}
 }
@@ -99,6 +100,15 @@ func TestParseErrors(t *testing.T) {
 		name, file, src, want string
 	}{
 		{"unknown line", "a.scenario", "expect none\nfrobnicate\n", `a.scenario:2: unknown line "frobnicate"; want a configuration line`},
+		{"no such actor", "e.scenario", "collector naive\nseed 2\nrun nobody steps 1\nexpect none\n", `e.scenario:3: no actor named "nobody" in this configuration; want one of writer, snap-gen, coordinator, flusher`},
+		{"actor of another configuration", "e.scenario", "collector naive\nrun pd until split\nexpect none\n", `e.scenario:2: no actor named "pd" in this configuration`},
+		{"second generator", "e.scenario", "set snap_generators 2\nrun snap-gen-2 until list\nrun snap-gen-3 until list\nexpect none\n", `e.scenario:3: no actor named "snap-gen-3"`},
+		{"no such op", "e.scenario", "collector naive\nseed 2\nrun threads until nothing\nexpect none\n", `e.scenario:3: actor threads records no op "nothing"; want one of its ops (thread-start, thread-exit, thread-churn), a filesystem op (close,`},
+		{"op of another design", "e.scenario", "collector naive\nrun snap-gen until pin\nexpect none\n", `e.scenario:2: actor snap-gen records no op "pin"; want one of its ops (generate, io-stats, io-limit, throttle, list, open)`},
+		{"director", "e.scenario", "run director steps 1\nexpect none\n", `e.scenario:1: director is the scenario's own actor`},
+		{"hang director", "e.scenario", "hang director for 1ms\nexpect none\n", `e.scenario:1: director is the scenario's own actor`},
+		{"system unknown", "a.scenario", "system nope\nexpect none\n", `a.scenario:1: unknown system "nope"; want "system NAME" with NAME one of tikv`},
+		{"system twice", "a.scenario", "system tikv\nsystem tikv\nexpect none\n", `a.scenario:2: system given twice (first at line 1)`},
 		{"collector arity", "a.scenario", "collector\n", `a.scenario:1: want "collector NAME"`},
 		{"collector unknown", "a.scenario", "collector nope\n", `a.scenario:1: unknown collector "nope"; want "collector NAME" with NAME one of`},
 		{"collector twice", "a.scenario", "collector naive\ncollector pin\n", `a.scenario:2: collector given twice (first at line 1)`},
@@ -155,8 +165,7 @@ func TestParseErrors(t *testing.T) {
 // with an error naming the step and its line.
 func TestScenarioStepErrors(t *testing.T) {
 	cases := []struct{ name, src, want string }{
-		{"no such actor", "collector naive\nseed 2\nrun nobody steps 1\nexpect none\n", `e.scenario:3: "run nobody steps 1": no actor named "nobody"`},
-		{"budget", "collector naive\nseed 2\nrun threads until nothing\nexpect none\n", `e.scenario:3: "run threads until nothing": no progress within the step budget of 5000 decisions`},
+		{"budget", "collector naive\nseed 2\nrun threads until thread-churn\nexpect none\n", `e.scenario:3: "run threads until thread-churn": no progress within the step budget of 5000 decisions`},
 		{"finished", "collector naive\nseed 2\nrun writer steps 1000\nexpect none\n", `e.scenario:3: "run writer steps 1000": actor writer has finished`},
 		{"restart up node", "collector naive\nseed 2\nrestart n2\nexpect none\n", `e.scenario:3: "restart n2": node n2 is not down`},
 		{"split outside", "collector naive\nseed 2\nsplit 1 at k004\nsplit 1 at k005\nexpect none\n", `e.scenario:4: "split 1 at k005": key k005 is not strictly inside region 1 [, k004)`},
@@ -169,9 +178,9 @@ func TestScenarioStepErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = f.Replay()
-			var se *tikv.ScenarioError
+			var se *model.ScenarioError
 			if !errors.As(err, &se) {
-				t.Fatalf("want a *tikv.ScenarioError, got %v", err)
+				t.Fatalf("want a *model.ScenarioError, got %v", err)
 			}
 			if !strings.HasPrefix(err.Error(), c.want) {
 				t.Errorf("got  %q\nwant %q...", err, c.want)
@@ -195,11 +204,20 @@ func TestScenarioCommands(t *testing.T) {
 		t.Errorf("end %s, want stopped", out.Result.End)
 	}
 	var got []string
-	for _, r := range out.Regions {
+	for _, r := range out.Detail.(tikv.Outcome).Regions {
 		got = append(got, r.String())
 	}
 	want := "region 1 [, k004) v2/c1|region 2 [k004, +inf) v4/c2"
 	if strings.Join(got, "|") != want {
 		t.Errorf("regions %q, want %q", strings.Join(got, "|"), want)
 	}
+}
+
+// defaultSpec is the spec of the default system (tikv).
+func defaultSpec() model.Spec {
+	sys, err := DefaultSystems().Lookup(DefaultSystem)
+	if err != nil {
+		panic(err)
+	}
+	return sys.Spec()
 }

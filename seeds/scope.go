@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/snapsim/snapsim/model/tikv"
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -19,12 +19,15 @@ import (
 // the built-in scopes are the files in scopes/.
 
 // Scope is a parsed scope file: everything a bounded exhaustive check
-// explores besides the collector (and its variant switches).
+// explores besides the design (and the variant switches of the command
+// line).
 type Scope struct {
 	// Name and Summary identify and describe the scope.
 	Name, Summary string
 	// Path is the file's name as given to ParseScope.
 	Path string
+	// System is the system the scope's "system" line names (default tikv).
+	System model.System
 	// Profile is the workload profile the configuration starts from.
 	Profile string
 	// Bounds are the scope's default bounds (a command line may change
@@ -32,9 +35,9 @@ type Scope struct {
 	Bounds sim.Bounds
 
 	settings []scopeSetting
-	workload *tikv.Workload
-	endAfter string
-	instant  bool
+	// options are the system's own lines (model.Optioner: tikv's
+	// workload, end-after, instant-ops), in file order.
+	options []scopeOption
 	// lines of the once-only keywords, for configuration errors.
 	seen map[string]int
 }
@@ -44,6 +47,11 @@ type scopeSetting struct {
 	key         string
 	value       int64
 	variantName string
+}
+
+type scopeOption struct {
+	line  int
+	words []string
 }
 
 // Scope defaults.
@@ -96,24 +104,48 @@ func BuiltinScope(name string) (*Scope, bool) {
 	return nil, false
 }
 
-// LoadScope reads and parses a scope file.
-func LoadScope(p string) (*Scope, error) {
+// LoadScope reads and parses a scope file of a built-in system.
+func LoadScope(p string) (*Scope, error) { return LoadScopeIn(defaultSystems, p) }
+
+// LoadScopeIn is LoadScope with the systems a "system" line may name.
+func LoadScopeIn(systems *model.Systems, p string) (*Scope, error) {
 	data, err := os.ReadFile(p)
 	if err != nil {
 		return nil, err
 	}
-	return ParseScope(p, data)
+	return ParseScopeIn(systems, p, data)
 }
 
-// ParseScope parses a scope file. Every error is a *ParseError naming
-// name:line and the expected form; user input echoed in it is clipped.
+// ParseScope parses a scope file of a built-in system. Every error is a
+// *ParseError naming name:line and the expected form; user input echoed
+// in it is clipped.
 func ParseScope(name string, data []byte) (*Scope, error) {
-	s := &Scope{Path: name, Profile: "default", seen: map[string]int{},
+	return ParseScopeIn(defaultSystems, name, data)
+}
+
+// ParseScopeIn is ParseScope with the systems a "system" line may name.
+func ParseScopeIn(systems *model.Systems, name string, data []byte) (*Scope, error) {
+	lines := strings.Split(string(data), "\n")
+	sys, err := systemLine(systems, name, lines)
+	if err != nil {
+		return nil, err
+	}
+	spec := sys.Spec()
+	s := &Scope{Path: name, System: sys, Profile: spec.DefaultProfile, seen: map[string]int{},
 		Bounds: sim.Bounds{Delays: 2, MaxSteps: DefaultScopeMaxSteps, Width: sim.DefaultWidth}}
 	errf := func(line int, format string, args ...any) error {
 		return &ParseError{File: name, Line: line, Msg: fmt.Sprintf(format, args...)}
 	}
-	for i, raw := range strings.Split(string(data), "\n") {
+	base, err := sys.NewConfig(spec.DefaultDesign, spec.DefaultProfile)
+	if err != nil {
+		return nil, errf(1, "%v", err)
+	}
+	var optionWords []string
+	if o, ok := base.(model.Optioner); ok {
+		optionWords = model.Names(o.Options())
+	}
+	variantNames, fields := model.Names(spec.Variants), model.Names(spec.Settings)
+	for i, raw := range lines {
 		ln := i + 1
 		text := raw
 		if j := strings.IndexByte(text, '#'); j >= 0 {
@@ -145,6 +177,8 @@ func ParseScope(name string, data []byte) (*Scope, error) {
 			return int(v), nil
 		}
 		switch kw {
+		case "system":
+			// Read first (systemLine).
 		case "scope":
 			if err := once("scope NAME", len(w) == 2); err != nil {
 				return nil, err
@@ -162,9 +196,9 @@ func ParseScope(name string, data []byte) (*Scope, error) {
 			if err := once("profile NAME", len(w) == 2); err != nil {
 				return nil, err
 			}
-			if !contains(tikv.ProfileNames(), w[1]) || w[1] == "swarm" {
+			if !model.HasName(spec.Profiles, w[1]) || w[1] == "swarm" {
 				return nil, errf(ln, "unknown profile %q; want \"profile NAME\" with NAME one of %s (not swarm: a scope fixes its mechanisms)",
-					clip(w[1]), strings.Join(withoutSwarm(tikv.ProfileNames()), ", "))
+					clip(w[1]), strings.Join(withoutSwarm(sortedNames(spec.Profiles)), ", "))
 			}
 			s.Profile = w[1]
 		case "variant":
@@ -177,37 +211,18 @@ func ParseScope(name string, data []byte) (*Scope, error) {
 			}
 			s.settings = append(s.settings, scopeSetting{line: ln, variantName: w[1]})
 		case "set":
-			if len(w) != 3 || !contains(setFields, w[1]) || w[1] == "max_steps" {
+			if len(w) != 3 || !contains(fields, w[1]) {
 				got := ""
 				if len(w) == 3 {
 					got = fmt.Sprintf("unknown field %q; ", clip(w[1]))
 				}
-				return nil, errf(ln, "%swant \"set FIELD VALUE\" with FIELD one of %s (the step bound is \"max-steps N\")", got, strings.Join(scopeSetFields(), ", "))
+				return nil, errf(ln, "%swant \"set FIELD VALUE\" with FIELD one of %s (the step bound is \"max-steps N\")", got, strings.Join(fields, ", "))
 			}
 			v, ok := parseUint(w[2])
 			if !ok || v > 1e12 {
 				return nil, errf(ln, "bad value %q; want \"set %s VALUE\" with VALUE a decimal or 0x-hex integer in 0..1000000000000", clip(w[2]), w[1])
 			}
 			s.settings = append(s.settings, scopeSetting{line: ln, key: w[1], value: int64(v)})
-		case "workload":
-			wl, err := parseWorkload(w[1:])
-			if err == nil {
-				err = once(workloadForm, true)
-			}
-			if err != nil {
-				return nil, errf(ln, "%v", err)
-			}
-			s.workload = wl
-		case "end-after":
-			if err := once("end-after workload|liveness", len(w) == 2 && (w[1] == tikv.EndAfterWorkload || w[1] == tikv.EndAfterLiveness)); err != nil {
-				return nil, err
-			}
-			s.endAfter = w[1]
-		case "instant-ops":
-			if err := once("instant-ops", len(w) == 1); err != nil {
-				return nil, err
-			}
-			s.instant = true
 		case "bound":
 			if err := once("bound delays|preemptions", len(w) == 2 && (w[1] == "delays" || w[1] == "preemptions")); err != nil {
 				return nil, err
@@ -238,7 +253,19 @@ func ParseScope(name string, data []byte) (*Scope, error) {
 			}
 			s.Bounds.MaxSteps = int64(v)
 		default:
-			return nil, errf(ln, "unknown keyword %q; want one of scope, summary, profile, variant, set, workload, end-after, instant-ops, bound, delays, faults, width, max-steps", clip(kw))
+			if !contains(optionWords, kw) {
+				return nil, errf(ln, "unknown keyword %q; want one of %s", clip(kw), strings.Join(append(append([]string{"system", "scope", "summary", "profile", "variant", "set"}, optionWords...), "bound", "delays", "faults", "width", "max-steps"), ", "))
+			}
+			if prev, dup := s.seen[kw]; dup {
+				return nil, errf(ln, "%s given twice (first at line %d); want one %s line", kw, prev, kw)
+			}
+			// Each option line is checked on its own now, and again with
+			// the rest of the configuration in Config.
+			if _, err := base.(model.Optioner).WithOption(w); err != nil {
+				return nil, errf(ln, "%v", err)
+			}
+			s.seen[kw] = ln
+			s.options = append(s.options, scopeOption{line: ln, words: w})
 		}
 	}
 	if s.Name == "" {
@@ -247,61 +274,12 @@ func ParseScope(name string, data []byte) (*Scope, error) {
 	if s.Summary == "" {
 		return nil, errf(s.seen["scope"], "no summary line; want \"summary TEXT\" (what the scope stages)")
 	}
-	// The configuration must be valid for every collector; the collector
-	// itself does not change what is valid.
-	if _, err := s.Config("lease-retry", tikv.Variants{}, false); err != nil {
+	// The configuration must be valid for every design; the design itself
+	// does not change what is valid.
+	if _, err := s.Config(spec.DefaultDesign, nil); err != nil {
 		return nil, err
 	}
 	return s, nil
-}
-
-const workloadForm = "workload puts N flush-threshold N compact-trigger N snapshots US[,US...]"
-
-// parseWorkload reads the words after "workload": each of the four keys
-// once, in any order; snapshots lists each snapshot's delay in virtual
-// microseconds.
-func parseWorkload(w []string) (*tikv.Workload, error) {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf(format+"; want %q", append(args, workloadForm)...)
-	}
-	if len(w) != 8 {
-		return nil, bad("%d words after workload", len(w))
-	}
-	wl := &tikv.Workload{}
-	got := map[string]bool{}
-	for i := 0; i < len(w); i += 2 {
-		key, val := w[i], w[i+1]
-		if got[key] {
-			return nil, bad("%s given twice", clip(key))
-		}
-		got[key] = true
-		if key == "snapshots" {
-			for _, d := range strings.Split(val, ",") {
-				v, ok := parseUint(strings.TrimSuffix(d, "us"))
-				if !ok || v > 1e12 {
-					return nil, bad("bad snapshot delay %q", clip(d))
-				}
-				wl.SnapshotDelays = append(wl.SnapshotDelays, sim.Micros(v))
-			}
-			wl.Snapshots = len(wl.SnapshotDelays)
-			continue
-		}
-		v, ok := parseUint(val)
-		if !ok || v > 100000 {
-			return nil, bad("bad value %q for %s", clip(val), clip(key))
-		}
-		switch key {
-		case "puts":
-			wl.Puts = int(v)
-		case "flush-threshold":
-			wl.FlushThreshold = int(v)
-		case "compact-trigger":
-			wl.CompactTrigger = int(v)
-		default:
-			return nil, bad("unknown key %q", clip(key))
-		}
-	}
-	return wl, nil
 }
 
 func withoutSwarm(names []string) []string {
@@ -314,83 +292,75 @@ func withoutSwarm(names []string) []string {
 	return out
 }
 
-func scopeSetFields() []string {
-	var out []string
-	for _, f := range setFields {
-		if f != "max_steps" {
-			out = append(out, f)
+// Config returns the scope's configuration for design with the given
+// variant switches (the command line's) on top of the scope's own. Its
+// errors are *ParseError naming the line that set the offending field.
+func (s *Scope) Config(design string, variants []string) (model.Config, error) {
+	spec := s.System.Spec()
+	cfg, err := s.System.NewConfig(design, s.Profile)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range variants {
+		if cfg, err = cfg.WithVariant(v); err != nil {
+			return nil, err
 		}
 	}
-	return out
-}
-
-// Config returns the scope's configuration for collector with the given
-// variant switches (and lease-retry's non-atomic check) on top of the
-// scope's own. Its errors are *ParseError naming the line that set the
-// offending field.
-func (s *Scope) Config(collector string, v tikv.Variants, nonAtomic bool) (tikv.Config, error) {
-	cfg, err := tikv.ProfileConfig(collector, s.Profile)
-	if err != nil {
-		return tikv.Config{}, err
+	// A scope starts from the system's scope base (tikv: no thread churn
+	// unless the scope sets it: churn is a mechanism a scope stages, not
+	// background noise).
+	if sb, ok := cfg.(model.ScopeBase); ok {
+		cfg = sb.ScopeBase()
 	}
-	cfg.Variants, cfg.NonAtomicCheck = v, nonAtomic
-	// A scope runs without thread churn unless it sets it: churn is a
-	// mechanism a scope stages, not background noise.
-	cfg.ThreadChurnInterval = 0
 	setLine := map[string]int{}
-	var f File
 	for _, st := range s.settings {
 		if st.variantName != "" {
-			setVariant(&cfg, st.variantName)
+			if cfg, err = cfg.WithVariant(st.variantName); err != nil {
+				return nil, &ParseError{File: s.Path, Line: st.line, Msg: err.Error()}
+			}
 			setLine["variant "+st.variantName] = st.line
 			continue
 		}
-		setField(&f, &cfg, st.key, st.value)
+		if cfg, err = cfg.WithSetting(st.key, st.value); err != nil {
+			return nil, &ParseError{File: s.Path, Line: st.line, Msg: err.Error()}
+		}
 		setLine[st.key] = st.line
 	}
-	if s.workload != nil {
-		w := *s.workload
-		w.SnapshotDelays = append([]sim.Micros(nil), w.SnapshotDelays...)
-		cfg.Workload = &w
-		// A fixed workload must fit the bounds it would be drawn in.
-		cfg.MaxPuts = max(cfg.MaxPuts, w.Puts)
+	for _, o := range s.options {
+		if cfg, err = cfg.(model.Optioner).WithOption(o.words); err != nil {
+			return nil, &ParseError{File: s.Path, Line: o.line, Msg: err.Error()}
+		}
 	}
-	cfg.EndAfter, cfg.InstantOps = s.endAfter, s.instant
-	if err := tikvSys.Validate(cfg); err != nil {
-		line := configLine(setLine, s.seen, validateField(err.Error()))
-		if strings.Contains(err.Error(), "workload") {
-			line = s.seen["workload"]
+	if err := model.Validate(s.System, cfg); err != nil {
+		line := configLine(setLine, s.seen, validateField(err.Error(), model.Names(spec.Settings)))
+		for _, o := range s.options {
+			if strings.Contains(err.Error(), o.words[0]) {
+				line = o.line
+			}
 		}
 		if line == 0 {
 			line = max(s.seen["scope"], 1)
 		}
-		return tikv.Config{}, &ParseError{File: s.Path, Line: line, Msg: err.Error()}
+		return nil, &ParseError{File: s.Path, Line: line, Msg: err.Error()}
 	}
 	return cfg, nil
 }
 
-// Kinds lists the observation kinds the scope can show: every kind but
-// those of the phases it leaves out (liveness and file-leak after
-// "end-after workload", file-leak after "end-after liveness") and
-// nondeterminism, which no single run shows.
+// Kinds lists the observation kinds the scope can show (model.Kinds of
+// its configuration: tikv leaves out the kinds of the phases a scope ends
+// before, and every system nondeterminism, which no single run shows).
 func (s *Scope) Kinds() []sim.Kind {
-	var out []sim.Kind
-	for _, k := range sim.Kinds {
-		switch {
-		case k == sim.KindNondeterminism:
-		case k == sim.KindFileLeak && s.endAfter != "":
-		case k == sim.KindLiveness && s.endAfter == tikv.EndAfterWorkload:
-		default:
-			out = append(out, k)
-		}
+	cfg, err := s.Config(s.System.Spec().DefaultDesign, nil)
+	if err != nil {
+		return nil
 	}
-	return out
+	return model.Kinds(cfg)
 }
 
 // Describe renders the scope's settings in one line, for listings.
 func (s *Scope) Describe() string {
 	var parts []string
-	if s.Profile != "default" {
+	if s.Profile != s.System.Spec().DefaultProfile {
 		parts = append(parts, "profile "+s.Profile)
 	}
 	for _, st := range s.settings {
@@ -400,18 +370,13 @@ func (s *Scope) Describe() string {
 			parts = append(parts, st.key+"="+strconv.FormatInt(st.value, 10))
 		}
 	}
-	if w := s.workload; w != nil {
-		var ds []string
-		for _, d := range w.SnapshotDelays {
-			ds = append(ds, d.String())
+	cfg, err := s.Config(s.System.Spec().DefaultDesign, nil)
+	if d, ok := cfg.(interface{ DescribeOptions() []string }); ok && err == nil {
+		parts = append(parts, d.DescribeOptions()...)
+	} else {
+		for _, o := range s.options {
+			parts = append(parts, strings.Join(o.words, " "))
 		}
-		parts = append(parts, fmt.Sprintf("puts %d, flush at %d, compact at %d, snapshots at %s", w.Puts, w.FlushThreshold, w.CompactTrigger, strings.Join(ds, ",")))
-	}
-	if s.endAfter != "" {
-		parts = append(parts, "ends after the "+s.endAfter)
-	}
-	if s.instant {
-		parts = append(parts, "instant operations")
 	}
 	return strings.Join(parts, "; ")
 }

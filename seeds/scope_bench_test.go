@@ -3,24 +3,24 @@ package seeds
 import (
 	"testing"
 
-	"github.com/snapsim/snapsim/model/tikv"
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/sim"
 )
 
 // benchCheck explores scope with collector (and variants) at the scope's
 // bounds, in one walk per level on one core, b.N times, and reports
 // executions per second and per check.
-func benchCheck(b *testing.B, scope, collector string, v tikv.Variants, nonAtomic bool, want string) {
+func benchCheck(b *testing.B, scope, collector string, variants []string, want string) {
 	s, ok := BuiltinScope(scope)
 	if !ok {
 		b.Fatalf("no scope %s", scope)
 	}
-	cfg, err := s.Config(collector, v, nonAtomic)
+	cfg, err := s.Config(collector, variants)
 	if err != nil {
 		b.Fatal(err)
 	}
 	prog := func(ch sim.Choice, sc sim.Config) (sim.Result, error) {
-		out, err := tikvSys.Simulate(cfg, ch, sc)
+		out, err := s.System.Run(cfg, ch, sc, model.Hooks{})
 		return out.Result, err
 	}
 	b.ReportAllocs()
@@ -50,15 +50,15 @@ func benchCheck(b *testing.B, scope, collector string, v tikv.Variants, nonAtomi
 // naive's counterexample, the recycled thread id at the default churn and
 // the lease stall.
 func BenchmarkCheck(b *testing.B) {
-	none := tikv.Variants{}
-	b.Run("report/lease-retry", func(b *testing.B) { benchCheck(b, "report", "lease-retry", none, false, sim.OutcomeVerified) })
-	b.Run("report/pin", func(b *testing.B) { benchCheck(b, "report", "pin", none, false, sim.OutcomeVerified) })
-	b.Run("report/checkpoint", func(b *testing.B) { benchCheck(b, "report", "checkpoint", none, false, sim.OutcomeVerified) })
-	b.Run("report/naive", func(b *testing.B) { benchCheck(b, "report", "naive", none, false, sim.OutcomeCounterexample) })
+	var none []string
+	b.Run("report/lease-retry", func(b *testing.B) { benchCheck(b, "report", "lease-retry", none, sim.OutcomeVerified) })
+	b.Run("report/pin", func(b *testing.B) { benchCheck(b, "report", "pin", none, sim.OutcomeVerified) })
+	b.Run("report/checkpoint", func(b *testing.B) { benchCheck(b, "report", "checkpoint", none, sim.OutcomeVerified) })
+	b.Run("report/naive", func(b *testing.B) { benchCheck(b, "report", "naive", none, sim.OutcomeCounterexample) })
 	b.Run("recycled-tid/limiter-unwrap", func(b *testing.B) {
-		benchCheck(b, "recycled-tid", "lease-retry", tikv.Variants{LimiterUnwrap: true}, false, sim.OutcomeCounterexample)
+		benchCheck(b, "recycled-tid", "lease-retry", []string{"limiter-unwrap"}, sim.OutcomeCounterexample)
 	})
 	b.Run("lease-stall/non-atomic-check", func(b *testing.B) {
-		benchCheck(b, "lease-stall", "lease-retry", none, true, sim.OutcomeCounterexample)
+		benchCheck(b, "lease-stall", "lease-retry", []string{"non-atomic-check"}, sim.OutcomeCounterexample)
 	})
 }

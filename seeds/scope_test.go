@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 )
@@ -21,11 +22,13 @@ func TestBuiltinScopes(t *testing.T) {
 		if !strings.HasSuffix(s.Path, "/"+s.Name+".scope") {
 			t.Errorf("%s: scope %s is not named after its file", s.Path, s.Name)
 		}
-		for _, c := range tikvSys.DesignNames() {
-			cfg, err := s.Config(c, tikv.Variants{}, false)
+		for _, c := range model.Names(defaultSpec().Designs) {
+			mc, err := s.Config(c, nil)
 			if err != nil {
 				t.Errorf("%s with %s: %v", s.Name, c, err)
+				continue
 			}
+			cfg := mc.(tikv.Config)
 			if cfg.Workload == nil || cfg.EndAfter == "" {
 				t.Errorf("%s: a built-in scope fixes its workload and ends early (got workload %v, end after %q)", s.Name, cfg.Workload, cfg.EndAfter)
 			}
@@ -35,7 +38,8 @@ func TestBuiltinScopes(t *testing.T) {
 		}
 	}
 	r, _ := BuiltinScope("report")
-	cfg, _ := r.Config("naive", tikv.Variants{}, false)
+	mc, _ := r.Config("naive", nil)
+	cfg := mc.(tikv.Config)
 	if cfg.Workload.Puts != 2 || cfg.Workload.SnapshotDelays[0] != 400 || cfg.ThreadChurnInterval != 0 || cfg.EndAfter != tikv.EndAfterWorkload {
 		t.Errorf("report scope config: %+v", cfg)
 	}

@@ -660,3 +660,10 @@ func (fs *FS) GetDiskUsage(string) (vfs.DiskUsage, error) {
 	}
 	return vfs.DiskUsage{AvailBytes: avail, TotalBytes: total, UsedBytes: used}, nil
 }
+
+// Ops are the ops the filesystem records in the trace (sim.Event.Op of
+// its ClassIO events), one per kind of call: what a scenario's "run ACTOR
+// until OP" may wait for in any actor that calls the filesystem. "open?"
+// is OpenExpectMissing, "stall" a stall before an operation.
+var Ops = []string{"close", "crash", "create", "fstat", "link", "list", "lock", "mkdir", "open", "open-dir", "open-rw", "open?",
+	"read", "remove", "remove-all", "rename", "stall", "stat", "sync", "tick", "write"}

@@ -34,6 +34,7 @@ func Checkpoint() model.Design {
 		Summary:   "RocksDB Checkpoint and raftstore-v2's tablet checkpointer: disable deletions, hard-link the listed files into the snap dir, re-enable deletions, read from the links, remove them; errors go to the shared retry policy; never panics",
 		Needs:     model.NeedDeletionHold,
 		Footprint: &model.Footprint{Deletions: true},
+		Ops:       []model.Info{{Name: "list", Summary: "the region's files listed"}, {Name: "checkpoint", Summary: "deletions disabled or enabled"}, {Name: "link", Summary: "a listed file hard-linked"}, {Name: "unlink", Summary: "a link removed"}, {Name: "open", Summary: "a link opened"}, {Name: "retry", Summary: "an attempt aborted"}},
 		New:       func(c model.DesignConfig) model.Collector { return checkpoint{cfg: c} },
 	}
 }

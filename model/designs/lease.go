@@ -21,6 +21,7 @@ func Lease() model.Design {
 		Summary:   "a time-bounded pin: a lease (TTL LeaseTTL) on the listed files taken at listing time, never renewed, not re-checked before open; GC may delete after expiry; an open error panics as naive does",
 		Needs:     model.NeedLeases,
 		Footprint: &model.Footprint{Leases: true},
+		Ops:       []model.Info{{Name: "list", Summary: "the region's files listed"}, {Name: "lease", Summary: "the listed files leased"}, {Name: "open", Summary: "a listed file opened"}},
 		New:       func(c model.DesignConfig) model.Collector { return leaseOnly{cfg: c} },
 	}
 }

@@ -30,6 +30,7 @@ func LeaseRetry() model.Design {
 		Summary:   "epoch check, then a lease (renewed) on the listed files; lease and epoch re-checked before each open; a lost lease or changed epoch aborts and retries from a fresh version; errors go to the shared retry policy; never panics",
 		Needs:     model.NeedLeases | model.NeedCheckedOpen,
 		Footprint: &model.Footprint{Leases: true},
+		Ops:       []model.Info{{Name: "list", Summary: "the region's files listed"}, {Name: "lease", Summary: "the listed files leased (or re-leased)"}, {Name: "renew", Summary: "the lease renewed"}, {Name: "open", Summary: "a listed file opened after the lease and epoch check"}, {Name: "retry", Summary: "an attempt aborted"}},
 		New:       func(c model.DesignConfig) model.Collector { return leaseRetry{cfg: c} },
 	}
 }

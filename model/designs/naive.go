@@ -15,6 +15,7 @@ func Naive() model.Design {
 		Name:      "naive",
 		Summary:   "lists the region's SSTs from the current version, pins nothing, opens later; an open error panics",
 		Footprint: &model.Footprint{},
+		Ops:       []model.Info{{Name: "list", Summary: "the region's files listed"}, {Name: "open", Summary: "a listed file opened"}},
 		New:       func(model.DesignConfig) model.Collector { return naive{} },
 	}
 }

@@ -31,6 +31,7 @@ func Pin() model.Design {
 		Summary:   "holds a reference on the listed version for the whole build (RocksDB/Pebble iterator style), no expiry; errors (only possible with eager GC or I/O faults) go to the shared retry policy; never panics",
 		Needs:     model.NeedPins,
 		Footprint: &model.Footprint{Versions: true},
+		Ops:       []model.Info{{Name: "list", Summary: "the region's files listed"}, {Name: "pin", Summary: "the listed version referenced"}, {Name: "unpin", Summary: "the reference dropped"}, {Name: "open", Summary: "a listed file opened"}, {Name: "retry", Summary: "an attempt aborted"}},
 		New:       func(c model.DesignConfig) model.Collector { return pin{cfg: c} },
 	}
 }

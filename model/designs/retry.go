@@ -17,6 +17,7 @@ func Retry() model.Design {
 		Name:      "retry",
 		Summary:   "like naive (lists the current version, pins nothing, opens later), but errors go to the shared retry policy: transient EIO retried in place, a lost file discards the attempt and retries from a fresh listing after a backoff, up to MaxAttempts; never panics",
 		Footprint: &model.Footprint{},
+		Ops:       []model.Info{{Name: "list", Summary: "the region's files listed"}, {Name: "open", Summary: "a listed file opened"}, {Name: "retry", Summary: "an attempt aborted"}},
 		New:       func(c model.DesignConfig) model.Collector { return retry{cfg: c} },
 	}
 }

@@ -53,6 +53,7 @@ func Scan() model.Design {
 		Name:    "scan",
 		Summary: "TiKV raftstore v1: an engine snapshot, then per column family an iterator over the region (it pins its version for the whole scan) with the rate limiter inside the scan; writes new snapshot files (default and write as SSTs, lock plain) as it scans; never opens a listed file; errors go to the shared retry policy; never panics",
 		Needs:   model.NeedPins,
+		Ops:     []model.Info{{Name: "snapshot", Summary: "the engine snapshot taken"}, {Name: "pin", Summary: "a column family's iterator referenced its version"}, {Name: "unpin", Summary: "the iterator closed"}, {Name: "open", Summary: "an engine file opened by the iterator"}, {Name: "scan", Summary: "a column family scanned into its snapshot file"}, {Name: "retry", Summary: "an attempt aborted"}},
 		New:     func(c model.DesignConfig) model.Collector { return scan{cfg: c} },
 	}
 }

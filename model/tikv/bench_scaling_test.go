@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -151,7 +152,7 @@ func measureSimHeap(b *testing.B, cfg Config, seed uint64, sc sim.Config) (peak,
 	base := liveHeap()
 	sampler := &heapSamplingChoice{Choice: sim.NewPRNG(seed), stride: max(1, count.draws/heapSamples)}
 	var keep *Cluster
-	out, err := run(cfg, sampler, sc, func(c *Cluster) { keep = c })
+	out, err := run(cfg, sampler, sc, func(rt model.Runtime) { keep = rt.(scenarioRuntime).c })
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -21,11 +21,7 @@ const (
 // receives and applies them. Both share the region table (PD's view) and
 // the checker's reference model of the data (the raft log).
 type Cluster struct {
-	s *sim.Scheduler
-	// afterRun, if set, is called after the kernel has run and before the
-	// outcome is assembled (a scenario's director settles its script and
-	// records the steps it did not run there).
-	afterRun  func()
+	s         *sim.Scheduler
 	cfg       Config
 	work      Workload
 	Leader    *Node

@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/model/engine"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/snapsim/snapsim/vfsmem"
@@ -29,7 +30,7 @@ type Outcome struct {
 	// completed, where the script ended, which steps were not run and why,
 	// and the refused step if one was (RunScenario). Nil for any run that
 	// is not a scenario.
-	Script *ScriptReport `json:"script,omitempty"`
+	Script *model.ScriptReport `json:"script,omitempty"`
 }
 
 // Violated reports whether anything was observed.
@@ -41,13 +42,13 @@ func (o *Outcome) Violated() bool { return len(o.Result.Observations) > 0 }
 // failed (a bug in snapsim, reported, never a crash); actor panics are
 // observations, not errors.
 func (sys *System) Simulate(cfg Config, choice sim.Choice, sc sim.Config) (out Outcome, err error) {
-	return sys.run(cfg, choice, sc, nil)
+	return sys.run(cfg, choice, sc, nil, nil)
 }
 
 // run is Simulate with a hook called after every actor of the cluster has been
 // spawned and before the kernel runs (RunScenario spawns its director
 // there). A nil hook is Simulate.
-func (sys *System) run(cfg Config, choice sim.Choice, sc sim.Config, hook func(c *Cluster)) (out Outcome, err error) {
+func (sys *System) run(cfg Config, choice sim.Choice, sc sim.Config, hook func(rt model.Runtime), after func()) (out Outcome, err error) {
 	if err := sys.Validate(cfg); err != nil {
 		return Outcome{}, err
 	}
@@ -72,11 +73,11 @@ func (sys *System) run(cfg Config, choice sim.Choice, sc sim.Config, hook func(c
 		cfg.Collector, work.Puts, work.FlushThreshold, work.CompactTrigger, work.Snapshots, work.SnapshotDelays), "")
 	c.spawn()
 	if hook != nil {
-		hook(c)
+		hook(scenarioRuntime{c})
 	}
 	s.Run()
-	if c.afterRun != nil {
-		c.afterRun()
+	if after != nil {
+		after()
 	}
 
 	out = Outcome{Config: cfg, Workload: work, Result: s.Result(),
@@ -176,3 +177,14 @@ func generatorFate(obs []sim.Observation, r *SnapshotReport) string {
 	}
 	return "the run ended while it was " + r.Status
 }
+
+// SplitObservations returns the observations made while a scenario's
+// script ran and those made after it ended (model.ScriptReport.Split);
+// for a run that is not a scenario every observation is in the first
+// part.
+func (o *Outcome) SplitObservations() (during, after []sim.Observation) {
+	return o.Script.Split(o.Result.Observations)
+}
+
+// Check compares o with sc's expectations (model.Scenario.Check).
+func (o *Outcome) Check(sc *model.Scenario) error { return sc.Check(o.Result, o.Script) }

@@ -52,7 +52,7 @@ func TestRunScenarioScripted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sc.Check(&out); err != nil {
+	if err := out.Check(&sc); err != nil {
 		t.Fatal(err)
 	}
 	again, err := RunScenario(sc, sim.Config{StopOnViolation: true})
@@ -371,7 +371,7 @@ func TestScenarioCheck(t *testing.T) {
 		{Scenario{ExpectNot: []Expectation{{Kind: sim.KindPanic, Actor: "y"}}}, ""},
 	}
 	for _, c := range cases {
-		err := c.sc.Check(out)
+		err := out.Check(&c.sc)
 		if (err == nil) != (c.want == "") || (err != nil && !strings.Contains(err.Error(), c.want)) {
 			t.Errorf("%+v: got %v, want %q", c.sc, err, c.want)
 		}
@@ -384,17 +384,17 @@ func TestScenarioCheck(t *testing.T) {
 func TestIncompleteRunConfirmsNoAbsence(t *testing.T) {
 	cut := &Outcome{Result: sim.Result{End: sim.EndBudget, Steps: 10}}
 	for _, sc := range []Scenario{{ExpectNone: true}, {ExpectNot: expect(sim.KindPanic)}} {
-		err := sc.Check(cut)
+		err := cut.Check(&sc)
 		if err == nil || !strings.Contains(err.Error(), "ran out of its step budget after 10 steps") {
 			t.Errorf("%+v on an incomplete run: got %v", sc, err)
 		}
 	}
 	done := &Outcome{Result: sim.Result{End: sim.EndDone}}
-	if err := (&Scenario{ExpectNone: true}).Check(done); err != nil {
+	if err := done.Check(&Scenario{ExpectNone: true}); err != nil {
 		t.Errorf("a finished clean run must meet expect none: %v", err)
 	}
 	met := &Outcome{Result: sim.Result{End: sim.EndBudget, Observations: []sim.Observation{{Kind: sim.KindPanic}}}}
-	if err := (&Scenario{Expect: expect(sim.KindPanic)}).Check(met); err != nil {
+	if err := met.Check(&Scenario{Expect: expect(sim.KindPanic)}); err != nil {
 		t.Errorf("a positive expectation met before the budget ran out: %v", err)
 	}
 }
@@ -423,7 +423,7 @@ func TestScenarioCheckScopes(t *testing.T) {
 		{Scenario{ExpectNone: true}, "expected no observation, got snap-file-missing, panic (first: snap-file-missing at step 5 by n2-snap-gc: n2:/snap/a.meta deleted)"},
 	}
 	for _, c := range cases {
-		err := c.sc.Check(out)
+		err := out.Check(&c.sc)
 		if (err == nil) != (c.want == "") || (err != nil && err.Error() != c.want) {
 			t.Errorf("%+v:\n got  %v\n want %q", c.sc, err, c.want)
 		}

@@ -30,8 +30,8 @@ func newCluster(s *sim.Scheduler, cfg Config, work Workload) (*Cluster, error) {
 	return testSys.NewCluster(s, cfg, work)
 }
 
-func run(cfg Config, choice sim.Choice, sc sim.Config, hook func(c *Cluster)) (Outcome, error) {
-	return testSys.run(cfg, choice, sc, hook)
+func run(cfg Config, choice sim.Choice, sc sim.Config, hook func(rt model.Runtime)) (Outcome, error) {
+	return testSys.run(cfg, choice, sc, hook, nil)
 }
 
 func CollectorNames() []string { return testSys.DesignNames() }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/snapsim/snapsim/baseline"
+	"github.com/snapsim/snapsim/model/builtin"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/spf13/cobra"
 )
@@ -243,7 +244,7 @@ func benchSimulator(ctx context.Context, bug baseline.Bug, o benchOptions) (benc
 	// growth and GC pacing, page faults); measured, a cold process's first
 	// searches run about 3× slower than the same searches repeated.
 	for seed := uint64(warmupFirstSeed); seed < warmupFirstSeed+200 && ctx.Err() == nil; seed++ {
-		if _, err := runSeed(bug.Config, sc, seed); err != nil {
+		if _, err := runSeed(benchSystem, bug.Config, sc, seed); err != nil {
 			return row, fmt.Errorf("bench %s warm-up: %w", bug.Name, err)
 		}
 	}
@@ -263,7 +264,7 @@ func benchSimulator(ctx context.Context, bug baseline.Bug, o benchOptions) (benc
 		row.Replay += " --strategy " + o.strategy.String()
 	}
 	for i := 0; i < o.replays && ctx.Err() == nil; i++ {
-		out, err := runSeed(bug.Config, sc, first.Seed)
+		out, err := runSeed(benchSystem, bug.Config, sc, first.Seed)
 		if err != nil {
 			return row, fmt.Errorf("bench %s replay: %w", bug.Name, err)
 		}
@@ -565,3 +566,8 @@ func writeBench(w io.Writer, o benchOptions, rows []benchRow) error {
 	}
 	return nil
 }
+
+// benchSystem is the system bench runs: the built-in TiKV-like cluster.
+// bench is TiKV's: its yardsticks (package baseline) are stress tests of
+// that cluster against real goroutines, so it takes no --system.
+var benchSystem = builtin.TiKV()

@@ -28,7 +28,7 @@ func BenchmarkSweepWorkers(b *testing.B) {
 				plan := seedPlan{first: first, n: seedsPerSweep, shards: 1}
 				first += seedsPerSweep
 				err := sweepSeeds(context.Background(), plan, workers, false, func(seed uint64) (seedResult, error) {
-					out, err := runSeed(cfg, sc, seed)
+					out, err := runSeed(benchSystem, cfg, sc, seed)
 					if err != nil {
 						return seedResult{}, err
 					}

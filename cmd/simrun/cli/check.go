@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/seeds"
 	"github.com/snapsim/snapsim/sim"
@@ -51,8 +52,8 @@ type checkOptions struct {
 	changedSet map[string]bool
 }
 
-func newCheckCmd() *cobra.Command {
-	var o checkOptions
+func newCheckCmd(e *env) *cobra.Command {
+	o := checkOptions{sel: selection{env: e}}
 	cmd := &cobra.Command{
 		Use:   "check --collector NAME --scope SCOPE",
 		Short: "Explore every execution of a small scope within bounds: verified, or the counterexample with the fewest delays",
@@ -110,11 +111,13 @@ completed).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.sel.collector, "collector", "lease-retry", "collector design: "+strings.Join(tikvSys.DesignNames(), ", "))
+	f.StringVar(&o.sel.collector, "collector", "", "collector design (default: the system's, lease-retry for tikv): "+strings.Join(e.defaultDesigns(), ", "))
+	f.StringVar(&o.sel.system, "system", "", "the system the scope is of (a scope file names its own; default tikv for the built-in scopes)")
+	f.StringArrayVar(&o.sel.switches, "variant", nil, "turn on a variant switch of the system, by name (repeatable)")
 	for _, v := range o.sel.variantFlags() {
-		f.BoolVar(v.value, v.name, false, v.usage)
+		f.BoolVar(v.value, v.name, false, "tikv: "+v.usage)
 	}
-	f.Var(newIntValue(&o.sel.gcGraceUS, 0), "gc-grace-us", "GC keeps leased files this many virtual microseconds past the lease's expiry")
+	f.Var(newIntValue(&o.sel.gcGraceUS, 0), "gc-grace-us", "tikv: GC keeps leased files this many virtual microseconds past the lease's expiry")
 	f.StringVar(&o.scope, "scope", "", "the scope: a built-in name (simrun scopes) or a FILE.scope")
 	f.Var(newIntValue(&o.delays, -1), "delays", fmt.Sprintf("K, the most delays per execution, 0..%d (default: the scope's)", sim.MaxBoundDelays))
 	f.Var(newIntValue(&o.faults, -1), "faults", fmt.Sprintf("F, the most non-default data draws per execution, 0..%d (default: the scope's)", sim.MaxBoundFaults))
@@ -137,8 +140,9 @@ completed).`,
 	return cmd
 }
 
-// resolveScope finds --scope: a built-in name, or a file.
-func resolveScope(name string) (*seeds.Scope, error) {
+// resolveScope finds --scope: a built-in name, or a file of any of e's
+// systems.
+func resolveScope(e *env, name string) (*seeds.Scope, error) {
 	if name == "" {
 		return nil, usagef("--scope is required: one of %s, or a FILE.scope", strings.Join(seeds.ScopeNames(), ", "))
 	}
@@ -146,7 +150,7 @@ func resolveScope(name string) (*seeds.Scope, error) {
 		return s, nil
 	}
 	if strings.HasSuffix(name, ".scope") || strings.ContainsRune(name, os.PathSeparator) {
-		s, err := seeds.LoadScope(name)
+		s, err := seeds.LoadScopeIn(e.systems, name)
 		if err != nil {
 			var pe *seeds.ParseError
 			if errors.As(err, &pe) {
@@ -162,7 +166,8 @@ func resolveScope(name string) (*seeds.Scope, error) {
 // checkPlan is a resolved check: what to explore and how.
 type checkPlan struct {
 	scope     *seeds.Scope
-	cfg       tikv.Config
+	sys       model.System
+	cfg       model.Config
 	opt       sim.Options
 	variants  []string
 	shard     uint64
@@ -171,14 +176,27 @@ type checkPlan struct {
 }
 
 func (o *checkOptions) resolve() (*checkPlan, error) {
-	sc, err := resolveScope(o.scope)
+	sc, err := resolveScope(o.sel.env, o.scope)
 	if err != nil {
 		return nil, err
 	}
-	if !contains(tikvSys.DesignNames(), o.sel.collector) {
-		return nil, usagef("--collector: unknown collector %q (want one of %s)", clip(o.sel.collector, 60), strings.Join(tikvSys.DesignNames(), ", "))
+	spec := sc.System.Spec()
+	if o.sel.system != "" && o.sel.system != spec.Name {
+		return nil, usagef("--system %s: scope %s is of system %s", clip(o.sel.system, 60), sc.Name, spec.Name)
 	}
-	cfg, err := sc.Config(o.sel.collector, o.sel.variants, o.sel.nonAtomic)
+	o.sel.system, o.sel.sys = spec.Name, sc.System
+	if spec.Name != tikv.Name {
+		if flags := o.sel.tikvFlags(); len(flags) > 0 {
+			return nil, usagef("%s: a flag of the tikv system; scope %s is of system %s (use --variant NAME)", strings.Join(flags, ", "), sc.Name, spec.Name)
+		}
+	}
+	if o.sel.collector == "" {
+		o.sel.collector = spec.DefaultDesign
+	}
+	if !model.HasName(spec.Designs, o.sel.collector) {
+		return nil, usagef("--collector: unknown collector %q (want one of %s)", clip(o.sel.collector, 60), strings.Join(model.Names(spec.Designs), ", "))
+	}
+	cfg, err := sc.Config(o.sel.collector, o.sel.variantNames())
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
@@ -186,7 +204,9 @@ func (o *checkOptions) resolve() (*checkPlan, error) {
 		return nil, usagef("--gc-grace-us: %d is out of range (want 0..1000000000000)", o.sel.gcGraceUS)
 	}
 	if o.changedSet["gc-grace-us"] {
-		cfg.GCGrace = sim.Micros(o.sel.gcGraceUS)
+		if cfg, err = cfg.WithSetting("gc_grace_us", o.sel.gcGraceUS); err != nil {
+			return nil, usagef("--gc-grace-us: %v", err)
+		}
 	}
 	b := sc.Bounds
 	pick := func(flag string, v int64, lo, hi int64, dst *int64) error {
@@ -226,7 +246,7 @@ func (o *checkOptions) resolve() (*checkPlan, error) {
 	if o.frontier < 0 || o.frontier > 1e6 {
 		return nil, usagef("--frontier: %d is out of range (want 0..1000000)", o.frontier)
 	}
-	p := &checkPlan{scope: sc, cfg: cfg, shards: 1, reduction: !o.plain}
+	p := &checkPlan{scope: sc, sys: sc.System, cfg: cfg, shards: 1, reduction: !o.plain}
 	p.shard, p.shards, err = resolveShard(o.shard, false, 0, func(string) string { return "" })
 	if err != nil {
 		return nil, err
@@ -253,11 +273,7 @@ func (o *checkOptions) resolve() (*checkPlan, error) {
 			return nil, err
 		}
 	}
-	for _, v := range o.sel.variantFlags() {
-		if *v.value {
-			p.variants = append(p.variants, v.name)
-		}
-	}
+	p.variants = o.sel.variantNames()
 	p.opt = sim.Options{Bounds: b, NoReduction: o.plain, MaxExecutions: o.budget,
 		Shard: int(p.shard), Shards: int(p.shards), Frontier: int(o.frontier), Traces: o.traces}
 	return p, nil
@@ -265,9 +281,9 @@ func (o *checkOptions) resolve() (*checkPlan, error) {
 
 // program is the scope's model as an explorer's Program.
 func (p *checkPlan) program() sim.Program {
-	cfg := p.cfg
+	sys, cfg := p.sys, p.cfg
 	return func(ch sim.Choice, sc sim.Config) (sim.Result, error) {
-		out, err := modelRun(cfg, ch, sc)
+		out, err := modelRun(sys, cfg, ch, sc)
 		return out.Result, err
 	}
 }
@@ -387,7 +403,7 @@ func parallelFor(workers int) func(n int, do func(i int)) {
 // reportVerdict prints the verdict and returns the exit status.
 func reportVerdict(ctx context.Context, w io.Writer, o *checkOptions, p *checkPlan, v, plain *sim.Verdict, stopped string, elapsed time.Duration, runs int64) error {
 	b := p.opt.Bounds
-	design := p.cfg.Collector
+	design := p.cfg.DesignName()
 	if len(p.variants) > 0 {
 		design += " --" + strings.Join(p.variants, " --")
 	}
@@ -454,7 +470,7 @@ func reportCounterexample(w io.Writer, o *checkOptions, p *checkPlan, v *sim.Ver
 	// Re-run the draws with the trace kept: the picture and the file come
 	// from the same run the explorer saw.
 	sc := sim.Config{MaxSteps: b.MaxSteps, StopOnViolation: true, KeepTrace: true}
-	out, err := modelRun(p.cfg, sim.NewLog(ce.Draws), sc)
+	out, err := modelRun(p.sys, p.cfg, sim.NewLog(ce.Draws), sc)
 	if err != nil {
 		return fmt.Errorf("replay the counterexample: %w", err)
 	}
@@ -463,7 +479,7 @@ func reportCounterexample(w io.Writer, o *checkOptions, p *checkPlan, v *sim.Ver
 			sim.FormatHash(out.Result.TraceHash), sim.FormatHash(ce.Result.TraceHash))
 	}
 	fmt.Fprintf(w, "COUNTEREXAMPLE %s at step %d by %s: scope %s, %s, with %s and %s (no execution with fewer %s shows any observation)\n",
-		first.Kind, first.Step, first.Actor, p.scope.Name, p.cfg.Collector, plural(int64(ce.Delays), strings.TrimSuffix(unit, "s"), unit),
+		first.Kind, first.Step, first.Actor, p.scope.Name, p.cfg.DesignName(), plural(int64(ce.Delays), strings.TrimSuffix(unit, "s"), unit),
 		plural(int64(ce.Faults), "fault", "faults"), unit)
 	if err := writeActionsText(w, out.Result.Events); err != nil {
 		return err
@@ -477,19 +493,26 @@ func reportCounterexample(w io.Writer, o *checkOptions, p *checkPlan, v *sim.Ver
 		return err
 	}
 	fmt.Fprintf(w, "wrote %s\nreplay:   %s replay %s --actions-only\ntimeline: %s timeline %s -o %s.svg\n",
-		path, invocation(), shellQuote(path), invocation(), shellQuote(path), shellQuote(strings.TrimSuffix(filepath.Base(path), ".draws")))
+		path, o.sel.env.invocation(), shellQuote(path), o.sel.env.invocation(), shellQuote(path), shellQuote(strings.TrimSuffix(filepath.Base(path), ".draws")))
 	return errViolation
 }
 
 // writeCheckDraws writes the counterexample as a .draws file that replay
 // and timeline read: the draws under the random strategy, the scope's whole
 // configuration, the first kind and the trace hash.
-func writeCheckDraws(o *checkOptions, p *checkPlan, ce *sim.Counterexample, out *tikv.Outcome) (string, error) {
+func writeCheckDraws(o *checkOptions, p *checkPlan, ce *sim.Counterexample, out *model.Outcome) (string, error) {
 	cfg := p.cfg
-	df := drawsFile{Format: drawsFormat, Collector: cfg.Collector, Profile: p.scope.Profile, Strategy: "random",
-		Variants: append([]string{}, p.variants...), SnapGenerators: int64(cfg.SnapGenerators), GCGraceUS: int64(cfg.GCGrace),
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return "", fmt.Errorf("encode the counterexample's configuration: %w", err)
+	}
+	df := drawsFile{Format: drawsFormat, System: cfg.SystemName(), Collector: cfg.DesignName(), Profile: p.scope.Profile, Strategy: "random",
+		Variants: append([]string{}, p.variants...), SnapGenerators: 1,
 		MaxSteps: p.opt.MaxSteps, Expect: out.Result.Observations[0].Kind, TraceHash: sim.FormatHash(out.Result.TraceHash),
-		Draws: ce.Draws, Scope: p.scope.Name, Config: &cfg}
+		Draws: ce.Draws, Scope: p.scope.Name, Config: raw}
+	if tc, ok := cfg.(tikv.Config); ok {
+		df.SnapGenerators, df.GCGraceUS = int64(tc.SnapGenerators), int64(tc.GCGrace)
+	}
 	if df.Draws == nil {
 		df.Draws = []sim.Draw{}
 	}
@@ -502,7 +525,7 @@ func writeCheckDraws(o *checkOptions, p *checkPlan, ce *sim.Counterexample, out 
 		return o.drawsOut, writeFileAtomic("-o", o.drawsOut, data, o.force)
 	}
 	// No -o: a new file in the temporary directory, never an existing one.
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("simrun-check-%s-%s-%d-%d.draws", p.scope.Name, cfg.Collector, os.Getpid(), time.Now().UnixNano()))
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("simrun-check-%s-%s-%d-%d.draws", p.scope.Name, cfg.DesignName(), os.Getpid(), time.Now().UnixNano()))
 	return path, writeFileAtomic("-o", path, data, false)
 }
 
@@ -518,7 +541,7 @@ func reportShard(w io.Writer, o *checkOptions, p *checkPlan, ex *sim.Exploration
 		}
 	}
 	fmt.Fprintf(w, "shard %d/%d of scope %s, %s, %s: %s in %.2fs, levels 0..%d",
-		p.shard, p.shards, p.scope.Name, p.cfg.Collector, boundsText(p.opt.Bounds), plural(c.Executions, "execution", "executions"), elapsed.Seconds(), len(ex.Levels)-1)
+		p.shard, p.shards, p.scope.Name, p.cfg.DesignName(), boundsText(p.opt.Bounds), plural(c.Executions, "execution", "executions"), elapsed.Seconds(), len(ex.Levels)-1)
 	if found {
 		fmt.Fprint(w, ", a counterexample in this shard")
 	}
@@ -529,7 +552,7 @@ func reportShard(w io.Writer, o *checkOptions, p *checkPlan, ex *sim.Exploration
 	if o.out == "" {
 		fmt.Fprintln(w, "  no --out: this shard's results are not kept; the verdict needs every shard's --out file (simrun merge)")
 	} else {
-		fmt.Fprintf(w, "  wrote %s; the verdict: %s merge FILE.jsonl... (every shard's --out)\n", o.out, invocation())
+		fmt.Fprintf(w, "  wrote %s; the verdict: %s merge FILE.jsonl... (every shard's --out)\n", o.out, o.sel.env.invocation())
 	}
 	return nil
 }
@@ -594,7 +617,10 @@ const checkOutFormat = "simrun-check/1"
 // explored (the scope's configuration, by digest, and the bounds) and the
 // shard.
 type checkHeader struct {
-	Format       string     `json:"format"`
+	Format string `json:"format"`
+	// System names the scope's system (absent in files from before
+	// systems: tikv).
+	System       string     `json:"system,omitempty"`
 	Scope        string     `json:"scope"`
 	Collector    string     `json:"collector"`
 	Variants     []string   `json:"variants"`
@@ -617,19 +643,25 @@ type checkLine struct {
 	Header *checkHeader     `json:"header,omitempty"`
 	Level  *sim.LevelResult `json:"level,omitempty"`
 	Footer *checkFooter     `json:"footer,omitempty"`
-	Config *tikv.Config     `json:"config,omitempty"`
+	Config json.RawMessage  `json:"config,omitempty"`
 	Sum    string           `json:"sum"`
 }
 
-func configDigest(cfg tikv.Config) string {
+// configJSON is a configuration's JSON encoding, as shard files carry it.
+func configJSON(cfg model.Config) json.RawMessage {
 	b, _ := json.Marshal(cfg)
-	sum := sha256.Sum256(b)
+	return b
+}
+
+// configDigest is the digest of a configuration's JSON encoding.
+func configDigest(raw json.RawMessage) string {
+	sum := sha256.Sum256(raw)
 	return hex.EncodeToString(sum[:8])
 }
 
 func checkHeaderOf(p *checkPlan) checkHeader {
-	return checkHeader{Format: checkOutFormat, Scope: p.scope.Name, Collector: p.cfg.Collector, Variants: append([]string{}, p.variants...),
-		ConfigDigest: configDigest(p.cfg), Bounds: p.opt.Bounds, Reduced: p.reduction, Shard: p.shard, Shards: p.shards}
+	return checkHeader{Format: checkOutFormat, System: p.cfg.SystemName(), Scope: p.scope.Name, Collector: p.cfg.DesignName(), Variants: append([]string{}, p.variants...),
+		ConfigDigest: configDigest(configJSON(p.cfg)), Bounds: p.opt.Bounds, Reduced: p.reduction, Shard: p.shard, Shards: p.shards}
 }
 
 // writeCheckOut writes a shard's exploration: the header, the
@@ -652,8 +684,7 @@ func writeCheckOut(path string, force bool, p *checkPlan, ex *sim.Exploration, e
 	if err := put(checkLine{Header: &h}); err != nil {
 		return err
 	}
-	cfg := p.cfg
-	if err := put(checkLine{Config: &cfg}); err != nil {
+	if err := put(checkLine{Config: configJSON(p.cfg)}); err != nil {
 		return err
 	}
 	for i := range ex.Levels {
@@ -683,10 +714,10 @@ func isCheckOut(path string) bool {
 
 // mergeChecks combines the --out files of every shard of one check into its
 // verdict, printed (and its exit status) as one unsplit check would.
-func mergeChecks(ctx context.Context, w io.Writer, paths []string) error {
+func mergeChecks(ctx context.Context, e *env, w io.Writer, paths []string) error {
 	var parts []*sim.Exploration
 	var h0 *checkHeader
-	var cfg *tikv.Config
+	var cfg json.RawMessage
 	var stopped string
 	var elapsed float64
 	for _, path := range paths {
@@ -725,10 +756,10 @@ func mergeChecks(ctx context.Context, w io.Writer, paths []string) error {
 				}
 				h = l.Header
 			case l.Config != nil:
-				if cfg != nil && configDigest(*l.Config) != configDigest(*cfg) {
+				if cfg != nil && configDigest(l.Config) != configDigest(cfg) {
 					return usagef("%s:%d: another configuration than %s's", path, ln, paths[0])
 				}
-				if configDigest(*l.Config) != h.ConfigDigest {
+				if configDigest(l.Config) != h.ConfigDigest {
 					return usagef("%s:%d: the configuration does not match the header's digest", path, ln)
 				}
 				cfg = l.Config
@@ -772,15 +803,27 @@ func mergeChecks(ctx context.Context, w io.Writer, paths []string) error {
 	if err != nil {
 		return usagef("merge: %v", err)
 	}
+	system := h0.System
+	if system == "" {
+		system = tikv.Name // files from before systems
+	}
+	sys, err := e.systems.Lookup(system)
+	if err != nil {
+		return usagef("%s:1: %v", paths[0], err)
+	}
+	mc, err := sys.DecodeConfig(cfg)
+	if err != nil {
+		return usagef("%s: %v", paths[0], err)
+	}
 	sc, ok := seeds.BuiltinScope(h0.Scope)
-	if !ok {
+	if !ok || system != tikv.Name {
 		// A scope file: its name and configuration are in the shards; its
 		// summary is not.
-		sc = &seeds.Scope{Name: h0.Scope, Summary: "scope file " + h0.Scope}
+		sc = &seeds.Scope{Name: h0.Scope, Summary: "scope file " + h0.Scope, System: sys}
 	}
-	p := &checkPlan{scope: sc, cfg: *cfg, variants: h0.Variants, shards: 1, reduction: h0.Reduced,
+	p := &checkPlan{scope: sc, sys: sys, cfg: mc, variants: h0.Variants, shards: 1, reduction: h0.Reduced,
 		opt: sim.Options{Bounds: h0.Bounds}}
-	o := &checkOptions{workers: int64(len(parts))}
+	o := &checkOptions{workers: int64(len(parts)), sel: selection{env: e}}
 	runs := v.Total.Runs()
 	return reportVerdict(ctx, w, o, p, &v, nil, stopped, time.Duration(elapsed*float64(time.Second)), runs)
 }

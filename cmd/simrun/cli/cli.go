@@ -9,6 +9,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"runtime/debug"
 
@@ -25,22 +26,36 @@ const defaultGCPercent = 400
 
 // Main runs simrun on os.Args[1:] with os.Stdout and os.Stderr, handling
 // SIGINT and SIGTERM (the first stops the work and reports what completed,
-// a second aborts), and returns the process exit code:
+// a second aborts), and returns the process exit code. Options add a
+// user's designs and systems; every command works over them:
 //
 //	func main() { os.Exit(cli.Main()) }
-func Main() int {
+//	func main() { os.Exit(cli.Main(cli.WithDesigns(mine), cli.WithSystems(purger.System()), cli.WithGoRun("./cmd/mysim"))) }
+func Main(opts ...Option) int {
+	e, err := newEnv(opts...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return exitInternal
+	}
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(defaultGCPercent)
 	}
 	ctx, stop := watchSignals(os.Stderr)
 	defer stop()
-	return executeContext(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	return executeEnv(ctx, e, os.Args[1:], os.Stdout, os.Stderr)
 }
 
 // Command returns simrun's root command, to mount under a user's own cobra
-// tree. Its commands return errors whose exit code ExitCode gives, and
-// honour the command's context (cobra's ExecuteContext): cancelling it
-// stops a sweep as a signal would.
-func Command() *cobra.Command {
-	return newRoot(os.Stdout)
+// tree, over the options' designs and systems. Its commands return errors
+// whose exit code ExitCode gives, and honour the command's context
+// (cobra's ExecuteContext): cancelling it stops a sweep as a signal would.
+// An unusable option (two systems of one name, a design without a name)
+// makes every command fail with the error (exit code 4).
+func Command(opts ...Option) *cobra.Command {
+	e, err := newEnv(opts...)
+	if err != nil {
+		return &cobra.Command{Use: "simrun", SilenceUsage: true, SilenceErrors: true,
+			RunE: func(*cobra.Command, []string) error { return err }}
+	}
+	return newRoot(os.Stdout, e)
 }

@@ -10,17 +10,15 @@ import (
 	"fmt"
 	"unicode/utf8"
 
-	"github.com/snapsim/snapsim/model/builtin"
-	"github.com/snapsim/snapsim/model/tikv"
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/sim"
 )
 
-// tikvSys is the TiKV-like system with the built-in designs.
-var tikvSys = builtin.TiKV()
-
-// modelRun runs the model; a variable so the tests can inject a
+// modelRun runs cfg on sys; a variable so the tests can inject a
 // nondeterministic run and see the check catch it.
-var modelRun = tikvSys.Simulate
+var modelRun = func(sys model.System, cfg model.Config, ch sim.Choice, sc sim.Config) (model.Outcome, error) {
+	return sys.Run(cfg, ch, sc, model.Hooks{})
+}
 
 // determinismCheck says which seeds are re-run: every is 0 (off), 1 (every
 // seed) or N (every Nth seed of a sweep, counted from its first).
@@ -33,8 +31,8 @@ func (d determinismCheck) due(j uint64) bool { return d.every > 0 && j%d.every =
 // with first's. On a mismatch it returns a nondeterminism observation with
 // both hashes and the first diverging event, found by running the seed twice
 // more with the trace kept (the first run kept only its hash).
-func recheck(cfg tikv.Config, sc sim.Config, seed uint64, first *tikv.Outcome) (*sim.Observation, error) {
-	again, err := modelRun(cfg, sim.NewPRNG(seed), sc)
+func recheck(sys model.System, cfg model.Config, sc sim.Config, seed uint64, first *model.Outcome) (*sim.Observation, error) {
+	again, err := modelRun(sys, cfg, sim.NewPRNG(seed), sc)
 	if err != nil {
 		return nil, fmt.Errorf("seed %d (determinism re-run): %w", seed, err)
 	}
@@ -46,8 +44,8 @@ func recheck(cfg tikv.Config, sc sim.Config, seed uint64, first *tikv.Outcome) (
 	step := min(first.Result.Steps, again.Result.Steps)
 	kept := sc
 	kept.KeepTrace = true
-	a, errA := modelRun(cfg, sim.NewPRNG(seed), kept)
-	b, errB := modelRun(cfg, sim.NewPRNG(seed), kept)
+	a, errA := modelRun(sys, cfg, sim.NewPRNG(seed), kept)
+	b, errB := modelRun(sys, cfg, sim.NewPRNG(seed), kept)
 	switch {
 	case errA != nil || errB != nil:
 		detail += fmt.Sprintf("; the traced re-runs failed (%v, %v)", errA, errB)

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/snapsim/snapsim/model/tikv"
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/stretchr/testify/require"
 )
@@ -298,14 +299,16 @@ func TestCheckDeterminism(t *testing.T) {
 	// dependency on process state) is caught, with both hashes and the
 	// first diverging event.
 	calls := 0
-	modelRun = func(cfg tikv.Config, choice sim.Choice, sc sim.Config) (tikv.Outcome, error) {
+	plain := modelRun
+	modelRun = func(sys model.System, mc model.Config, choice sim.Choice, sc sim.Config) (model.Outcome, error) {
 		calls++
+		cfg := mc.(tikv.Config)
 		if calls%2 == 0 {
 			cfg.MaxPuts++
 		}
-		return tikvSys.Simulate(cfg, choice, sc)
+		return sys.Run(cfg, choice, sc, model.Hooks{})
 	}
-	t.Cleanup(func() { modelRun = tikvSys.Simulate })
+	t.Cleanup(func() { modelRun = plain })
 	r = mustExit(t, exitViolation, "run", "--collector", "lease-retry", "--seeds", "1", "--seed", "3", "--check-determinism", "--json")
 	var rep struct {
 		Violation struct {

@@ -29,6 +29,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/spf13/cobra"
 )
@@ -39,7 +40,10 @@ const outFormat = "simrun-sweep/2"
 // outHeader is what a shard file needs to be merged and to print replay
 // lines: the selection, the seed range and the shard.
 type outHeader struct {
-	Format          string   `json:"format"`
+	Format string `json:"format"`
+	// System names the system (absent in files from before systems:
+	// tikv).
+	System          string   `json:"system,omitempty"`
 	Collector       string   `json:"collector"`
 	Profile         string   `json:"profile"`
 	Strategy        string   `json:"strategy"`
@@ -49,6 +53,7 @@ type outHeader struct {
 	GCGraceUS       int64    `json:"gc_grace_us"`
 	ThreadChurnUS   int64    `json:"thread_churn_us,omitempty"`
 	Variants        []string `json:"variants"`
+	Sets            []string `json:"sets,omitempty"`
 	FirstSeed       uint64   `json:"first_seed"`
 	Seeds           uint64   `json:"seeds"`
 	Shard           uint64   `json:"shard"`
@@ -118,33 +123,24 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 func headerOf(sel *selection, plan seedPlan, keepGoing bool) outHeader {
 	h := outHeader{
-		Format: outFormat, Collector: sel.collector, Profile: sel.profile, Strategy: sel.strategy,
+		Format: outFormat, System: sel.system, Collector: sel.collector, Profile: sel.profile, Strategy: sel.strategy,
 		MaxSteps: sel.maxSteps, SnapGenerators: sel.generators, SnapGCTimeoutUS: sel.snapGCTimeoutUS, GCGraceUS: sel.gcGraceUS, ThreadChurnUS: sel.threadChurnUS,
-		Variants:  []string{},
+		Variants:  append([]string{}, sel.variantNames()...), Sets: sel.sets,
 		FirstSeed: plan.first, Seeds: plan.n, Shard: plan.shard, Shards: plan.shards, KeepGoing: keepGoing,
-	}
-	for _, v := range sel.variantFlags() {
-		if *v.value {
-			h.Variants = append(h.Variants, v.name)
-		}
 	}
 	return h
 }
 
 // selection rebuilds the selection a header was written with.
-func (h *outHeader) selection() (*selection, error) {
-	s := &selection{collector: h.Collector, profile: h.Profile, strategy: h.Strategy, maxSteps: h.MaxSteps,
-		generators: h.SnapGenerators, snapGCTimeoutUS: h.SnapGCTimeoutUS, gcGraceUS: h.GCGraceUS, threadChurnUS: h.ThreadChurnUS}
-	for _, name := range h.Variants {
-		found := false
-		for _, v := range s.variantFlags() {
-			if v.name == name {
-				*v.value, found = true, true
-			}
-		}
-		if !found {
-			return nil, fmt.Errorf("unknown variant %q", name)
-		}
+func (h *outHeader) selection(e *env) (*selection, error) {
+	system := h.System
+	if system == "" {
+		system = tikv.Name // files from before systems
+	}
+	s := &selection{env: e, system: system, collector: h.Collector, profile: h.Profile, strategy: h.Strategy, maxSteps: h.MaxSteps,
+		generators: h.SnapGenerators, snapGCTimeoutUS: h.SnapGCTimeoutUS, gcGraceUS: h.GCGraceUS, threadChurnUS: h.ThreadChurnUS, sets: h.Sets}
+	if err := s.setVariants(h.Variants); err != nil {
+		return nil, err
 	}
 	if _, _, err := s.resolve(); err != nil {
 		return nil, err
@@ -250,7 +246,7 @@ func (w *outWriter) abort() {
 	w.untrack()
 }
 
-func newMergeCmd() *cobra.Command {
+func newMergeCmd(e *env) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "merge FILE.jsonl...",
@@ -270,9 +266,9 @@ func newMergeCmd() *cobra.Command {
 				if asJSON {
 					return usagef("merge: --json is for sweep shards; check shards print the verdict as text")
 				}
-				return mergeChecks(cmd.Context(), cmd.OutOrStdout(), args)
+				return mergeChecks(cmd.Context(), e, cmd.OutOrStdout(), args)
 			}
-			return mergeShards(cmd.OutOrStdout(), args, asJSON)
+			return mergeShards(e, cmd.OutOrStdout(), args, asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of text")
@@ -348,7 +344,7 @@ func headerDiff(a, b outHeader) []string {
 	return out
 }
 
-func mergeShards(w io.Writer, paths []string, asJSON bool) error {
+func mergeShards(e *env, w io.Writer, paths []string, asJSON bool) error {
 	var readers []*shardReader
 	defer func() {
 		for _, r := range readers {
@@ -403,13 +399,13 @@ func mergeShards(w io.Writer, paths []string, asJSON bool) error {
 		}
 		return usagef("merge: missing shards %s%s of %d (each shard's file is needed)", strings.Join(missing, ", "), more, h0.Shards)
 	}
-	sel, err := h0.selection()
+	sel, err := h0.selection(e)
 	if err != nil {
 		return usagef("%s: header: %v", readers[0].path, err)
 	}
 	sel.asJSON = asJSON
 	st, _ := sim.ParseStrategy(sel.strategy)
-	rep := sweepReport{Outcome: outcomeOK, Collector: h0.Collector, Profile: h0.Profile, Strategy: st.String(), FirstSeed: h0.FirstSeed, SeedsPlanned: h0.Seeds}
+	rep := sweepReport{Outcome: outcomeOK, System: sel.system, otherSystem: sel.system != e.defaultSystem, Collector: h0.Collector, Profile: h0.Profile, Strategy: st.String(), FirstSeed: h0.FirstSeed, SeedsPlanned: h0.Seeds}
 	// Seed k is in shard (k-START) mod N, and each file is in seed order:
 	// read the files round-robin to fold every seed in order.
 	for j := uint64(0); j < h0.Seeds; j++ {

@@ -12,7 +12,7 @@ import (
 // TestCollectorsAndProfilesAreListed: each name appears with a summary.
 func TestCollectorsAndProfilesAreListed(t *testing.T) {
 	out := mustExit(t, exitOK, "collectors").stdout
-	for _, c := range tikvSys.DesignNames() {
+	for _, c := range defaultEnv().defaultDesigns() {
 		require.Regexp(t, `(?m)^`+c+`\s+\S`, out, "collector %s not listed with a summary", c)
 	}
 	out = mustExit(t, exitOK, "profiles").stdout

@@ -1,21 +1,23 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
-	"github.com/snapsim/snapsim/model/tikv"
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/seeds"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
-func newReplayCmd() *cobra.Command {
-	var sel selection
+func newReplayCmd(e *env) *cobra.Command {
+	sel := selection{env: e}
 	var seedS string
 	var actionsOnly, stacks bool
 	cmd := &cobra.Command{
@@ -43,10 +45,10 @@ and the expected form). With --json the expectation's result is the
 		Args: replayPositional,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 && strings.HasSuffix(args[0], ".draws") {
-				return replayDrawsFile(cmd, args[0], sel.asJSON, actionsOnly, stacks)
+				return replayDrawsFile(cmd, e, args[0], sel.asJSON, actionsOnly, stacks)
 			}
 			if len(args) == 1 {
-				return replayFile(cmd, args[0], sel.asJSON, actionsOnly, stacks)
+				return replayFile(cmd, e, args[0], sel.asJSON, actionsOnly, stacks)
 			}
 			if !cmd.Flags().Changed("seed") {
 				return usagef("--seed is required (a decimal or 0x-hex unsigned 64-bit integer)")
@@ -60,14 +62,14 @@ and the expected form). With --json the expectation's result is the
 				return err
 			}
 			sc.KeepTrace = true
-			out, err := runSeed(cfg, sc, seed)
+			out, err := runSeed(sel.sys, cfg, sc, seed)
 			if err != nil {
 				return err
 			}
 			if sel.asJSON {
 				err = writeReplayJSON(cmd.OutOrStdout(), sel.strategy, seed, &out, sel.replayLine(seed), nil)
 			} else {
-				err = writeReplayText(cmd.OutOrStdout(), sel.strategy, seed, &out, actionsOnly, stacks)
+				err = writeReplayText(cmd.OutOrStdout(), e, sel.strategy, seed, &out, actionsOnly, stacks)
 			}
 			if err != nil {
 				return err
@@ -84,7 +86,7 @@ and the expected form). With --json the expectation's result is the
 
 // outcomeError is the error whose exit code means a single run's outcome:
 // errViolation, errIncomplete or nil.
-func outcomeError(out *tikv.Outcome) error {
+func outcomeError(out *model.Outcome) error {
 	switch outcomeWord(out) {
 	case outcomeViolation:
 		return errViolation
@@ -123,31 +125,30 @@ func (e *expectationReport) print(w io.Writer) {
 
 // replayReport is replay's JSON output.
 type replayReport struct {
-	Outcome    string                `json:"outcome"`
-	Collector  string                `json:"collector"`
-	Strategy   string                `json:"strategy"`
-	Seed       uint64                `json:"seed"`
-	TraceHash  string                `json:"trace_hash"`
-	Steps      int64                 `json:"steps"`
-	TimeUS     sim.Micros            `json:"time_us"`
-	End        string                `json:"end"`
-	Workload   tikv.Workload         `json:"workload"`
-	Violations []sim.Observation     `json:"violations"`
-	Snapshots  []tikv.SnapshotReport `json:"snapshots"`
-	Events     []sim.Event           `json:"events"`
-	Replay     string                `json:"replay"`
+	Outcome    string            `json:"outcome"`
+	System     string            `json:"system"`
+	Collector  string            `json:"collector"`
+	Strategy   string            `json:"strategy"`
+	Seed       uint64            `json:"seed"`
+	TraceHash  string            `json:"trace_hash"`
+	Steps      int64             `json:"steps"`
+	TimeUS     sim.Micros        `json:"time_us"`
+	End        string            `json:"end"`
+	Violations []sim.Observation `json:"violations"`
+	Events     []sim.Event       `json:"events"`
+	Replay     string            `json:"replay"`
 	// Expectation is the file's expectation and its result (replay FILE
 	// only).
 	Expectation *expectationReport `json:"expectation,omitempty"`
 	// Script says how far a scenario's script got: the steps completed,
 	// the steps not run and why, a refused step (scenario files only).
-	Script *tikv.ScriptReport `json:"script,omitempty"`
+	Script *model.ScriptReport `json:"script,omitempty"`
 }
 
 // outcomeWord is a run's outcome: "violation" when anything was observed,
 // "incomplete" when nothing was but the step budget ran out before the run
 // finished (an unfinished run is not a clean one), else "ok".
-func outcomeWord(out *tikv.Outcome) string {
+func outcomeWord(out *model.Outcome) string {
 	switch {
 	case out.Violated():
 		return outcomeViolation
@@ -157,26 +158,61 @@ func outcomeWord(out *tikv.Outcome) string {
 	return outcomeOK
 }
 
-func writeReplayJSON(w io.Writer, strategy string, seed uint64, out *tikv.Outcome, replay string, exp *expectationReport) error {
+func writeReplayJSON(w io.Writer, strategy string, seed uint64, out *model.Outcome, replay string, exp *expectationReport) error {
 	rep := replayReport{
-		Outcome: outcomeWord(out), Collector: out.Config.Collector, Strategy: strategy, Seed: seed,
+		Outcome: outcomeWord(out), Strategy: strategy, Seed: seed,
 		TraceHash: sim.FormatHash(out.Result.TraceHash), Steps: out.Result.Steps, TimeUS: out.Result.Time,
-		End: out.Result.End, Workload: out.Workload, Violations: stripStacks(out.Result.Observations),
-		Snapshots: out.Snapshots, Events: out.Result.Events, Replay: replay, Expectation: exp,
+		End: out.Result.End, Violations: stripStacks(out.Result.Observations),
+		Events: out.Result.Events, Replay: replay, Expectation: exp,
 		Script: out.Script,
+	}
+	if out.Config != nil {
+		rep.System, rep.Collector = out.Config.SystemName(), out.Config.DesignName()
 	}
 	if rep.Violations == nil {
 		rep.Violations = []sim.Observation{}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(rep); err != nil {
+	data, err := withMembers(rep, out.Members)
+	if err != nil {
+		return fmt.Errorf("write JSON: %w", err)
+	}
+	var b bytes.Buffer
+	if err := json.Indent(&b, data, "", "  "); err != nil {
+		return fmt.Errorf("write JSON: %w", err)
+	}
+	b.WriteByte('\n')
+	if _, err := w.Write(b.Bytes()); err != nil {
 		return fmt.Errorf("write JSON: %w", err)
 	}
 	return nil
 }
 
-func writeReplayText(w io.Writer, strategy string, seed uint64, out *tikv.Outcome, actionsOnly, stacks bool) error {
+// withMembers encodes v (a struct) with members added as further
+// top-level members, in sorted order: the system's own parts of a report
+// (tikv: workload, snapshots).
+func withMembers(v any, members map[string]any) ([]byte, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(members))
+	for k := range members {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	data = data[:len(data)-1] // the closing brace
+	for _, k := range keys {
+		kb, _ := json.Marshal(k)
+		vb, err := json.Marshal(members[k])
+		if err != nil {
+			return nil, fmt.Errorf("member %s: %w", k, err)
+		}
+		data = append(append(append(append(data, ','), kb...), ':'), vb...)
+	}
+	return append(data, '}'), nil
+}
+
+func writeReplayText(w io.Writer, e *env, strategy string, seed uint64, out *model.Outcome, actionsOnly, stacks bool) error {
 	events := out.Result.Events
 	if actionsOnly {
 		var kept []sim.Event
@@ -192,17 +228,17 @@ func writeReplayText(w io.Writer, strategy string, seed uint64, out *tikv.Outcom
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "outcome:    %s (run ended: %s after %d steps, t=%s)\n", outcomeWord(out), out.Result.End, out.Result.Steps, out.Result.Time)
-	fmt.Fprintf(w, "collector:  %s, strategy %s, seed %d\n", out.Config.Collector, strategy, seed)
+	if out.Config != nil && out.Config.SystemName() != e.defaultSystem {
+		fmt.Fprintf(w, "system:     %s\n", out.Config.SystemName())
+	}
+	design := ""
+	if out.Config != nil {
+		design = out.Config.DesignName()
+	}
+	fmt.Fprintf(w, "collector:  %s, strategy %s, seed %d\n", design, strategy, seed)
 	fmt.Fprintf(w, "trace hash: %s (%d events)\n", sim.FormatHash(out.Result.TraceHash), out.Result.EventCount)
-	for _, s := range out.Snapshots {
-		fmt.Fprintf(w, "snapshot %d: %s, attempts %d", s.ID, s.Status, s.Attempts)
-		if s.Status == tikv.SnapDone {
-			fmt.Fprintf(w, ", %d keys at seq %d, latency %s", s.Keys, s.Seq, s.Latency())
-		}
-		if s.Error != "" {
-			fmt.Fprintf(w, ", error: %s", s.Error)
-		}
-		fmt.Fprintln(w)
+	for _, line := range out.Summary {
+		fmt.Fprintln(w, line)
 	}
 	for _, o := range out.Result.Observations {
 		fmt.Fprintf(w, "VIOLATION %s at step %d (t=%s) by %s: %s\n", o.Kind, o.Step, o.Time, o.Actor, o.Detail)
@@ -217,7 +253,7 @@ func writeReplayText(w io.Writer, strategy string, seed uint64, out *tikv.Outcom
 // writeScriptReport says how far a scenario's script got: a script whose
 // later steps did not run (the run stopped at a violation, or a step was
 // refused) says which and why, never silently.
-func writeScriptReport(w io.Writer, r *tikv.ScriptReport) {
+func writeScriptReport(w io.Writer, r *model.ScriptReport) {
 	if r == nil {
 		return
 	}
@@ -260,7 +296,7 @@ var fileFlags = map[string]bool{"json": true, "actions-only": true, "stacks": tr
 // replayFile loads a .scenario or .seed file, replays it and prints the
 // trace and outcome as a seed replay does, then checks the file's
 // expectations.
-func replayFile(cmd *cobra.Command, path string, asJSON, actionsOnly, stacks bool) error {
+func replayFile(cmd *cobra.Command, e *env, path string, asJSON, actionsOnly, stacks bool) error {
 	var clash []string
 	cmd.Flags().Visit(func(f *pflag.Flag) {
 		if !fileFlags[f.Name] {
@@ -270,12 +306,12 @@ func replayFile(cmd *cobra.Command, path string, asJSON, actionsOnly, stacks boo
 	if len(clash) > 0 {
 		return usagef("replay %s: the file carries its own configuration; %s cannot be combined with it (only --json, --actions-only, --stacks)", path, strings.Join(clash, ", "))
 	}
-	f, err := seeds.Load(path)
+	f, err := seeds.LoadIn(e.systems, path)
 	if err != nil {
 		return usageError{err}
 	}
 	out, err := f.Replay()
-	var refusal *tikv.ScenarioError
+	var refusal *model.ScenarioError
 	if err != nil && !errors.As(err, &refusal) {
 		return err
 	}
@@ -297,9 +333,9 @@ func replayFile(cmd *cobra.Command, path string, asJSON, actionsOnly, stacks boo
 	}
 	w := cmd.OutOrStdout()
 	if asJSON {
-		err = writeReplayJSON(w, f.Strategy, f.Scenario.Seed, &out, invocation()+" replay "+shellQuote(path), exp)
+		err = writeReplayJSON(w, f.Strategy, f.Scenario.Seed, &out, e.invocation()+" replay "+shellQuote(path), exp)
 	} else {
-		err = writeReplayText(w, f.Strategy, f.Scenario.Seed, &out, actionsOnly, stacks)
+		err = writeReplayText(w, e, f.Strategy, f.Scenario.Seed, &out, actionsOnly, stacks)
 	}
 	if err != nil {
 		return err

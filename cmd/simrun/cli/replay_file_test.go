@@ -77,7 +77,7 @@ func TestReplayFileErrors(t *testing.T) {
 		want string
 	}{
 		{"malformed", []string{"replay", bad}, bad + `:2: malformed run line; want "run ACTOR until OP [N]" or "run ACTOR steps N"`},
-		{"stuck step", []string{"replay", stuck}, stuck + `:3: "run nobody steps 1": no actor named "nobody"`},
+		{"no such actor", []string{"replay", stuck}, stuck + `:3: no actor named "nobody" in this configuration; want one of writer, snap-gen`},
 		{"missing", []string{"replay", filepath.Join(dir, "nope.seed")}, "no such file"},
 		{"not a corpus file", []string{"replay", "x.txt"}, `"x.txt" is not one (want FILE.scenario, FILE.seed or FILE.draws)`},
 		{"two files", []string{"replay", "a.seed", "b.seed"}, "but one corpus file"},

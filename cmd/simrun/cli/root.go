@@ -69,6 +69,11 @@ func execute(args []string, stdout, stderr io.Writer) int {
 // executeContext runs the CLI under ctx (which watchSignals cancels on
 // SIGINT/SIGTERM) and returns the process exit code.
 func executeContext(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	return executeEnv(ctx, defaultEnv(), args, stdout, stderr)
+}
+
+// executeEnv is executeContext over e's systems.
+func executeEnv(ctx context.Context, e *env, args []string, stdout, stderr io.Writer) (code int) {
 	// A panic in simrun itself (never an actor's: those are observations)
 	// is reported as the tool's failure, not a crash.
 	defer func() {
@@ -77,7 +82,7 @@ func executeContext(ctx context.Context, args []string, stdout, stderr io.Writer
 			code = exitInternal
 		}
 	}()
-	root := newRoot(stdout)
+	root := newRoot(stdout, e)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -159,7 +164,7 @@ func flagError(err error) error {
 	return fmt.Errorf("%s: %s is not valid: %s", flag, clip(value, 60), reason)
 }
 
-func newRoot(stdout io.Writer) *cobra.Command {
+func newRoot(stdout io.Writer, e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "simrun",
 		Short: "Deterministic simulation of the list-then-open ENOENT bug class",
@@ -179,8 +184,8 @@ covers what completed).`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{flagError(err)} })
 
-	root.AddCommand(newRunCmd(), newReplayCmd(), newValidateCmd(), newCollectorsCmd(), newProfilesCmd(), newTimelineCmd(), newMergeCmd(), newShrinkCmd(), newBenchCmd())
-	root.AddCommand(newFidelityCmd(), newCheckCmd(), newScopesCmd())
+	root.AddCommand(newRunCmd(e), newReplayCmd(e), newValidateCmd(e), newCollectorsCmd(e), newProfilesCmd(e), newTimelineCmd(e), newMergeCmd(e), newShrinkCmd(e), newBenchCmd())
+	root.AddCommand(newFidelityCmd(), newCheckCmd(e), newScopesCmd(e), newOpsCmd(e), newSystemsCmd(e))
 	return root
 }
 

@@ -13,13 +13,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/snapsim/snapsim/model/tikv"
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/spf13/cobra"
 )
 
-func newRunCmd() *cobra.Command {
-	var sel selection
+func newRunCmd(e *env) *cobra.Command {
+	sel := selection{env: e}
 	var seeds int64
 	var start string
 	var keepGoing bool
@@ -139,6 +139,7 @@ func resolveShard(shard string, shardsSet bool, shards int64, getenv func(string
 // sweepReport is run's JSON output.
 type sweepReport struct {
 	Outcome   string         `json:"outcome"`
+	System    string         `json:"system"`
 	Collector string         `json:"collector"`
 	Profile   string         `json:"profile"`
 	Strategy  string         `json:"strategy"`
@@ -166,6 +167,9 @@ type sweepReport struct {
 	SeedsPlanned uint64 `json:"seeds_planned"`
 
 	lastSeed uint64 // the highest seed run
+	// otherSystem is set when the system is not the default one (the text
+	// report names it then).
+	otherSystem bool
 }
 
 // incompleteSeed is the first seed of a sweep that ran out of its budget.
@@ -239,9 +243,9 @@ func (rep *sweepReport) add(r *seedResult, sel *selection) {
 	}
 }
 
-func runSweep(ctx context.Context, w io.Writer, sel *selection, cfg tikv.Config, sc sim.Config, plan seedPlan, opts sweepOptions) error {
+func runSweep(ctx context.Context, w io.Writer, sel *selection, cfg model.Config, sc sim.Config, plan seedPlan, opts sweepOptions) error {
 	began := time.Now()
-	rep := sweepReport{Outcome: outcomeOK, Collector: cfg.Collector, Profile: sel.profile, Strategy: sc.Strategy.String(),
+	rep := sweepReport{Outcome: outcomeOK, System: sel.system, Collector: cfg.DesignName(), Profile: sel.profile, otherSystem: sel.system != sel.env.defaultSystem, Strategy: sc.Strategy.String(),
 		FirstSeed: plan.first, SeedsPlanned: plan.count()}
 	if plan.shards > 1 {
 		rep.Shard = fmt.Sprintf("%d/%d", plan.shard, plan.shards)
@@ -267,14 +271,14 @@ func runSweep(ctx context.Context, w io.Writer, sel *selection, cfg tikv.Config,
 	var writeErr error
 	var checked atomic.Uint64
 	err := sweepSeeds(ctx, plan, int(opts.workers), !opts.keepGoing, func(seed uint64) (seedResult, error) {
-		o, err := runSeed(cfg, sc, seed)
+		o, err := runSeed(sel.sys, cfg, sc, seed)
 		if err != nil {
 			return seedResult{}, err
 		}
 		r := newSeedResult(seed, &o)
 		if opts.check.due((seed - plan.first - plan.shard) / plan.shards) {
 			checked.Add(1)
-			obs, err := recheck(cfg, sc, seed, &o)
+			obs, err := recheck(sel.sys, cfg, sc, seed, &o)
 			if err != nil {
 				return seedResult{}, err
 			}
@@ -412,8 +416,12 @@ func printSweep(w io.Writer, rep *sweepReport) {
 	if rep.DeterminismChecked > 0 {
 		tally += fmt.Sprintf(", %d re-run for determinism", rep.DeterminismChecked)
 	}
-	fmt.Fprintf(w, "%s: collector %s, profile %s, strategy %s, %s (%s), %d steps in %.3fs (%.0f steps/s)\n",
-		rep.Outcome, rep.Collector, rep.Profile, rep.Strategy, seeds, tally,
+	system := ""
+	if rep.otherSystem {
+		system = "system " + rep.System + ", "
+	}
+	fmt.Fprintf(w, "%s: %scollector %s, profile %s, strategy %s, %s (%s), %d steps in %.3fs (%.0f steps/s)\n",
+		rep.Outcome, system, rep.Collector, rep.Profile, rep.Strategy, seeds, tally,
 		rep.Steps, rep.Elapsed, rate)
 }
 

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/snapsim/snapsim/seeds"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -59,12 +60,17 @@ func (s *seedSaver) render(r *seedResult) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s at step %d: %s\n", r.Kind, r.Step, oneLine(r.Detail))
 	fmt.Fprintf(&b, "# trace hash %s; found by simrun run, replay: %s\n", r.TraceHash, s.sel.replayLine(r.Seed))
+	if s.sel.system != seeds.DefaultSystem {
+		fmt.Fprintf(&b, "system %s\n", s.sel.system)
+	}
 	fmt.Fprintf(&b, "collector %s\n", s.sel.collector)
 	fmt.Fprintf(&b, "profile %s\n", s.sel.profile)
-	for _, v := range s.sel.variantFlags() {
-		if *v.value {
-			fmt.Fprintf(&b, "variant %s\n", v.name)
-		}
+	for _, v := range s.sel.variantNames() {
+		fmt.Fprintf(&b, "variant %s\n", v)
+	}
+	for _, kv := range s.sel.sets {
+		field, value, _ := strings.Cut(kv, "=")
+		fmt.Fprintf(&b, "set %s %s\n", field, value)
 	}
 	if s.sel.generators != 1 {
 		fmt.Fprintf(&b, "set snap_generators %d\n", s.sel.generators)

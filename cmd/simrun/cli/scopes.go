@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newScopesCmd() *cobra.Command {
+func newScopesCmd(e *env) *cobra.Command {
 	var verbose bool
 	cmd := &cobra.Command{
 		Use:   "scopes",

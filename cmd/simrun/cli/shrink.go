@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/spf13/cobra"
@@ -23,11 +24,14 @@ const drawsFormat = "snapsim-draws/1"
 // drawsFile is a shrunk run: the selection it ran under and the exact draw
 // log (replayed with sim.NewLog), plus what it must reproduce.
 type drawsFile struct {
-	Format          string     `json:"format"`
+	Format string `json:"format"`
+	// System names the system (absent in files from before systems: tikv).
+	System          string     `json:"system,omitempty"`
 	Collector       string     `json:"collector"`
 	Profile         string     `json:"profile"`
 	Strategy        string     `json:"strategy"`
 	Variants        []string   `json:"variants"`
+	Sets            []string   `json:"sets,omitempty"`
 	SnapGenerators  int64      `json:"snap_generators"`
 	SnapGCTimeoutUS int64      `json:"snap_gc_timeout_us,omitempty"`
 	GCGraceUS       int64      `json:"gc_grace_us,omitempty"`
@@ -40,29 +44,35 @@ type drawsFile struct {
 	// Scope and Config are set by simrun check: the scope the
 	// counterexample was found in, and its whole model configuration,
 	// which replay uses instead of the selection fields above.
-	Scope  string       `json:"scope,omitempty"`
-	Config *tikv.Config `json:"config,omitempty"`
+	Scope  string          `json:"scope,omitempty"`
+	Config json.RawMessage `json:"config,omitempty"`
 }
 
 // drawsConfig returns the model and kernel configuration a .draws file
 // replays under: its own configuration when it carries one (simrun check),
 // else the selection's.
-func drawsConfig(df *drawsFile, sel *selection) (tikv.Config, sim.Config, error) {
+func drawsConfig(df *drawsFile, sel *selection) (model.Config, sim.Config, error) {
 	if df.Config == nil {
 		return sel.resolve()
 	}
-	cfg := *df.Config
-	if err := tikvSys.Validate(cfg); err != nil {
-		return tikv.Config{}, sim.Config{}, usagef("member \"config\": %v", err)
+	if err := sel.lookup(); err != nil {
+		return nil, sim.Config{}, err
+	}
+	cfg, err := sel.sys.DecodeConfig(df.Config)
+	if err != nil {
+		return nil, sim.Config{}, usagef("member \"config\": %v", err)
+	}
+	if err := model.Validate(sel.sys, cfg); err != nil {
+		return nil, sim.Config{}, usagef("member \"config\": %v", err)
 	}
 	if df.MaxSteps < 1 || df.MaxSteps > 1e9 {
-		return tikv.Config{}, sim.Config{}, usagef("max_steps %d is out of range (want 1..1000000000)", df.MaxSteps)
+		return nil, sim.Config{}, usagef("max_steps %d is out of range (want 1..1000000000)", df.MaxSteps)
 	}
 	return cfg, sim.Config{MaxSteps: df.MaxSteps, StopOnViolation: true}, nil
 }
 
-func newShrinkCmd() *cobra.Command {
-	var sel selection
+func newShrinkCmd(e *env) *cobra.Command {
+	sel := selection{env: e}
 	var seedS, outPath string
 	var budget int64
 	var force bool
@@ -123,7 +133,7 @@ always give the same result.`,
 }
 
 // firstKind is the kind of a run's first violation, "" if none.
-func firstKind(out *tikv.Outcome) sim.Kind {
+func firstKind(out *model.Outcome) sim.Kind {
 	if len(out.Result.Observations) == 0 {
 		return ""
 	}
@@ -141,13 +151,13 @@ func countActions(events []sim.Event) int {
 	return n
 }
 
-func shrinkSeed(ctx context.Context, w io.Writer, sel *selection, cfg tikv.Config, sc sim.Config, seed uint64, budget int, outPath string, force bool) error {
+func shrinkSeed(ctx context.Context, w io.Writer, sel *selection, cfg model.Config, sc sim.Config, seed uint64, budget int, outPath string, force bool) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	sc.KeepTrace = true
 	rec := sim.NewRecorder(sim.NewPRNG(seed))
-	orig, err := tikvSys.Simulate(cfg, rec, sc)
+	orig, err := sel.sys.Run(cfg, rec, sc, model.Hooks{})
 	if err != nil {
 		return fmt.Errorf("seed %d: %w", seed, err)
 	}
@@ -164,7 +174,7 @@ func shrinkSeed(ctx context.Context, w io.Writer, sel *selection, cfg tikv.Confi
 	var runErr error
 	test := func(cand []sim.Draw) (bool, []sim.Draw) {
 		r := sim.NewRecorder(sim.NewLog(cand))
-		out, err := tikvSys.Simulate(cfg, r, quiet)
+		out, err := sel.sys.Run(cfg, r, quiet, model.Hooks{})
 		if err != nil {
 			runErr = err
 			return false, nil
@@ -188,7 +198,7 @@ func shrinkSeed(ctx context.Context, w io.Writer, sel *selection, cfg tikv.Confi
 		fmt.Fprintf(w, "note: a candidate run failed: %v\n", runErr)
 	}
 
-	final, err := tikvSys.Simulate(cfg, sim.NewLog(shrunk), sc)
+	final, err := sel.sys.Run(cfg, sim.NewLog(shrunk), sc, model.Hooks{})
 	if err != nil {
 		return fmt.Errorf("replay of the shrunk log: %w", err)
 	}
@@ -215,15 +225,13 @@ func shrinkSeed(ctx context.Context, w io.Writer, sel *selection, cfg tikv.Confi
 	fmt.Fprintf(w, "trace hash %s\n", hash)
 
 	df := drawsFile{
-		Format: drawsFormat, Collector: sel.collector, Profile: sel.profile, Strategy: sel.strategy,
-		Variants: []string{}, SnapGenerators: sel.generators, SnapGCTimeoutUS: sel.snapGCTimeoutUS,
+		Format: drawsFormat, System: sel.system, Collector: sel.collector, Profile: sel.profile, Strategy: sel.strategy,
+		Variants: sel.variantNames(), Sets: sel.sets, SnapGenerators: sel.generators, SnapGCTimeoutUS: sel.snapGCTimeoutUS,
 		GCGraceUS: sel.gcGraceUS, ThreadChurnUS: sel.threadChurnUS, MaxSteps: sel.maxSteps, FromSeed: seed, Expect: kind,
 		TraceHash: hash, Draws: shrunk,
 	}
-	for _, v := range sel.variantFlags() {
-		if *v.value {
-			df.Variants = append(df.Variants, v.name)
-		}
+	if df.Variants == nil {
+		df.Variants = []string{}
 	}
 	if df.Draws == nil {
 		df.Draws = []sim.Draw{}
@@ -235,7 +243,7 @@ func shrinkSeed(ctx context.Context, w io.Writer, sel *selection, cfg tikv.Confi
 	if err := writeFileAtomic("-o/--out", outPath, append(data, '\n'), force); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "wrote %s\nreplay: %s replay %s --actions-only\n", outPath, invocation(), shellQuote(outPath))
+	fmt.Fprintf(w, "wrote %s\nreplay: %s replay %s --actions-only\n", outPath, sel.env.invocation(), shellQuote(outPath))
 	if ei, ok := interrupted(ctx); ok && st.Stopped {
 		return ei
 	}
@@ -265,7 +273,7 @@ var drawsRequired = []string{"format", "collector", "profile", "strategy", "vari
 // member, the expected kind, the trace hash, each draw's bound and value,
 // nothing after the object) and returns the selection it describes. Every
 // error is a usage error naming the file and where in it.
-func loadDrawsFile(path string) (*drawsFile, *selection, error) {
+func loadDrawsFile(e *env, path string) (*drawsFile, *selection, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, usagef("%v", err)
@@ -321,18 +329,18 @@ func loadDrawsFile(path string) (*drawsFile, *selection, error) {
 			return nil, nil, bad("draws[%d] = {n: %d, v: %d}: want n >= 1 and 0 <= v < n", i, d.N, d.Value)
 		}
 	}
-	sel := &selection{collector: df.Collector, profile: df.Profile, strategy: df.Strategy,
-		generators: df.SnapGenerators, snapGCTimeoutUS: df.SnapGCTimeoutUS, gcGraceUS: df.GCGraceUS, threadChurnUS: df.ThreadChurnUS, maxSteps: df.MaxSteps}
-	for _, name := range df.Variants {
-		found := false
-		for _, v := range sel.variantFlags() {
-			if v.name == name {
-				*v.value, found = true, true
-			}
-		}
-		if !found {
-			return nil, nil, bad("unknown variant %q", clip(name, 40))
-		}
+	system := df.System
+	if system == "" {
+		system = tikv.Name // files from before systems
+	}
+	sel := &selection{env: e, system: system, collector: df.Collector, profile: df.Profile, strategy: df.Strategy,
+		generators: df.SnapGenerators, snapGCTimeoutUS: df.SnapGCTimeoutUS, gcGraceUS: df.GCGraceUS, threadChurnUS: df.ThreadChurnUS, maxSteps: df.MaxSteps,
+		sets: df.Sets}
+	if _, err := e.systems.Lookup(system); err != nil {
+		return nil, nil, bad("system: %v", err)
+	}
+	if err := sel.setVariants(df.Variants); err != nil {
+		return nil, nil, bad("%v", err)
 	}
 	return &df, sel, nil
 }
@@ -351,7 +359,7 @@ func kindNames() string {
 
 // replayDrawsFile replays a .draws file written by shrink, prints the trace
 // as replay does, and checks the recorded violation kind and trace hash.
-func replayDrawsFile(cmd *cobra.Command, path string, asJSON, actionsOnly, stacks bool) error {
+func replayDrawsFile(cmd *cobra.Command, e *env, path string, asJSON, actionsOnly, stacks bool) error {
 	var clash []string
 	cmd.Flags().Visit(func(f *pflag.Flag) {
 		if !fileFlags[f.Name] {
@@ -361,7 +369,7 @@ func replayDrawsFile(cmd *cobra.Command, path string, asJSON, actionsOnly, stack
 	if len(clash) > 0 {
 		return usagef("replay %s: the file carries its own configuration; %s cannot be combined with it (only --json, --actions-only, --stacks)", path, strings.Join(clash, ", "))
 	}
-	df, sel, err := loadDrawsFile(path)
+	df, sel, err := loadDrawsFile(e, path)
 	if err != nil {
 		return err
 	}
@@ -370,7 +378,7 @@ func replayDrawsFile(cmd *cobra.Command, path string, asJSON, actionsOnly, stack
 		return usagef("%s: %v", path, err)
 	}
 	sc.KeepTrace = true
-	out, err := tikvSys.Simulate(cfg, sim.NewLog(df.Draws), sc)
+	out, err := sel.sys.Run(cfg, sim.NewLog(df.Draws), sc, model.Hooks{})
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -394,9 +402,9 @@ func replayDrawsFile(cmd *cobra.Command, path string, asJSON, actionsOnly, stack
 	}
 	w := cmd.OutOrStdout()
 	if asJSON {
-		err = writeReplayJSON(w, sel.strategy, df.FromSeed, &out, invocation()+" replay "+shellQuote(path), exp)
+		err = writeReplayJSON(w, sel.strategy, df.FromSeed, &out, e.invocation()+" replay "+shellQuote(path), exp)
 	} else {
-		err = writeReplayText(w, sel.strategy, df.FromSeed, &out, actionsOnly, stacks)
+		err = writeReplayText(w, e, sel.strategy, df.FromSeed, &out, actionsOnly, stacks)
 	}
 	if err != nil {
 		return err

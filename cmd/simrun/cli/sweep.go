@@ -10,7 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/snapsim/snapsim/model/tikv"
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -45,7 +45,7 @@ func (r *seedResult) violated() bool   { return r.Outcome == outcomeViolation }
 func (r *seedResult) incomplete() bool { return r.Outcome == outcomeIncomplete }
 
 // newSeedResult summarises one model run.
-func newSeedResult(seed uint64, out *tikv.Outcome) seedResult {
+func newSeedResult(seed uint64, out *model.Outcome) seedResult {
 	r := seedResult{Seed: seed, Outcome: outcomeWord(out), TraceHash: sim.FormatHash(out.Result.TraceHash), Steps: out.Result.Steps}
 	if out.Violated() {
 		o := out.Result.Observations[0]

@@ -10,15 +10,15 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/snapsim/snapsim/model/tikv"
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/spf13/cobra"
 )
 
 // newTimelineCmd is `simrun timeline`: run one seed as replay does and
 // write the picture a postmortem can use (SVG, or HTML with it inline).
-func newTimelineCmd() *cobra.Command {
-	var sel selection
+func newTimelineCmd(e *env) *cobra.Command {
+	sel := selection{env: e}
 	var seedS, outPath string
 	var all, force bool
 	cmd := &cobra.Command{
@@ -70,7 +70,7 @@ directory).`,
 				if cmd.Flags().Changed("seed") {
 					return usagef("timeline %s: the file replaces --seed; give one or the other", clip(args[0], 60))
 				}
-				f, fsel, err := loadDrawsFile(args[0])
+				f, fsel, err := loadDrawsFile(e, args[0])
 				if err != nil {
 					return err
 				}
@@ -94,7 +94,7 @@ directory).`,
 			if err := checkOutput("-o", outPath, force); err != nil {
 				return err
 			}
-			var cfg tikv.Config
+			var cfg model.Config
 			var sc sim.Config
 			var err error
 			if df != nil {
@@ -106,17 +106,17 @@ directory).`,
 				return err
 			}
 			sc.KeepTrace = true
-			var out tikv.Outcome
+			var out model.Outcome
 			title := ""
 			if df != nil {
-				out, err = modelRun(cfg, sim.NewLog(df.Draws), sc)
+				out, err = modelRun(sel.sys, cfg, sim.NewLog(df.Draws), sc)
 				from := fmt.Sprintf("shrunk from seed %d", df.FromSeed)
 				if df.Scope != "" {
 					from = "scope " + df.Scope + ", found by simrun check"
 				}
 				title = fmt.Sprintf("snapsim timeline: collector %s, %s, %s (%s)", sel.collector, filepath.Base(args[0]), from, outcomeWord(&out))
 			} else {
-				out, err = runSeed(cfg, sc, seed)
+				out, err = runSeed(sel.sys, cfg, sc, seed)
 				title = fmt.Sprintf("snapsim timeline: collector %s, profile %s, strategy %s, seed %d (%s)",
 					sel.collector, sel.profile, sel.strategy, seed, outcomeWord(&out))
 			}
@@ -301,7 +301,7 @@ func listNames(detail, base string) bool {
 // lanes (without all, only those with something drawn in the window). It
 // reads only the trace, in trace order, so the same seed gives the same
 // timeline.
-func buildTimeline(out *tikv.Outcome, all bool) *timeline {
+func buildTimeline(out *model.Outcome, all bool) *timeline {
 	events := out.Result.Events
 	tl := &timeline{all: all}
 	var endT sim.Micros

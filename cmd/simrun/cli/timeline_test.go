@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/snapsim/snapsim/model/tikv"
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/spf13/cobra"
 )
@@ -276,10 +276,10 @@ func atof(t *testing.T, s string) float64 {
 
 // naiveDrawnTrace runs naive seed 2 as the command does and returns the
 // outcome, to check the picture against the trace.
-func naiveDrawnTrace(t *testing.T) *tikv.Outcome {
+func naiveDrawnTrace(t *testing.T) *model.Outcome {
 	t.Helper()
 	// The selection with its flag defaults, as the command builds it.
-	var sel selection
+	sel := selection{env: defaultEnv()}
 	cmd := &cobra.Command{}
 	sel.register(cmd)
 	if err := cmd.Flags().Parse([]string{"--collector", "naive"}); err != nil {
@@ -290,7 +290,7 @@ func naiveDrawnTrace(t *testing.T) *tikv.Outcome {
 		t.Fatal(err)
 	}
 	sc.KeepTrace = true
-	out, err := runSeed(cfg, sc, 3)
+	out, err := runSeed(sel.sys, cfg, sc, 3)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/snapsim/snapsim/model/tikv"
+	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/spf13/cobra"
 )
@@ -24,11 +24,11 @@ import (
 // a minute on a 2-core machine.
 const defaultValidateSeeds = 3000
 
-func newValidateCmd() *cobra.Command {
+func newValidateCmd(e *env) *cobra.Command {
 	var workers, checkEvery int64
 	var expectPath, recordPath string
 	var force bool
-	var sel selection
+	sel := selection{env: e}
 	var seeds int64
 	var start, collectors, profiles, format string
 	cmd := &cobra.Command{
@@ -96,18 +96,13 @@ partial (a second signal aborts).`,
 	f := cmd.Flags()
 	f.Var(newIntValue(&seeds, defaultValidateSeeds), "seeds", "seeds per cell (decimal or 0x-hex)")
 	f.StringVar(&start, "seed", "1", "first seed of every cell (decimal or 0x-hex)")
-	f.StringVar(&collectors, "collectors", "", "comma-separated collectors (default all: "+strings.Join(collectorOrder(), ",")+")")
-	f.StringVar(&profiles, "profiles", "", "comma-separated profiles (default all: "+strings.Join(profileOrder(), ",")+")")
+	f.StringVar(&collectors, "collectors", "", "comma-separated collectors (default all of the system's; tikv: "+strings.Join(collectorOrder(e.defaultSpec()), ",")+")")
+	f.StringVar(&profiles, "profiles", "", "comma-separated profiles (default all of the system's; tikv: "+strings.Join(profileOrder(e.defaultSpec()), ",")+")")
+	sel.registerSystem(f)
 	f.Var(newIntValue(&workers, int64(runtime.GOMAXPROCS(0))), "workers", "cells run in parallel on this many goroutines; the output is the same for any number")
 	f.StringVar(&format, "format", "table", "output format: table, markdown, json or csv")
 	f.StringVar(&sel.strategy, "strategy", "random", "scheduling strategy: random, pct or pct:DEPTH")
-	for _, v := range sel.variantFlags() {
-		f.BoolVar(v.value, v.name, false, v.usage)
-	}
-	f.Var(newIntValue(&sel.generators, 1), "snap-generators", "concurrent snapshot generators, 1..8 (decimal or 0x-hex)")
-	f.Var(newIntValue(&sel.snapGCTimeoutUS, 0), "snap-gc-timeout-us", "snapshot GC timeout override in virtual microseconds (0: the profile's)")
-	f.Var(newIntValue(&sel.gcGraceUS, 0), "gc-grace-us", "GC keeps leased files this many virtual microseconds past the lease's expiry")
-	f.Var(newIntValue(&sel.threadChurnUS, 0), "thread-churn-us", "mean interval between worker-thread exits in virtual microseconds (0: the profile's)")
+	sel.registerTiKV(f)
 	f.Var(newIntValue(&sel.maxSteps, sim.DefaultMaxSteps), "max-steps", "step budget per seed (decimal or 0x-hex)")
 	addCheckDeterminismFlag(cmd, &checkEvery)
 	f.StringVar(&expectPath, "expect", "", "compare the matrix with a recorded one (FILE written by --record): exit 1 if a cell at zero shows a kind or a caught cell no longer does")
@@ -130,30 +125,26 @@ type validateOptions struct {
 	notes          io.Writer
 }
 
-// collectorOrder lists the collectors in docs/matrix.md's order (any other
-// after them).
-func collectorOrder() []string {
+// collectorOrder lists the system's collectors in docs/matrix.md's order
+// (any other after them, sorted).
+func collectorOrder(spec model.Spec) []string {
 	out := []string{}
+	names := model.Names(spec.Designs)
 	for _, n := range []string{"naive", "retry", "pin", "lease", "lease-retry", "checkpoint", "scan"} {
-		if slices.Contains(tikvSys.DesignNames(), n) {
+		if slices.Contains(names, n) {
 			out = append(out, n)
 		}
 	}
-	for _, c := range tikvSys.Designs() {
-		if !slices.Contains(out, c.Name) {
-			out = append(out, c.Name)
+	for _, n := range names {
+		if !slices.Contains(out, n) {
+			out = append(out, n)
 		}
 	}
 	return out
 }
 
-func profileOrder() []string {
-	var out []string
-	for _, p := range tikv.Profiles() {
-		out = append(out, p.Name)
-	}
-	return out
-}
+// profileOrder lists the system's profiles in documented order.
+func profileOrder(spec model.Spec) []string { return model.Names(spec.Profiles) }
 
 // parseList splits a comma-separated list of names, checking each against
 // valid; empty means all of valid.
@@ -213,11 +204,15 @@ func runValidate(ctx context.Context, w io.Writer, base *selection, o validateOp
 		ctx = context.Background()
 	}
 	seeds, start, collectors, profiles, format, workers := o.seeds, o.start, o.collectors, o.profiles, o.format, o.workers
-	cs, err := parseList("--collectors", collectors, collectorOrder())
+	if err := base.lookup(); err != nil {
+		return err
+	}
+	spec := base.sys.Spec()
+	cs, err := parseList("--collectors", collectors, collectorOrder(spec))
 	if err != nil {
 		return err
 	}
-	ps, err := parseList("--profiles", profiles, profileOrder())
+	ps, err := parseList("--profiles", profiles, profileOrder(spec))
 	if err != nil {
 		return err
 	}
@@ -254,7 +249,7 @@ func runValidate(ctx context.Context, w io.Writer, base *selection, o validateOp
 	}
 	type job struct {
 		sel *selection
-		cfg tikv.Config
+		cfg model.Config
 		sc  sim.Config
 	}
 	var jobs []job
@@ -367,7 +362,7 @@ func writeValidateWarnings(w io.Writer, cells []validCell, stopped bool, ei errI
 
 // measureCell runs seeds first..first+n-1 of one cell, stopping after the
 // seed it is running when ctx is cancelled.
-func measureCell(ctx context.Context, sel *selection, cfg tikv.Config, sc sim.Config, first, n uint64, check determinismCheck) (validCell, error) {
+func measureCell(ctx context.Context, sel *selection, cfg model.Config, sc sim.Config, first, n uint64, check determinismCheck) (validCell, error) {
 	began := time.Now()
 	cell := validCell{Collector: sel.collector, Profile: sel.profile, Strategy: sc.Strategy.String(),
 		FirstSeed: first, Kinds: map[sim.Kind]uint64{}, Replays: map[sim.Kind]string{}}
@@ -382,13 +377,13 @@ func measureCell(ctx context.Context, sel *selection, cfg tikv.Config, sc sim.Co
 			break
 		}
 		seed := first + i
-		out, err := runSeed(cfg, sc, seed)
+		out, err := runSeed(sel.sys, cfg, sc, seed)
 		if err != nil {
 			return cell, err
 		}
 		if check.due(i) {
 			cell.DeterminismChecked++
-			obs, err := recheck(cfg, sc, seed, &out)
+			obs, err := recheck(sel.sys, cfg, sc, seed, &out)
 			if err != nil {
 				return cell, err
 			}
@@ -399,14 +394,12 @@ func measureCell(ctx context.Context, sel *selection, cfg tikv.Config, sc sim.Co
 		cell.Seeds++
 		cell.Steps += out.Result.Steps
 		cell.PeakPinned = max(cell.PeakPinned, out.PeakPinnedBytes)
-		for _, r := range out.Snapshots {
-			switch r.Status {
-			case tikv.SnapGenerated, tikv.SnapSent, tikv.SnapApplied, tikv.SnapRejected:
-				retries = append(retries, r.Attempts-1)
+		for _, t := range out.Tasks {
+			if t.Built {
+				retries = append(retries, t.Attempts-1)
 			}
-			switch r.Status {
-			case tikv.SnapApplied, tikv.SnapFailed, tikv.SnapRejected:
-				latencies = append(latencies, int64(r.Latency()))
+			if t.Settled {
+				latencies = append(latencies, int64(t.Latency))
 			}
 		}
 		if outcomeWord(&out) == outcomeIncomplete {

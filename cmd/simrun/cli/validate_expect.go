@@ -49,17 +49,21 @@ type matrixExpectation struct {
 // expectSettings lists the settings that must match between the recording
 // and the run, from the run's flags.
 func expectSettings(base *selection, seeds int64, first uint64) [][2]string {
-	var variants []string
-	for _, v := range base.variantFlags() {
-		if *v.value {
-			variants = append(variants, v.name)
-		}
-	}
+	variants := base.variantNames()
 	vs := "none"
 	if len(variants) > 0 {
 		vs = strings.Join(variants, ",")
 	}
-	return [][2]string{
+	var out [][2]string
+	// A system other than the default, and --set, are recorded when used
+	// (matrices recorded before systems have neither).
+	if base.system != base.env.defaultSystem {
+		out = append(out, [2]string{"system", base.system})
+	}
+	if len(base.sets) > 0 {
+		out = append(out, [2]string{"sets", strings.Join(base.sets, ",")})
+	}
+	return append(out, [][2]string{
 		{"seeds", strconv.FormatInt(seeds, 10)},
 		{"seed", strconv.FormatUint(first, 10)},
 		{"strategy", base.strategy},
@@ -69,7 +73,7 @@ func expectSettings(base *selection, seeds int64, first uint64) [][2]string {
 		{"snap-gc-timeout-us", strconv.FormatInt(base.snapGCTimeoutUS, 10)},
 		{"thread-churn-us", strconv.FormatInt(base.threadChurnUS, 10)},
 		{"variants", vs},
-	}
+	}...)
 }
 
 func cellKey(collector, profile string, k sim.Kind) string {
