@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
 	"github.com/stretchr/testify/require"
 )

@@ -125,7 +125,7 @@ func headerOf(sel *selection, plan seedPlan, keepGoing bool) outHeader {
 	h := outHeader{
 		Format: outFormat, System: sel.system, Collector: sel.collector, Profile: sel.profile, Strategy: sel.strategy,
 		MaxSteps: sel.maxSteps, SnapGenerators: sel.generators, SnapGCTimeoutUS: sel.snapGCTimeoutUS, GCGraceUS: sel.gcGraceUS, ThreadChurnUS: sel.threadChurnUS,
-		Variants:  append([]string{}, sel.variantNames()...), Sets: sel.sets,
+		Variants: append([]string{}, sel.variantNames()...), Sets: sel.sets,
 		FirstSeed: plan.first, Seeds: plan.n, Shard: plan.shard, Shards: plan.shards, KeepGoing: keepGoing,
 	}
 	return h
