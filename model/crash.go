@@ -111,8 +111,9 @@ func (c *Cluster) restart(a *sim.Actor, n *Node) error {
 }
 
 // recoverSnapDir removes half-built snapshots (temporary files, and data
-// files whose meta never made it) and, on the learner, queues received
-// snapshots that were not applied yet.
+// files whose meta never made it) and the checkpoint collector's links of
+// builds the crash killed and, on the learner, queues received snapshots
+// that were not applied yet.
 func (c *Cluster) recoverSnapDir(n *Node) error {
 	names, err := n.FS.List(SnapDir)
 	if err != nil {
@@ -125,6 +126,15 @@ func (c *Cluster) recoverSnapDir(n *Node) error {
 		}
 	}
 	for _, name := range names {
+		if p := path.Join(SnapDir, name); isCheckpointLink(p) {
+			// A checkpoint link outlives its build only in a crash: the
+			// link was made durable (another build's directory sync) and
+			// its removal was not. Its generator died with the node, so
+			// nobody else would ever remove it.
+			err := n.FS.RemoveBecause(p, "checkpoint link of a build that died in the crash")
+			c.s.Record(sim.ClassAction, "snap-cleanup", n.Name+":"+p, result(err))
+			continue
+		}
 		prefix, key, tmp, ok := parseSnapPath(name)
 		if !ok {
 			continue

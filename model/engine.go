@@ -580,6 +580,28 @@ func (e *Engine) EnableDeletions() {
 	e.wake(e.gc)
 }
 
+// Settled reports whether the engine has no background work in progress
+// or due: it is up and not recovering, no flush, compaction or MANIFEST
+// write holds an engine lock, its flusher (if it has one) has less than a
+// flush threshold in the memtables, and its compactor (if it has one) has
+// no compaction due. A flush's or compaction's outputs are on disk before
+// their version is installed; only a settled engine's files can be judged
+// leaked (the coordinator's quiescence phase).
+func (e *Engine) Settled() bool {
+	if e.Down() || e.recovering {
+		return false
+	}
+	for _, l := range e.locks {
+		if l != nil && l.held {
+			return false
+		}
+	}
+	if e.flusher != nil && e.MemLen() >= e.opts.FlushThreshold {
+		return false
+	}
+	return e.compactor == nil || !e.CompactionDue()
+}
+
 // DeletionsDisabled reports whether GC is currently held off.
 func (e *Engine) DeletionsDisabled() bool { return e.deletionsDisabled > 0 }
 
