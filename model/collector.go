@@ -56,6 +56,18 @@ type Gen struct {
 	Slot int
 	// span is the region as it was at the last listing.
 	span Region
+	// LastOpen is the build's last successful open of an engine file
+	// through the shared retry policy, with the live region's epoch at
+	// that instant (zero: none). The pipeline copies it into the
+	// snapshot's report for the whole-run properties.
+	LastOpen OpenMark
+}
+
+// noteOpen records a successful open of an engine file as the build's
+// last (Gen.LastOpen).
+func (g *Gen) noteOpen() {
+	s := g.Node.s
+	g.LastOpen = OpenMark{Step: s.Step(), Time: s.Now(), Epoch: g.Region.Epoch}
 }
 
 type collectorSpec struct {
@@ -151,11 +163,14 @@ type retryPolicy struct {
 	// maxFailures is Config.MaxAttempts; maxTotal the hard bound.
 	maxFailures, maxTotal int
 	backoff               sim.Micros
+	// leaseLossReissued is the LeaseLossReissued weakening.
+	leaseLossReissued bool
 }
 
 // policyFor returns the shared policy for cfg.
 func policyFor(cfg Config) retryPolicy {
-	return retryPolicy{tries: transientTries, maxFailures: cfg.MaxAttempts, maxTotal: maxAttemptsFactor * cfg.MaxAttempts, backoff: cfg.Backoff}
+	return retryPolicy{tries: transientTries, maxFailures: cfg.MaxAttempts, maxTotal: maxAttemptsFactor * cfg.MaxAttempts, backoff: cfg.Backoff,
+		leaseLossReissued: cfg.Weaken.LeaseLossReissued}
 }
 
 // reissued reports whether err is an attempt aborted because the region
@@ -175,6 +190,7 @@ func (p retryPolicy) run(g *Gen, attempt func(n int) (Collected, error)) (Collec
 	failures := 0
 	for n := 1; n <= p.maxTotal; n++ {
 		g.Attempts = n
+		g.LastOpen = OpenMark{} // the last open of this attempt
 		got, err := attempt(n)
 		if err == nil {
 			return got, nil
@@ -183,7 +199,7 @@ func (p retryPolicy) run(g *Gen, attempt func(n int) (Collected, error)) (Collec
 		if errors.Is(err, ErrRegionGone) || errors.Is(err, ErrSnapWrite) {
 			return Collected{}, err
 		}
-		if !reissued(err) {
+		if !reissued(err) && !(p.leaseLossReissued && errors.Is(err, ErrLeaseLost)) {
 			failures++
 		}
 		g.Node.s.Record(sim.ClassAction, "retry", fmt.Sprintf("attempt %d aborted (%d of %d failures)", n, failures, p.maxFailures), err.Error())
@@ -206,6 +222,9 @@ func (p retryPolicy) open(g *Gen, path string, open func() (vfs.File, error)) (v
 		if err == nil || !errors.Is(err, syscall.EIO) {
 			break
 		}
+	}
+	if err == nil {
+		g.noteOpen()
 	}
 	g.Node.s.Record(sim.ClassAction, "open", path, result(err))
 	return h, err

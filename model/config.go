@@ -103,6 +103,10 @@ type Config struct {
 
 	// Variant switches (all false is the correct system).
 	Variants Variants `json:"variants"`
+	// Weaken selects test-only weakened protections, the negative
+	// controls of the whole-run properties (Weakenings; never set by the
+	// CLI, a profile or a corpus file).
+	Weaken Weakenings `json:"-"`
 
 	// CorruptPermille is the rate at which a chunk sent over the network is
 	// corrupted (one byte flipped); the receiver's checksum check catches

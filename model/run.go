@@ -24,6 +24,14 @@ type Outcome struct {
 	// PeakPinnedBytes is the leader's peak of obsolete-but-pinned bytes
 	// (Engine.PeakPinnedBytes).
 	PeakPinnedBytes int64 `json:"peak_pinned_bytes"`
+	// Leases is the life of every lease on the leader's engine,
+	// Deletions every removal of an obsolete engine file by either
+	// node's deleter, DeletionHolds every DisableDeletions interval on
+	// either node: the facts the whole-run properties judge
+	// (properties/outcome_test.go), recorded, never decided on.
+	Leases        []LeaseLog     `json:"leases,omitempty"`
+	Deletions     []Deletion     `json:"deletions,omitempty"`
+	DeletionHolds []DeletionHold `json:"deletion_holds,omitempty"`
 	// Script says how far a scenario's script got: how many steps
 	// completed, where the script ended, which steps were not run and why,
 	// and the refused step if one was (RunScenario). Nil for any run that
@@ -83,6 +91,17 @@ func run(cfg Config, choice sim.Choice, sc sim.Config, hook func(c *Cluster)) (o
 		Learner: c.Learner.FS.Usage(c.Learner.classify), PeakPinnedBytes: c.Leader.Engine.PeakPinnedBytes()}
 	for _, r := range c.Regions.All() {
 		out.Regions = append(out.Regions, *r)
+	}
+	out.Leases = c.Leader.Engine.LeaseLog()
+	for _, n := range []*Node{c.Leader, c.Learner} {
+		for _, d := range n.Engine.Deletions() {
+			d.Node = n.Name
+			out.Deletions = append(out.Deletions, d)
+		}
+		for _, h := range n.Engine.DeletionHolds() {
+			h.Node = n.Name
+			out.DeletionHolds = append(out.DeletionHolds, h)
+		}
 	}
 	for _, r := range c.Snapshots {
 		if !r.final() {
