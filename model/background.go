@@ -313,7 +313,14 @@ func (e *Engine) deleteFile(f *FileMeta) {
 	err := func() error {
 		// A deleter killed in the removal's scheduling point (its node
 		// crashed) unwinds through here.
-		defer func() { e.deletesInFlight-- }()
+		defer func() {
+			if e.deletesInFlight--; e.deletesInFlight == 0 {
+				for _, w := range e.deleteWaiters {
+					e.s.Wake(w)
+				}
+				e.deleteWaiters = nil
+			}
+		}()
 		return e.fs.RemoveBecause(f.Path, why)
 	}()
 	fate.deleting = false

@@ -114,6 +114,9 @@ type Engine struct {
 	// and the removal itself (a scheduling point); DisableDeletions waits
 	// for them.
 	deletesInFlight int
+	// deleteWaiters are the DisableDeletions callers parked until
+	// deletesInFlight drops to zero.
+	deleteWaiters []*sim.Actor
 }
 
 type engineSnapshot struct {
@@ -600,7 +603,8 @@ func (e *Engine) DisableDeletions() {
 	e.deletionsDisabled++
 	if a := e.s.Current(); a != nil {
 		for e.deletesInFlight > 0 {
-			a.Yield()
+			e.deleteWaiters = append(e.deleteWaiters, a)
+			a.Park() // woken when the last removal in flight ends
 		}
 	}
 	e.holds = append(e.holds, DeletionHold{Holder: e.actorName(), Step: e.s.Step(), Time: e.s.Now()})
