@@ -67,9 +67,7 @@ func run(cfg Config, choice sim.Choice, sc sim.Config, hook func(c *Cluster)) (o
 		}
 	}()
 	s := sim.New(choice, sc)
-	if cfg.Swarm {
-		drawSwarm(&cfg, s)
-	}
+	drawProfile(&cfg, s)
 	work := drawWorkload(cfg, s)
 	c, err := newCluster(s, cfg, work)
 	if err != nil {
@@ -110,6 +108,19 @@ func run(cfg Config, choice sim.Choice, sc sim.Config, hook func(c *Cluster)) (o
 		out.Snapshots = append(out.Snapshots, *r)
 	}
 	return out, nil
+}
+
+// drawProfile makes a profile's per-seed draws (swarm's mechanisms, the
+// pipeline profile's generators and crash stage), the first draws of a
+// run, and sets the kernel's timer tick the configuration asks for.
+func drawProfile(cfg *Config, s *sim.Scheduler) {
+	if cfg.Swarm {
+		drawSwarm(cfg, s)
+	}
+	if cfg.Pipeline {
+		drawPipeline(cfg, s)
+	}
+	s.SetTimerTick(cfg.TimerTick)
 }
 
 // spawn creates every actor, workers first (their order is the order a
