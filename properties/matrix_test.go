@@ -54,6 +54,7 @@ func neverShows(name string, cfg model.Config, kinds []sim.Kind, last *model.Out
 		profile := rapid.SampledFrom(model.ProfileNames()).Draw(t, "profile")
 		if p, err := model.ProfileConfig(cfg.Collector, profile); err == nil && cfg.Profile == "" {
 			p.LeaseTTL = min(p.LeaseTTL, cfg.LeaseTTL)
+			p.Weaken = cfg.Weaken
 			c = p
 		}
 		out := Run(t, c)
@@ -141,4 +142,27 @@ func kindList(ks []sim.Kind) string {
 		s[i] = string(k)
 	}
 	return strings.Join(s, ", ")
+}
+
+// TestMatrixStrongCellControls: a strong cell catches a weakened snapshot
+// GC now that profiles draw snapshot-GC timeouts shorter than an apply
+// (pipeline: 5 ms; swarm: 5, 10 or 20 ms). Snapshot GC that forgets the
+// Applying registration (model.Weakenings.SnapGCApplying) removes a
+// snapshot the learner is applying: snap-file-missing. With the 200 ms
+// timeout every profile had before, no seed showed it (0 of 300 per
+// profile).
+func TestMatrixStrongCellControls(t *testing.T) {
+	if testing.Short() {
+		t.Skip("negative controls shrink whole cluster runs; skipped with -short")
+	}
+	cfg := model.DefaultConfig("lease-retry")
+	cfg.Weaken.SnapGCApplying = true
+	e := expectation{collector: "lease-retry"}
+	setFlag(t, "rapid.checks", "1000")
+	var minimal model.Outcome
+	rec := expectFailureShrinking(t, neverShows(t.Name(), cfg, e.neverKinds(), &minimal), controlShrink)
+	require.True(t, rec.failed, "the strong cell of lease-retry did not catch snapshot GC forgetting Applying within 1000 checks\nrapid log:\n%s", rec.log.String())
+	require.True(t, Has(&minimal, sim.KindSnapFileMissing), "shrunk counterexample shows %v, not snap-file-missing\n%s", Kinds(&minimal), Story(&minimal))
+	t.Logf("caught after %d tests on profile %s (%s); shrunk counterexample, %d actions:\n%s",
+		testsToFailure(rec.log.String()), minimal.Config.Profile, kindList(Kinds(&minimal)), ActionCount(minimal.Result.Events), Story(&minimal))
 }
