@@ -34,7 +34,7 @@ func neverOpensDeletedNorPanics(cfg model.Config, last *model.Outcome) func(*rap
 }
 
 func TestLeaseRetryNeverOpensDeletedFileNorPanics(t *testing.T) {
-	check(t, neverOpensDeletedNorPanics(model.DefaultConfig("lease-retry"), nil))
+	checkN(t, strongChecks, neverOpensDeletedNorPanics(model.DefaultConfig("lease-retry"), nil))
 }
 
 // TestNaiveIsCaught is the negative control: the same property, run against
