@@ -55,6 +55,8 @@ type Cluster struct {
 	// done is set by the coordinator when the run is over; daemons that
 	// poll stop then.
 	done bool
+	// fp are the actors' footprint declarations (footprint.go).
+	fp footprints
 }
 
 // Node is one TiKV-like store: a filesystem, an engine, a snapshot
@@ -98,7 +100,7 @@ type ingestRecord struct {
 // scheduling).
 func newCluster(s *sim.Scheduler, cfg Config, work Workload) (*Cluster, error) {
 	c := &Cluster{s: s, cfg: cfg, work: work, Regions: newPresplitRegionTable(cfg.InitialRegions, cfg.KeySpace), Ref: &Reference{},
-		collector: collectors[cfg.Collector].build(cfg), term: 1, interference: true}
+		collector: collectors[cfg.Collector].build(cfg), term: 1, interference: true, fp: modelFootprints}
 	var err error
 	if c.Leader, err = c.newNode(1, "n1", work); err != nil {
 		return nil, err
@@ -110,7 +112,11 @@ func newCluster(s *sim.Scheduler, cfg Config, work Workload) (*Cluster, error) {
 }
 
 func (c *Cluster) newNode(id int, name string, work Workload) (*Node, error) {
-	fs := vfsmem.New(c.s, c.cfg.FS)
+	fsOpts := c.cfg.FS
+	if c.cfg.InstantOps {
+		fsOpts.Costs = vfsmem.Costs{}
+	}
+	fs := vfsmem.New(c.s, fsOpts)
 	eng, err := NewEngine(c.s, fs, DBDir, c.engineOptions(work))
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", name, err)
@@ -154,7 +160,9 @@ func (c *Cluster) WriteLoop(a *sim.Actor) {
 		}
 		c.Ref.Append(rec)
 		c.Regions.Locate(key).AppliedIndex++
-		c.s.Advance(putCost)
+		if !c.cfg.InstantOps {
+			c.s.Advance(putCost)
+		}
 		op := "put"
 		if del {
 			op = "delete-key"

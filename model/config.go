@@ -135,7 +135,33 @@ type Config struct {
 
 	// FS configures the filesystem: costs, faults, quota.
 	FS vfsmem.Options `json:"fs"`
+
+	// Workload, when set, is the run's workload instead of one drawn from
+	// Choice within the bounds above (drawWorkload draws nothing then): a
+	// scope of the exhaustive explorer fixes its workload so that every
+	// execution explores schedules and faults, not workload sizes.
+	Workload *Workload `json:"workload,omitempty"`
+	// EndAfter ends the run early: "workload" when the workload (writer,
+	// generators, PD) is done, without the liveness and quiescence phases
+	// (so no liveness or file-leak check); "liveness" after the liveness
+	// phase, without quiescence (no file-leak check). "" runs all three
+	// phases. A scope ends after the part of the run it checks.
+	EndAfter string `json:"end_after,omitempty"`
+	// InstantOps makes every operation take no virtual time (the
+	// filesystem's costs and the writer's put cost are zero): time passes
+	// only while actors sleep (timers, the rate limiter, stalls, backoffs,
+	// latency spikes). Under an exhaustive exploration it is what lets
+	// steps commute: a step that charges time changes the wake-up time of
+	// every actor that goes to sleep after it, so it depends on every
+	// sleeping step.
+	InstantOps bool `json:"instant_ops,omitempty"`
 }
+
+// EndAfter values.
+const (
+	EndAfterWorkload = "workload"
+	EndAfterLiveness = "liveness"
+)
 
 // Variants are the switches that select deliberately unsafe or
 // alternative mechanisms. Each names the real bug it reproduces.
@@ -230,6 +256,26 @@ func (c Config) Validate() error {
 			return fmt.Errorf("config: %s", ch.name)
 		}
 	}
+	switch c.EndAfter {
+	case "", EndAfterWorkload, EndAfterLiveness:
+	default:
+		return fmt.Errorf("config: end_after %q must be %q, %q or empty", c.EndAfter, EndAfterWorkload, EndAfterLiveness)
+	}
+	if w := c.Workload; w != nil {
+		switch {
+		case w.Puts < 0 || w.Puts > c.MaxPuts:
+			return fmt.Errorf("config: workload puts must be in 0..max_puts (%d)", c.MaxPuts)
+		case w.FlushThreshold < 1 || w.CompactTrigger < 1:
+			return fmt.Errorf("config: workload flush_threshold and compact_trigger must be >= 1")
+		case len(w.SnapshotDelays) < 1 || len(w.SnapshotDelays) > 100 || w.Snapshots != len(w.SnapshotDelays):
+			return fmt.Errorf("config: workload needs 1..100 snapshot delays and snapshots equal to their number")
+		}
+		for _, d := range w.SnapshotDelays {
+			if d < 0 {
+				return fmt.Errorf("config: workload snapshot delays must be >= 0")
+			}
+		}
+	}
 	if _, err := ParseGCMode(c.GCMode); err != nil {
 		return fmt.Errorf("config: gc_mode: %w", err)
 	}
@@ -253,6 +299,11 @@ type Workload struct {
 // drawWorkload draws the workload. It is the first thing a run draws, so a
 // shrinker lowers workload sizes before it touches the schedule.
 func drawWorkload(c Config, ch sim.Choice) Workload {
+	if c.Workload != nil {
+		w := *c.Workload
+		w.SnapshotDelays = append([]sim.Micros(nil), w.SnapshotDelays...)
+		return w
+	}
 	w := Workload{
 		Puts:           1 + ch.Intn(c.MaxPuts),
 		Salt:           uint64(ch.Intn(1 << 30)),

@@ -21,6 +21,11 @@ func (c *Cluster) CoordinatorLoop(a *sim.Actor) {
 	for !c.workloadDone() {
 		a.Park()
 	}
+	if c.cfg.EndAfter == EndAfterWorkload {
+		c.s.Record(sim.ClassInfo, "phase", "end: the workload is done (end after workload)", "")
+		c.end()
+		return
+	}
 	c.interference = false
 	if c.Leader.Threads != nil {
 		c.Leader.Threads.StopChurn()
@@ -39,6 +44,11 @@ func (c *Cluster) CoordinatorLoop(a *sim.Actor) {
 		}
 	}
 
+	if c.cfg.EndAfter == EndAfterLiveness {
+		c.s.Record(sim.ClassInfo, "phase", "end: every snapshot is final (end after liveness)", "")
+		c.end()
+		return
+	}
 	c.s.Record(sim.ClassInfo, "phase", "quiescence: waiting for leases to expire and GC to drain", "")
 	c.settle(a, c.s.Now()+c.cfg.LivenessBound)
 	a.Sleep(max(c.cfg.LeaseTTL+c.cfg.GCGrace, c.cfg.SnapGCTimeout) + 2*c.cfg.SnapGCInterval + 2*c.cfg.GCInterval)
@@ -47,6 +57,11 @@ func (c *Cluster) CoordinatorLoop(a *sim.Actor) {
 			c.s.Observe(sim.KindFileLeak, fmt.Sprintf("%s: %d files neither live, pinned nor deleted: %s", n.Name, len(leaks), strings.Join(leaks, " ")))
 		}
 	}
+	c.end()
+}
+
+// end marks the run over and wakes the daemons that wait for it.
+func (c *Cluster) end() {
 	c.done = true
 	c.s.Wake(c.sender)
 	c.s.Wake(c.applier)

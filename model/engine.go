@@ -812,6 +812,7 @@ func (e *Engine) writeFile(p string, data []byte) error { return e.writeFileChec
 // abandon: after every operation it calls check (nil: no check) and, if
 // check fails, removes the file and returns check's error.
 func (e *Engine) writeFileChecked(p string, data []byte, check func() error) error {
+	defer endPureIO(pureIO(e.s)) // a new file: only the filesystem (footprint.go)
 	abandon := func(f vfs.File, why string, err error) error {
 		if f != nil {
 			_ = f.Close()
@@ -884,6 +885,7 @@ func readAll(f vfs.File, p string, size int64) ([]byte, error) {
 // readAllRetrying is readAll that retries a chunk read failing with a
 // transient EIO, up to tries times in all.
 func readAllRetrying(f vfs.File, p string, size int64, tries int) ([]byte, error) {
+	defer endPureIO(pureIOFile(f)) // reads through a handle: only the filesystem (footprint.go)
 	buf := make([]byte, size)
 	for off := int64(0); off < size; off += ioChunkBytes {
 		end := min(off+ioChunkBytes, size)

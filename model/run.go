@@ -127,12 +127,12 @@ func drawProfile(cfg *Config, s *sim.Scheduler) {
 // random walk's choices refer to).
 func (c *Cluster) spawn() {
 	s := c.s
-	c.workers = append(c.workers, s.Spawn("writer", sim.ActorOptions{}, c.worker(c.WriteLoop)))
+	c.workers = append(c.workers, s.Spawn("writer", sim.ActorOptions{Footprint: c.fp.writer}, c.worker(c.WriteLoop)))
 	c.spawnGenerator()
 	if c.cfg.MaxRegionOps > 0 {
 		c.workers = append(c.workers, s.Spawn("pd", sim.ActorOptions{}, c.worker(c.PDLoop)))
 	}
-	c.coordinator = s.Spawn("coordinator", sim.ActorOptions{}, c.CoordinatorLoop)
+	c.coordinator = s.Spawn("coordinator", sim.ActorOptions{Footprint: c.fp.coordinator}, c.CoordinatorLoop)
 	c.spawnLeaderDaemons()
 	c.spawnLearnerDaemons()
 	if c.cfg.MaxCrashes > 0 {
@@ -150,7 +150,7 @@ func (c *Cluster) spawnGenerator() {
 		if i > 0 {
 			name = fmt.Sprintf("snap-gen-%d", i+1)
 		}
-		g := c.s.Spawn(name, sim.ActorOptions{Watched: true}, c.worker(c.GenerateLoop))
+		g := c.s.Spawn(name, sim.ActorOptions{Watched: true, Footprint: c.fp.genFootprint(c.cfg.Collector)}, c.worker(c.GenerateLoop))
 		c.generators = append(c.generators, g)
 		c.workers = append(c.workers, g)
 	}
@@ -178,18 +178,18 @@ func (c *Cluster) worker(fn func(a *sim.Actor)) func(a *sim.Actor) {
 
 func (c *Cluster) spawnLeaderDaemons() {
 	s, e := c.s, c.Leader.Engine
-	e.flusher = s.Spawn("flusher", sim.ActorOptions{Daemon: true}, e.FlushLoop)
-	e.compactor = s.Spawn("compactor", sim.ActorOptions{Daemon: true}, e.CompactLoop)
-	e.gc = s.Spawn("gc", sim.ActorOptions{Daemon: true}, e.GCLoop)
-	c.sender = s.Spawn("sender", sim.ActorOptions{Daemon: true, Watched: true}, c.SendLoop)
-	c.Leader.snapGC = s.Spawn("snap-gc", sim.ActorOptions{Daemon: true}, c.Leader.SnapGCLoop)
+	e.flusher = s.Spawn("flusher", sim.ActorOptions{Daemon: true, Footprint: c.fp.flusher}, e.FlushLoop)
+	e.compactor = s.Spawn("compactor", sim.ActorOptions{Daemon: true, Footprint: c.fp.compactor}, e.CompactLoop)
+	e.gc = s.Spawn("gc", sim.ActorOptions{Daemon: true, Footprint: c.fp.gc}, e.GCLoop)
+	c.sender = s.Spawn("sender", sim.ActorOptions{Daemon: true, Watched: true, Footprint: c.fp.sender}, c.SendLoop)
+	c.Leader.snapGC = s.Spawn("snap-gc", sim.ActorOptions{Daemon: true, Footprint: c.fp.snapGC}, c.Leader.SnapGCLoop)
 }
 
 func (c *Cluster) spawnLearnerDaemons() {
 	s, e := c.s, c.Learner.Engine
-	e.gc = s.Spawn("n2-gc", sim.ActorOptions{Daemon: true}, e.GCLoop)
-	c.applier = s.Spawn("applier", sim.ActorOptions{Daemon: true, Watched: true}, c.ApplyLoop)
-	c.Learner.snapGC = s.Spawn("n2-snap-gc", sim.ActorOptions{Daemon: true}, c.Learner.SnapGCLoop)
+	e.gc = s.Spawn("n2-gc", sim.ActorOptions{Daemon: true, Footprint: c.fp.learnerGC}, e.GCLoop)
+	c.applier = s.Spawn("applier", sim.ActorOptions{Daemon: true, Watched: true, Footprint: c.fp.applier}, c.ApplyLoop)
+	c.Learner.snapGC = s.Spawn("n2-snap-gc", sim.ActorOptions{Daemon: true, Footprint: c.fp.learnerSnapGC}, c.Learner.SnapGCLoop)
 }
 
 // generatorFate explains why an unfinished snapshot stopped.

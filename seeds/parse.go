@@ -130,7 +130,7 @@ var setFields = []string{
 	"lease_ttl_us", "gc_grace_us", "gc_interval_us", "snap_gc_timeout_us", "snap_gc_interval_us",
 	"snap_generators", "max_puts", "max_snapshots", "key_space", "max_flush_threshold",
 	"max_compact_trigger", "snapshot_delay_steps", "thread_churn_interval_us", "max_crashes",
-	"crash_interval_us", "max_region_ops", "snap_io_bytes_per_sec", "stall_permille", "stall_us",
+	"crash_interval_us", "max_region_ops", "region_op_interval_us", "snap_io_bytes_per_sec", "stall_permille", "stall_us",
 	"max_steps",
 }
 
@@ -171,6 +171,8 @@ func setField(f *File, c *model.Config, name string, v int64) bool {
 		c.CrashInterval = us
 	case "max_region_ops":
 		c.MaxRegionOps = int(v)
+	case "region_op_interval_us":
+		c.RegionOpInterval = us
 	case "snap_io_bytes_per_sec":
 		c.SnapIOBytesPerSec = v
 	case "stall_permille":

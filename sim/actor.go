@@ -23,6 +23,12 @@ type ActorOptions struct {
 	// Watched marks an actor on the snapshot path: the open-deleted-file
 	// oracle applies to its opens and stats.
 	Watched bool
+	// Footprint is the declaration in force when the actor starts (see
+	// Actor.Declare): the shared objects its steps may touch besides what
+	// the kernel and the filesystem record. Nil means undeclared: under an
+	// exhaustive exploration, each of its steps then conflicts with every
+	// other step.
+	Footprint *Footprint
 }
 
 // Actor is one sequential activity of the simulated system. Its function
@@ -47,6 +53,8 @@ type Actor struct {
 	hold Micros
 	// idleWait is set while the actor is suspended in SleepIdle.
 	idleWait bool
+	// decl is the footprint declaration in force (Declare).
+	decl *Footprint
 }
 
 // ID returns the actor's index in spawn order (stable for a given run).
@@ -60,23 +68,38 @@ func (a *Actor) Watched() bool { return a.opts.Watched }
 
 // Sleeping reports whether the actor is waiting for virtual time to pass,
 // and until when.
-func (a *Actor) Sleeping() (bool, Micros) { return a.state == stateSleeping, a.wake }
+func (a *Actor) Sleeping() (bool, Micros) {
+	a.sched.touchActor(a, Read)
+	return a.state == stateSleeping, a.wake
+}
 
 // Parked reports whether the actor waits for a Wake.
-func (a *Actor) Parked() bool { return a.state == stateParked }
+func (a *Actor) Parked() bool {
+	a.sched.touchActor(a, Read)
+	return a.state == stateParked
+}
 
 // Hung reports whether the actor is stalled by Scheduler.Hang, and until
 // when: it may not run before that virtual time, whatever its state.
-func (a *Actor) Hung() (bool, Micros) { return a.hold > a.sched.clock.Now(), a.hold }
+func (a *Actor) Hung() (bool, Micros) {
+	a.sched.touchActor(a, Read)
+	return a.hold > a.sched.Now(), a.hold
+}
 
 // IdleWait reports whether the actor is suspended in SleepIdle: a polling
 // daemon waiting to look again after finding nothing to do. A scenario's
 // "run ACTOR until idle" stops there.
-func (a *Actor) IdleWait() bool { return a.idleWait && a.state != stateDone }
+func (a *Actor) IdleWait() bool {
+	a.sched.touchActor(a, Read)
+	return a.idleWait && a.state != stateDone
+}
 
 // Done reports whether the actor has finished (returned, panicked or been
 // stopped).
-func (a *Actor) Done() bool { return a.state == stateDone }
+func (a *Actor) Done() bool {
+	a.sched.touchActor(a, Read)
+	return a.state == stateDone
+}
 
 // Yield is a scheduling point: the actor stays runnable, and the scheduler
 // decides who runs the next step.
@@ -99,6 +122,9 @@ func (a *Actor) Sleep(d Micros) {
 	if a.sched.fs.gate != nil {
 		a.freeSleep(d)
 		return
+	}
+	if a.sched.rec.on {
+		a.sched.rec.fp.add(clockObject, Read) // the wake-up time is now+d
 	}
 	a.state = stateSleeping
 	a.wake = a.sched.clock.Now() + d

@@ -10,6 +10,12 @@
 // Actors are coroutines built on iter.Pull (see coroutine.go), so only one of
 // them ever runs at a time.
 //
+// Besides sampling strategies (random, pct, replay) it can explore a
+// program exhaustively within bounds (explore.go): every Choice draw is a
+// branch, explored depth-first by re-executing from the root, with delay
+// bounding, sleep sets over step footprints (footprint.go) and a split of
+// the tree into subtrees for workers and shards that the caller runs.
+//
 // Free mode (Config.Gate, free.go) is the one exception, and it is opt-in:
 // the stress-test baseline runs the same actors on goroutines under the Go
 // scheduler and real time to compare against the kernel. The goroutines, the

@@ -85,6 +85,16 @@ type Scheduler struct {
 	fs freeState
 	// tick is the timer granularity (SetTimerTick; 0: exact).
 	tick Micros
+	// last is the actor that ran the previous step (nil before the
+	// first), kept for the explorer's default.
+	last *Actor
+	// xs is the exhaustive explorer driving the run (strategy
+	// "exhaustive"), nil otherwise; rec records each step's footprint
+	// when it reduces.
+	xs  *walker
+	rec stepRecorder
+	// spaces counts NewSpace calls.
+	spaces uint64
 }
 
 // SetTimerTick makes every Sleep wake on the next multiple of tick of
@@ -108,7 +118,19 @@ func New(choice Choice, cfg Config) *Scheduler {
 	if cfg.MaxSteps <= 0 {
 		cfg.MaxSteps = DefaultMaxSteps
 	}
-	s := &Scheduler{cfg: cfg, choice: choice, trace: newTrace(cfg.KeepTrace)}
+	s := &Scheduler{cfg: cfg, choice: choice, trace: newTrace(cfg.KeepTrace), runnable: make([]*Actor, 0, 16)}
+	if cfg.Strategy.Name == StrategyExhaustive {
+		w, ok := choice.(*walker)
+		if !ok {
+			panic("sim: New: strategy \"exhaustive\" needs the Choice an Explorer passes to its Program")
+		}
+		if cfg.Director != nil || cfg.Gate != nil {
+			panic("sim: New: strategy \"exhaustive\" cannot run with a Director or in free mode")
+		}
+		s.xs = w
+		s.rec.on = w.recording()
+		s.trace.noHash = true // the explorer re-runs a counterexample for its hash
+	}
 	s.picker = newPicker(cfg.Strategy, s)
 	s.fs.gate = cfg.Gate
 	return s
@@ -120,7 +142,9 @@ func (s *Scheduler) Spawn(name string, opts ActorOptions, fn func(a *Actor)) *Ac
 	if name == "" {
 		panic("sim: Spawn: empty actor name")
 	}
-	a := &Actor{id: len(s.actors), name: name, opts: opts, sched: s}
+	// A new actor changes the set every later decision ranges over.
+	s.TouchAll()
+	a := &Actor{id: len(s.actors), name: name, opts: opts, sched: s, decl: opts.Footprint}
 	switch {
 	case !s.free():
 		a.co.start(func() { fn(a) })
@@ -138,8 +162,21 @@ func (s *Scheduler) Spawn(name string, opts ActorOptions, fn func(a *Actor)) *Ac
 // goes through here.
 func (s *Scheduler) Intn(n int) int { return s.choice.Intn(n) }
 
-// Now returns the virtual time.
+// Now returns the virtual time. A step that calls it depends on the clock
+// (for the explorer's dependency relation); code that only labels what
+// happened with the time uses Timestamp.
 func (s *Scheduler) Now() Micros {
+	if s.rec.on && s.current != nil {
+		s.rec.fp.add(clockObject, Read)
+	}
+	return s.Timestamp()
+}
+
+// Timestamp returns the virtual time for a record (a trace event, a ledger
+// entry): a value that labels what happened and never steers what an actor
+// does. Unlike Now it is not a read of the clock in the running step's
+// footprint, so two steps that only stamp their records still commute.
+func (s *Scheduler) Timestamp() Micros {
 	if s.fs.gate != nil {
 		return s.freeNow()
 	}
@@ -152,6 +189,9 @@ func (s *Scheduler) Now() Micros {
 func (s *Scheduler) Advance(d Micros) {
 	if s.fs.running {
 		return
+	}
+	if d != 0 && s.rec.on && s.current != nil {
+		s.rec.fp.add(clockObject, Add)
 	}
 	s.clock.Advance(d)
 }
@@ -169,7 +209,11 @@ func (s *Scheduler) Actors() []*Actor { return s.actors }
 // Wake makes a parked actor runnable. Waking an actor that is not parked
 // does nothing.
 func (s *Scheduler) Wake(a *Actor) {
+	s.touchActor(a, Write)
 	if a.state == stateParked {
+		if s.rec.on && a.id < 64 {
+			s.rec.woken |= 1 << uint(a.id)
+		}
 		a.state = stateRunnable
 		if s.fs.running {
 			s.fs.gate.Broadcast()
@@ -196,6 +240,7 @@ func (s *Scheduler) Hang(a *Actor, d Micros) {
 	if s.free() {
 		panic("sim: Hang is not available in free mode")
 	}
+	s.touchActor(a, Write)
 	if a.state == stateDone {
 		return
 	}
@@ -213,6 +258,9 @@ func (s *Scheduler) Hang(a *Actor, d Micros) {
 // scheduling point they reach ends them at once) and it never runs again.
 // Killing a finished actor does nothing.
 func (s *Scheduler) Kill(a *Actor) {
+	// The victim's deferred code runs at the end of this step, under no
+	// declaration of the killer's.
+	s.TouchAll()
 	if a.state != stateDone {
 		a.killed = true
 		s.killPending = true
@@ -224,6 +272,7 @@ func (s *Scheduler) Kill(a *Actor) {
 
 // Stop ends the run at the end of the current step.
 func (s *Scheduler) Stop(reason string) {
+	s.TouchAll()
 	if s.stop == "" {
 		s.stop = reason
 	}
@@ -234,7 +283,7 @@ func (s *Scheduler) Stop(reason string) {
 
 // Record appends an event for the running actor (or "setup" outside one).
 func (s *Scheduler) Record(class Class, op, detail, result string) {
-	s.trace.Add(Event{Step: s.step, Time: s.Now(), Actor: s.actorName(s.current),
+	s.trace.Add(Event{Step: s.step, Time: s.Timestamp(), Actor: s.actorName(s.current),
 		Class: class, Op: op, Detail: detail, Result: result})
 }
 
@@ -253,10 +302,13 @@ func (s *Scheduler) Events() []Event { return s.trace.Events() }
 func (s *Scheduler) Observations() []Observation { return s.obs }
 
 func (s *Scheduler) observeAs(a *Actor, kind Kind, detail, stack string) {
+	// An observation can end the run: it conflicts with every other step.
+	s.TouchAll()
 	name := s.actorName(a)
-	s.obs = append(s.obs, Observation{Kind: kind, Step: s.step, Time: s.Now(),
+	now := s.Timestamp()
+	s.obs = append(s.obs, Observation{Kind: kind, Step: s.step, Time: now,
 		Actor: name, Detail: detail, Stack: stack})
-	s.trace.Add(Event{Step: s.step, Time: s.Now(), Actor: name,
+	s.trace.Add(Event{Step: s.step, Time: now, Actor: name,
 		Class: ClassViolation, Op: string(kind), Detail: detail})
 }
 
@@ -318,14 +370,16 @@ func (s *Scheduler) Result() Result {
 // ObserveAs raises an observation on behalf of a named party that is not an
 // actor (a post-run checker, say).
 func (s *Scheduler) ObserveAs(who string, kind Kind, detail string) {
-	s.obs = append(s.obs, Observation{Kind: kind, Step: s.step, Time: s.Now(), Actor: who, Detail: detail})
-	s.trace.Add(Event{Step: s.step, Time: s.Now(), Actor: who, Class: ClassViolation, Op: string(kind), Detail: detail})
+	s.TouchAll()
+	now := s.Timestamp()
+	s.obs = append(s.obs, Observation{Kind: kind, Step: s.step, Time: now, Actor: who, Detail: detail})
+	s.trace.Add(Event{Step: s.step, Time: now, Actor: who, Class: ClassViolation, Op: string(kind), Detail: detail})
 	s.afterObservation()
 }
 
 // RecordAs appends an event on behalf of a named party that is not an actor.
 func (s *Scheduler) RecordAs(who string, class Class, op, detail, result string) {
-	s.trace.Add(Event{Step: s.step, Time: s.Now(), Actor: who, Class: class, Op: op, Detail: detail, Result: result})
+	s.trace.Add(Event{Step: s.step, Time: s.Timestamp(), Actor: who, Class: class, Op: op, Detail: detail, Result: result})
 }
 
 func (s *Scheduler) loop() string {
@@ -374,8 +428,19 @@ func (s *Scheduler) loop() string {
 		a := s.runnable[i]
 		s.step++
 		s.trace.fold(uint64(s.step), uint64(a.id))
-		s.resume(a)
-		s.reapKilled()
+		if s.xs != nil {
+			before := s.clock.Now()
+			if s.rec.on {
+				s.beginStep(a)
+			}
+			s.resume(a)
+			s.reapKilled()
+			s.xs.stepDone(s, a, before)
+			s.last = a
+		} else {
+			s.resume(a)
+			s.reapKilled()
+		}
 		if s.cfg.StopOnViolation && len(s.obs) > 0 {
 			return EndViolation
 		}

@@ -28,6 +28,12 @@ const (
 	DefaultPCTHorizon = 2000
 )
 
+// StrategyExhaustive is the strategy of an exhaustive exploration
+// (explore.go): the Explorer decides every step. It is not a sampling
+// strategy, so ParseStrategy does not accept it; Explore sets it in the
+// Config it passes to its Program.
+const StrategyExhaustive = "exhaustive"
+
 // StrategyNames lists the strategies ParseStrategy accepts.
 var StrategyNames = []string{"random", "pct", "replay"}
 
@@ -82,6 +88,8 @@ func newPicker(st Strategy, s *Scheduler) picker {
 		return newPCT(st, s)
 	case "replay":
 		return &replayPicker{s: s, schedule: st.Schedule}
+	case StrategyExhaustive:
+		return explorePicker{s: s}
 	}
 	panic(fmt.Sprintf("sim: unknown strategy %q", st.Name))
 }
@@ -218,4 +226,14 @@ func (p *replayPicker) pick(runnable []*Actor, step int64) int {
 	p.s.observeAs(nil, KindNondeterminism,
 		fmt.Sprintf("replay diverged at step %d: recorded actor %q is not runnable", step, want), "")
 	return -1
+}
+
+// explorePicker hands every scheduling decision to the explorer driving
+// the run, with the actor that ran the previous step as the default.
+type explorePicker struct{ s *Scheduler }
+
+func (explorePicker) spawned(*Actor) {}
+
+func (p explorePicker) pick(runnable []*Actor, _ int64) int {
+	return p.s.xs.schedule(p.s, runnable)
 }

@@ -75,7 +75,10 @@ type Event struct {
 // hash, not the text).
 type Trace struct {
 	// Keep makes the trace retain its events.
-	Keep   bool
+	Keep bool
+	// noHash skips the hash: an exhaustive exploration's runs need none
+	// (a counterexample is re-run to get its hash).
+	noHash bool
 	events []Event
 	count  int
 	hash   uint64
@@ -92,6 +95,12 @@ func newTrace(keep bool) *Trace { return &Trace{Keep: keep, hash: fnvOffset64} }
 // Add appends e to the trace and folds it into the hash.
 func (t *Trace) Add(e Event) {
 	t.count++
+	if t.noHash {
+		if t.Keep {
+			t.events = append(t.events, e)
+		}
+		return
+	}
 	h := t.hash
 	h = hashUint(h, uint64(e.Step))
 	h = hashUint(h, uint64(e.Time))
@@ -191,6 +200,9 @@ func CountClass(events []Event, c Class) int {
 // adding an event, so two runs that interleave differently but print the
 // same events still hash differently.
 func (t *Trace) fold(step, actor uint64) {
+	if t.noHash {
+		return
+	}
 	t.hash = hashUint(hashUint(t.hash, step), actor)
 }
 

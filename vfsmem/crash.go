@@ -13,6 +13,7 @@ import (
 // survived, and the ledger records files lost or resurrected by the reset.
 // It is a scheduling point when called from an actor.
 func (fs *FS) Crash() {
+	fs.s.TouchAll() // every file and handle
 	fs.enter("crash", "/")
 	before := fs.livePaths()
 	fs.generation++

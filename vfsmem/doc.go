@@ -12,6 +12,16 @@
 // a crash resets to the synced state and invalidates open handles. Space is
 // accounted here because MemFS cannot.
 //
+// Under an exhaustive exploration (sim.Explore) every operation also
+// records its footprint for the explorer's dependency relation: the names
+// it reads or changes (a directory's name stands for its entries), the
+// contents of the files it reads or writes (by the path each file was
+// created at, which renames keep), the fault rates it draws against. A
+// caller's own code declares the rest (sim.Actor.Declare). Two records are
+// not observations and are stamped without reading the clock: ledger
+// times and ModTime. Nothing in snapsim steers by a ModTime; code that did
+// would need the writes that set it to read the clock.
+//
 // It neutralises the ten verified traps of pebble v1.1.5 MemFS (see
 // docs/memfs-traps.md); each is marked "trap N" where it is handled:
 //

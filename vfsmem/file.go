@@ -39,6 +39,26 @@ func (fs *FS) newFile(f vfs.File, p string, ino *inode, forWrite bool) *file {
 	return &file{fs: fs, f: f, path: p, ino: ino, gen: fs.generation}
 }
 
+// SchedulerOf returns the scheduler of the filesystem f was opened on, or
+// nil when f is not a handle of this package (code that only holds a
+// handle can then declare its footprint: sim.Actor.Declare).
+func SchedulerOf(f vfs.File) *sim.Scheduler {
+	if h, ok := f.(*file); ok {
+		return h.fs.s
+	}
+	return nil
+}
+
+// touch records an access to the handle's file: its contents, or for a
+// directory handle its entries.
+func (h *file) touch(write bool) {
+	if h.ino != nil {
+		h.fs.touchFile(h.ino, write)
+	} else {
+		h.fs.touchPath(h.path, write)
+	}
+}
+
 // usable reports why the handle cannot be used, if it cannot (trap 9 and 3).
 func (h *file) usable(op string) error {
 	if h.closed {
@@ -56,6 +76,10 @@ func kib(n int) sim.Micros { return sim.Micros((n + 1023) / 1024) }
 // panicking (trap 9).
 func (h *file) Close() error {
 	h.fs.enter("close", h.path)
+	h.touch(false)
+	if h.ino != nil {
+		h.fs.touchSpace() // an unlinked file's bytes are freed
+	}
 	if h.closed {
 		err := &os.PathError{Op: "close", Path: h.path, Err: os.ErrClosed}
 		h.fs.finish("close", h.path, 0, err)
@@ -74,6 +98,7 @@ func (h *file) Close() error {
 // Read implements vfs.File.
 func (h *file) Read(p []byte) (int, error) {
 	h.fs.enter("read", h.path)
+	h.touch(false)
 	n, err := h.read(p, -1)
 	h.fs.finish("read", h.path, h.fs.opts.Costs.ReadBase+h.fs.opts.Costs.ReadPerKiB*kib(n), err)
 	return n, err
@@ -82,6 +107,7 @@ func (h *file) Read(p []byte) (int, error) {
 // ReadAt implements vfs.File.
 func (h *file) ReadAt(p []byte, off int64) (int, error) {
 	h.fs.enter("read", h.path)
+	h.touch(false)
 	n, err := h.read(p, off)
 	h.fs.finish("read", h.path, h.fs.opts.Costs.ReadBase+h.fs.opts.Costs.ReadPerKiB*kib(n), err)
 	return n, err
@@ -104,6 +130,8 @@ func (h *file) read(p []byte, off int64) (int, error) {
 // Write implements vfs.File. The caller's buffer is never handed to MemFS.
 func (h *file) Write(p []byte) (int, error) {
 	h.fs.enter("write", h.path)
+	h.touch(true)
+	h.fs.touchSpace()
 	n, err := h.write(p, h.wpos, false)
 	if err == nil {
 		h.wpos += int64(n)
@@ -115,6 +143,8 @@ func (h *file) Write(p []byte) (int, error) {
 // WriteAt implements vfs.File.
 func (h *file) WriteAt(p []byte, off int64) (int, error) {
 	h.fs.enter("write", h.path)
+	h.touch(true)
+	h.fs.touchSpace()
 	n, err := h.write(p, off, true)
 	h.fs.finish("write", h.path, h.fs.opts.Costs.WriteBase+h.fs.opts.Costs.WritePerKiB*kib(n), err)
 	return n, err
@@ -146,7 +176,7 @@ func (h *file) write(p []byte, off int64, at bool) (int, error) {
 	}
 	if n > 0 {
 		h.fs.sp.grow(h.ino, off+int64(n))
-		h.ino.modTime = int64(h.fs.s.Now())
+		h.ino.modTime = int64(h.fs.s.Timestamp())
 	}
 	return n, err
 }
@@ -163,6 +193,7 @@ func (h *file) Fd() uintptr { return vfs.InvalidFd }
 // Stat implements vfs.File.
 func (h *file) Stat() (os.FileInfo, error) {
 	h.fs.enter("fstat", h.path)
+	h.touch(false)
 	if err := h.usable("stat"); err != nil {
 		h.fs.finish("fstat", h.path, 0, err)
 		return nil, err
@@ -179,6 +210,7 @@ func (h *file) Stat() (os.FileInfo, error) {
 // survive a crash.
 func (h *file) Sync() error {
 	h.fs.enter("sync", h.path)
+	h.touch(true) // what a crash keeps
 	err := h.usable("sync")
 	if err == nil {
 		err = h.f.Sync()

@@ -33,6 +33,12 @@ type FS struct {
 	dirs map[string]bool
 	// counts of injected faults, for reports.
 	stats FaultStats
+	// Objects of the explorer's dependency relation (footprint.go in sim):
+	// the space of this filesystem's paths (a directory's path object
+	// stands for its entries), the space of its files' contents by the
+	// path each file was created at, the fault rates, the fault counters,
+	// the set of paths the ledger knows, and the accounted space.
+	ns, inodes, faultsObj, statsObj, keysObj, spaceObj sim.Object
 }
 
 var _ vfs.FS = (*FS)(nil)
@@ -46,6 +52,12 @@ type FaultStats struct {
 func New(s *sim.Scheduler, opts Options) *FS {
 	fs := &FS{s: s, opts: opts, led: newLedger(), sp: newSpace(),
 		dirs: map[string]bool{"/": true}}
+	fs.ns = s.NewSpace("vfs")
+	fs.inodes = fs.ns.Child("\x00inodes")
+	fs.faultsObj = fs.ns.Child("\x00faults")
+	fs.statsObj = fs.ns.Child("\x00fault-stats")
+	fs.keysObj = fs.ns.Child("\x00ledger-paths")
+	fs.spaceObj = fs.ns.Child("\x00space")
 	if opts.NewInner != nil {
 		fs.mem = opts.NewInner()
 	} else {
@@ -63,10 +75,16 @@ func (fs *FS) Mem() *vfs.MemFS { return fs.memfs }
 
 // SetFaults replaces the fault rates from now on (the liveness phase turns
 // faults off).
-func (fs *FS) SetFaults(f Faults) { fs.opts.Faults = f }
+func (fs *FS) SetFaults(f Faults) {
+	fs.s.Touch(fs.faultsObj, true)
+	fs.opts.Faults = f
+}
 
 // Faults returns the counts of injected faults.
-func (fs *FS) Faults() FaultStats { return fs.stats }
+func (fs *FS) Faults() FaultStats {
+	fs.s.Touch(fs.statsObj, false)
+	return fs.stats
+}
 
 // clean normalises a path to the ledger's form: absolute and cleaned. A
 // path that is already absolute is cleaned as is: path.Clean("/"+p) equals
@@ -78,6 +96,43 @@ func clean(p string) string {
 		return path.Clean(p)
 	}
 	return path.Clean("/" + p)
+}
+
+// Footprints (under an exhaustive exploration; free otherwise). A path's
+// object stands for which file the name refers to (and, for a directory,
+// for its list of entries); a file's contents are the object of the path
+// it was created at, which a rename does not change, so a handle and a
+// later open of the new name touch the same contents. The accounted space
+// is observable only through the quota (and GetDiskUsage): without a quota
+// opens, closes and removals do not touch it.
+
+// touchPath records an access to the name p.
+func (fs *FS) touchPath(p string, write bool) {
+	if fs.s.Recording() {
+		fs.s.Touch(fs.ns.Child(p), write)
+	}
+}
+
+// touchDir records a change (or a read) of the entries of p's directory.
+func (fs *FS) touchDir(p string, write bool) {
+	if fs.s.Recording() {
+		fs.s.Touch(fs.ns.Child(path.Dir(p)), write)
+	}
+}
+
+// touchFile records an access to the contents of ino.
+func (fs *FS) touchFile(ino *inode, write bool) {
+	if ino != nil && fs.s.Recording() {
+		fs.s.Touch(fs.inodes.Child(ino.born), write)
+	}
+}
+
+// touchSpace records a change of the accounted space, which only the quota
+// makes observable.
+func (fs *FS) touchSpace() {
+	if fs.opts.QuotaBytes > 0 {
+		fs.s.Touch(fs.spaceObj, true)
+	}
 }
 
 // enter is the scheduling point before an operation: the actor yields (or,
@@ -120,10 +175,18 @@ func (fs *FS) finish(op, p string, cost sim.Micros, err error) {
 // fires on the highest draws, so a draw of 0 — what a shrinker moves toward
 // — means "no fault".
 func (fs *FS) fault(permille int, p string) bool {
-	if permille <= 0 || fs.s.Current() == nil || strings.HasPrefix(p, "/proc/") {
+	if fs.s.Current() == nil || strings.HasPrefix(p, "/proc/") {
 		return false
 	}
-	return fs.s.Intn(1000) >= 1000-permille
+	fs.s.Touch(fs.faultsObj, false) // the rate SetFaults may change
+	if permille <= 0 {
+		return false
+	}
+	if fs.s.Intn(1000) >= 1000-permille {
+		fs.s.TouchAdd(fs.statsObj)
+		return true
+	}
+	return false
 }
 
 func eio(op, p string) error {
@@ -136,7 +199,10 @@ func (fs *FS) life(p string, op LifeOp, other, why string) {
 	if a := fs.s.Current(); a != nil {
 		name = a.Name()
 	}
-	fs.led.add(p, LifeEvent{Step: fs.s.Step(), Time: fs.s.Now(), Actor: name, Op: op, Other: other, Why: why})
+	if len(fs.led.paths[p]) == 0 {
+		fs.s.Touch(fs.keysObj, true) // a path the ledger did not know
+	}
+	fs.led.add(p, LifeEvent{Step: fs.s.Step(), Time: fs.s.Timestamp(), Actor: name, Op: op, Other: other, Why: why})
 }
 
 // oracle raises open-deleted-file when a snapshot-path actor's access to p
@@ -162,27 +228,46 @@ func (fs *FS) oracleRemoved(op, p string, err error) {
 }
 
 // History returns the lifecycle of p (nil if the ledger never saw it).
-func (fs *FS) History(p string) []LifeEvent { return fs.led.paths[clean(p)] }
+func (fs *FS) History(p string) []LifeEvent {
+	p = clean(p)
+	fs.touchPath(p, false)
+	return fs.led.paths[p]
+}
 
 // Deleted reports the event that deleted p, if p's last event was a
 // deletion.
-func (fs *FS) Deleted(p string) (LifeEvent, bool) { return fs.led.removed(clean(p)) }
+func (fs *FS) Deleted(p string) (LifeEvent, bool) {
+	p = clean(p)
+	fs.touchPath(p, false)
+	return fs.led.removed(p)
+}
 
 // Paths returns every path the ledger has seen, sorted.
-func (fs *FS) Paths() []string { return fs.led.sortedPaths() }
+func (fs *FS) Paths() []string {
+	fs.s.Touch(fs.keysObj, false)
+	return fs.led.sortedPaths()
+}
 
 // Usage returns the space breakdown; classify says which class each
 // existing path is in (nil: everything counts as garbage).
-func (fs *FS) Usage(classify func(path string) SpaceClass) Usage { return fs.sp.usage(classify) }
+func (fs *FS) Usage(classify func(path string) SpaceClass) Usage {
+	fs.s.TouchAll() // every path's size and class
+	return fs.sp.usage(classify)
+}
 
 // Create implements vfs.FS.
 func (fs *FS) Create(name string) (vfs.File, error) {
 	p := clean(name)
 	fs.enter("create", p)
+	fs.touchPath(p, true)
+	fs.touchDir(p, true)
 	f, err := fs.mem.Create(p)
 	if err == nil {
+		fs.touchFile(fs.sp.byPath[p], true) // truncated, if it existed
 		ino := fs.sp.create(p)
-		ino.modTime = int64(fs.s.Now())
+		fs.touchFile(ino, true)
+		fs.touchSpace()
+		ino.modTime = int64(fs.s.Timestamp())
 		fs.life(p, LifeCreated, "", "")
 		fs.finish("create", p, fs.opts.Costs.Create, nil)
 		return fs.newFile(f, p, ino, true), nil
@@ -196,6 +281,9 @@ func (fs *FS) Link(oldname, newname string) error {
 	op, np := clean(oldname), clean(newname)
 	detail := op + " -> " + np
 	fs.enter("link", detail)
+	fs.touchPath(op, false)
+	fs.touchPath(np, true)
+	fs.touchDir(np, true)
 	err := fs.mem.Link(op, np)
 	fs.finish("link", detail, fs.opts.Costs.Link, err)
 	if err != nil {
@@ -221,6 +309,8 @@ func (fs *FS) Open(name string, opts ...vfs.OpenOption) (vfs.File, error) {
 func (fs *FS) OpenChecked(name string, check func() error, opts ...vfs.OpenOption) (vfs.File, error) {
 	p := clean(name)
 	fs.enter("open", p)
+	fs.touchPath(p, false)
+	fs.touchFile(fs.sp.byPath[p], false)
 	if check != nil {
 		if err := check(); err != nil {
 			fs.finish("open", p, 0, fmt.Errorf("pre-open check: %w", err))
@@ -250,6 +340,8 @@ func (fs *FS) OpenChecked(name string, check func() error, opts ...vfs.OpenOptio
 func (fs *FS) OpenExpectMissing(name string) (vfs.File, error) {
 	p := clean(name)
 	fs.enter("open?", p)
+	fs.touchPath(p, false)
+	fs.touchFile(fs.sp.byPath[p], false)
 	if fs.fault(fs.opts.Faults.OpenEIOPermille, p) {
 		fs.stats.EIO++
 		err := eio("open", p)
@@ -268,7 +360,10 @@ func (fs *FS) OpenExpectMissing(name string) (vfs.File, error) {
 func (fs *FS) OpenReadWrite(name string, opts ...vfs.OpenOption) (vfs.File, error) {
 	p := clean(name)
 	fs.enter("open-rw", p)
-	at := int64(fs.s.Now()) // a creation happens before the cost is charged, as in Create
+	fs.touchPath(p, true)
+	fs.touchDir(p, true)
+	fs.touchFile(fs.sp.byPath[p], true)
+	at := int64(fs.s.Timestamp()) // a creation happens before the cost is charged, as in Create
 	_, existed := fs.sp.byPath[p]
 	f, err := fs.mem.OpenReadWrite(p, opts...)
 	fs.finish("open-rw", p, fs.opts.Costs.Open, err)
@@ -278,6 +373,8 @@ func (fs *FS) OpenReadWrite(name string, opts ...vfs.OpenOption) (vfs.File, erro
 	ino := fs.sp.byPath[p]
 	if !existed || ino == nil {
 		ino = fs.sp.create(p)
+		fs.touchFile(ino, true)
+		fs.touchSpace()
 		ino.modTime = at
 		fs.life(p, LifeCreated, "", "open-rw")
 	}
@@ -288,6 +385,7 @@ func (fs *FS) OpenReadWrite(name string, opts ...vfs.OpenOption) (vfs.File, erro
 func (fs *FS) OpenDir(name string) (vfs.File, error) {
 	p := clean(name)
 	fs.enter("open-dir", p)
+	fs.touchPath(p, false)
 	f, err := fs.mem.OpenDir(p)
 	fs.finish("open-dir", p, fs.opts.Costs.Open, err)
 	if err != nil {
@@ -311,6 +409,9 @@ func (fs *FS) RemoveBecause(name, why string) error { return fs.RemoveChecked(na
 func (fs *FS) RemoveChecked(name, why string, check func() error) error {
 	p := clean(name)
 	fs.enter("remove", p)
+	fs.touchPath(p, true)
+	fs.touchDir(p, true)
+	fs.touchSpace()
 	if check != nil {
 		if err := check(); err != nil {
 			fs.finish("remove", p, 0, fmt.Errorf("pre-remove check: %w", err))
@@ -333,6 +434,7 @@ func (fs *FS) RemoveChecked(name, why string, check func() error) error {
 func (fs *FS) RemoveAll(name string) error {
 	p := clean(name)
 	fs.enter("remove-all", p)
+	fs.s.TouchAll() // every path below p
 	victims := fs.under(p)
 	err := fs.mem.RemoveAll(p)
 	if err == nil {
@@ -380,6 +482,12 @@ func (fs *FS) RenameChecked(oldname, newname string, check func() error) error {
 	op, np := clean(oldname), clean(newname)
 	detail := op + " -> " + np
 	fs.enter("rename", detail)
+	fs.touchPath(op, true)
+	fs.touchPath(np, true)
+	fs.touchDir(op, true)
+	fs.touchDir(np, true)
+	fs.touchFile(fs.sp.byPath[np], true) // replaced, if it existed
+	fs.touchSpace()
 	if check != nil {
 		if err := check(); err != nil {
 			fs.finish("rename", detail, 0, fmt.Errorf("pre-rename check: %w", err))
@@ -411,6 +519,7 @@ func (fs *FS) renameChecked(op, np string) error {
 	}
 	var moved []string // the accounted files below a renamed directory
 	if src.IsDir() {
+		fs.s.TouchAll() // every path below op and np
 		moved = fs.under(op)
 	}
 	if err := fs.mem.Rename(op, np); err != nil {
@@ -449,6 +558,12 @@ func (fs *FS) ReuseForWrite(oldname, newname string) (vfs.File, error) {
 func (fs *FS) MkdirAll(dir string, perm os.FileMode) error {
 	p := clean(dir)
 	fs.enter("mkdir", p)
+	for d := p; ; d = path.Dir(d) {
+		fs.touchPath(d, true) // created, or its entries grow
+		if d == "/" {
+			break
+		}
+	}
 	var missing []string // deepest first
 	for d := p; d != "/"; d = path.Dir(d) {
 		if _, err := fs.mem.Stat(d); err != nil {
@@ -481,10 +596,16 @@ func (fs *FS) syncDir(p string) {
 func (fs *FS) Lock(name string) (io.Closer, error) {
 	p := clean(name)
 	fs.enter("lock", p)
+	fs.touchPath(p, true)
+	fs.touchDir(p, true)
 	c, err := fs.mem.Lock(p)
 	fs.finish("lock", p, fs.opts.Costs.Create, err)
 	if err == nil {
-		fs.sp.create(p).modTime = int64(fs.s.Now())
+		fs.touchFile(fs.sp.byPath[p], true)
+		ino := fs.sp.create(p)
+		fs.touchFile(ino, true)
+		fs.touchSpace()
+		ino.modTime = int64(fs.s.Timestamp())
 		fs.life(p, LifeCreated, "", "lock")
 	}
 	return c, err
@@ -494,6 +615,7 @@ func (fs *FS) Lock(name string) (io.Closer, error) {
 func (fs *FS) List(dir string) ([]string, error) {
 	p := clean(dir)
 	fs.enter("list", p)
+	fs.touchPath(p, false)
 	names, err := fs.mem.List(p)
 	sort.Strings(names)
 	fs.finish("list", p, fs.opts.Costs.List, err)
@@ -504,6 +626,8 @@ func (fs *FS) List(dir string) ([]string, error) {
 func (fs *FS) Stat(name string) (os.FileInfo, error) {
 	p := clean(name)
 	fs.enter("stat", p)
+	fs.touchPath(p, false)
+	fs.touchFile(fs.sp.byPath[p], false)
 	fi, err := fs.mem.Stat(p)
 	fs.finish("stat", p, fs.opts.Costs.Stat, err)
 	if err != nil {
@@ -524,6 +648,7 @@ func (fs *FS) PathDir(p string) string { return path.Dir(p) }
 
 // GetDiskUsage implements vfs.FS from this package's accounting (trap 10).
 func (fs *FS) GetDiskUsage(string) (vfs.DiskUsage, error) {
+	fs.s.TouchAll() // the bytes every operation accounts
 	used := uint64(max(fs.sp.used, 0))
 	total := uint64(1) << 40
 	if fs.opts.QuotaBytes > 0 {

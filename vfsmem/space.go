@@ -28,7 +28,11 @@ type Usage struct {
 
 // inode is one file's identity for accounting: hard links share it.
 type inode struct {
-	id    uint64
+	id uint64
+	// born is the path the file was created at: its contents' object for
+	// the explorer's dependency relation (stable when independent steps
+	// are reordered, unlike id).
+	born  string
 	size  int64
 	links int
 	open  int
@@ -50,7 +54,7 @@ func newSpace() space { return space{byPath: make(map[string]*inode)} }
 func (s *space) create(path string) *inode {
 	s.unlink(path)
 	s.nextID++
-	ino := &inode{id: s.nextID, links: 1}
+	ino := &inode{id: s.nextID, born: path, links: 1}
 	s.byPath[path] = ino
 	return ino
 }

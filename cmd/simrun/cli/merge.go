@@ -254,7 +254,7 @@ func newMergeCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "merge FILE.jsonl...",
-		Short: "Combine the --out files of every shard of a sweep into the report one run with --keep-going prints",
+		Short: "Combine the --out files of every shard of a sweep (or of a check) into the report one unsplit run prints",
 		Example: `  simrun run --collector naive --seeds 3000 --shard 0/3 --keep-going --out s0.jsonl
   simrun run --collector naive --seeds 3000 --shard 1/3 --keep-going --out s1.jsonl
   simrun run --collector naive --seeds 3000 --shard 2/3 --keep-going --out s2.jsonl
@@ -266,6 +266,12 @@ func newMergeCmd() *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if isCheckOut(args[0]) {
+				if asJSON {
+					return usagef("merge: --json is for sweep shards; check shards print the verdict as text")
+				}
+				return mergeChecks(cmd.Context(), cmd.OutOrStdout(), args)
+			}
 			return mergeShards(cmd.OutOrStdout(), args, asJSON)
 		},
 	}

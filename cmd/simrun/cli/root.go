@@ -170,7 +170,8 @@ configuration; a violation prints a replay command that reproduces it exactly.
 
 Exit codes: 0 clean (or a file's expectation met, or the artifact written);
 1 a violation observed (or an expectation not met); 2 bad usage or input;
-3 incomplete (nothing observed, but a seed ran out of --max-steps);
+3 incomplete (nothing observed, but a seed ran out of --max-steps, or a
+check did not finish);
 4 simrun itself failed; 130/143 interrupted by SIGINT/SIGTERM (the report
 covers what completed).`,
 		SilenceUsage:  true,
@@ -179,7 +180,7 @@ covers what completed).`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{flagError(err)} })
 
 	root.AddCommand(newRunCmd(), newReplayCmd(), newValidateCmd(), newCollectorsCmd(), newProfilesCmd(), newTimelineCmd(), newMergeCmd(), newShrinkCmd(), newBenchCmd())
-	root.AddCommand(newFidelityCmd())
+	root.AddCommand(newFidelityCmd(), newCheckCmd(), newScopesCmd())
 	return root
 }
 

@@ -37,6 +37,28 @@ type drawsFile struct {
 	Expect          sim.Kind   `json:"expect"`
 	TraceHash       string     `json:"trace_hash"`
 	Draws           []sim.Draw `json:"draws"`
+	// Scope and Config are set by simrun check: the scope the
+	// counterexample was found in, and its whole model configuration,
+	// which replay uses instead of the selection fields above.
+	Scope  string        `json:"scope,omitempty"`
+	Config *model.Config `json:"config,omitempty"`
+}
+
+// drawsConfig returns the model and kernel configuration a .draws file
+// replays under: its own configuration when it carries one (simrun check),
+// else the selection's.
+func drawsConfig(df *drawsFile, sel *selection) (model.Config, sim.Config, error) {
+	if df.Config == nil {
+		return sel.resolve()
+	}
+	cfg := *df.Config
+	if err := cfg.Validate(); err != nil {
+		return model.Config{}, sim.Config{}, usagef("member \"config\": %v", err)
+	}
+	if df.MaxSteps < 1 || df.MaxSteps > 1e9 {
+		return model.Config{}, sim.Config{}, usagef("max_steps %d is out of range (want 1..1000000000)", df.MaxSteps)
+	}
+	return cfg, sim.Config{MaxSteps: df.MaxSteps, StopOnViolation: true}, nil
 }
 
 func newShrinkCmd() *cobra.Command {
@@ -343,7 +365,7 @@ func replayDrawsFile(cmd *cobra.Command, path string, asJSON, actionsOnly, stack
 	if err != nil {
 		return err
 	}
-	cfg, sc, err := sel.resolve()
+	cfg, sc, err := drawsConfig(df, sel)
 	if err != nil {
 		return usagef("%s: %v", path, err)
 	}
@@ -366,6 +388,9 @@ func replayDrawsFile(cmd *cobra.Command, path string, asJSON, actionsOnly, stack
 	default:
 		exp.Met = true
 		exp.Detail = fmt.Sprintf("expect %s, trace hash %s; shrunk from seed %d, %d draws", df.Expect, hash, df.FromSeed, len(df.Draws))
+		if df.Scope != "" {
+			exp.Detail = fmt.Sprintf("expect %s, trace hash %s; found by simrun check in scope %s, %d draws", df.Expect, hash, df.Scope, len(df.Draws))
+		}
 	}
 	w := cmd.OutOrStdout()
 	if asJSON {

@@ -22,7 +22,7 @@ func newTimelineCmd() *cobra.Command {
 	var seedS, outPath string
 	var all, force bool
 	cmd := &cobra.Command{
-		Use:   "timeline --seed SEED -o FILE.svg|FILE.html",
+		Use:   "timeline (--seed SEED | FILE.draws) -o FILE.svg|FILE.html",
 		Short: "Draw one run as a timeline picture (SVG, or HTML with the SVG inline)",
 		Long: `Run one seed exactly as replay does and draw it: one lane per actor, the
 x axis in virtual time, each SST and snapshot file's lifetime as a bar from
@@ -55,15 +55,34 @@ say it); 2 bad usage, or an unusable output path (checked before the run:
 an existing file without --force, a directory, a missing or read-only
 directory).`,
 		Example: `  simrun timeline --collector naive --seed 2 -o seed2.svg
-  simrun timeline --collector naive --seed 2 --all -o seed2.html --force`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !cmd.Flags().Changed("seed") {
-				return usagef("--seed is required (a decimal or 0x-hex unsigned 64-bit integer)")
+  simrun timeline --collector naive --seed 2 --all -o seed2.html --force
+  simrun timeline naive-report.draws -o naive-report.svg`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 || len(args) == 1 && !strings.HasSuffix(args[0], ".draws") {
+				return usagef("timeline takes no positional arguments but one FILE.draws (written by shrink or check), got %d (first: %q)", len(args), clip(args[0], 60))
 			}
-			seed, err := parseSeed("--seed", seedS)
-			if err != nil {
-				return err
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var df *drawsFile
+			seed := uint64(0)
+			if len(args) == 1 {
+				if cmd.Flags().Changed("seed") {
+					return usagef("timeline %s: the file replaces --seed; give one or the other", clip(args[0], 60))
+				}
+				f, fsel, err := loadDrawsFile(args[0])
+				if err != nil {
+					return err
+				}
+				df, sel = f, *fsel
+			} else {
+				if !cmd.Flags().Changed("seed") {
+					return usagef("--seed is required (a decimal or 0x-hex unsigned 64-bit integer), or a FILE.draws")
+				}
+				var err error
+				if seed, err = parseSeed("--seed", seedS); err != nil {
+					return err
+				}
 			}
 			if outPath == "" {
 				return usagef("-o is required (FILE.svg or FILE.html)")
@@ -75,17 +94,35 @@ directory).`,
 			if err := checkOutput("-o", outPath, force); err != nil {
 				return err
 			}
-			cfg, sc, err := sel.resolve()
+			var cfg model.Config
+			var sc sim.Config
+			var err error
+			if df != nil {
+				cfg, sc, err = drawsConfig(df, &sel)
+			} else {
+				cfg, sc, err = sel.resolve()
+			}
 			if err != nil {
 				return err
 			}
 			sc.KeepTrace = true
-			out, err := runSeed(cfg, sc, seed)
+			var out model.Outcome
+			title := ""
+			if df != nil {
+				out, err = modelRun(cfg, sim.NewLog(df.Draws), sc)
+				from := fmt.Sprintf("shrunk from seed %d", df.FromSeed)
+				if df.Scope != "" {
+					from = "scope " + df.Scope + ", found by simrun check"
+				}
+				title = fmt.Sprintf("snapsim timeline: collector %s, %s, %s (%s)", sel.collector, filepath.Base(args[0]), from, outcomeWord(&out))
+			} else {
+				out, err = runSeed(cfg, sc, seed)
+				title = fmt.Sprintf("snapsim timeline: collector %s, profile %s, strategy %s, seed %d (%s)",
+					sel.collector, sel.profile, sel.strategy, seed, outcomeWord(&out))
+			}
 			if err != nil {
 				return err
 			}
-			title := fmt.Sprintf("snapsim timeline: collector %s, profile %s, strategy %s, seed %d (%s)",
-				sel.collector, sel.profile, sel.strategy, seed, outcomeWord(&out))
 			tl := buildTimeline(&out, all)
 			svg := tl.svg(title)
 			data := svg
@@ -547,7 +584,7 @@ const (
 var tlPalette = []tlMeaning{
 	{mViolation, "#d62728", "violation: the failing open and its leg"},
 	{mList, "#1f77b4", "list (leg ①: the listing that named the file)"},
-	{mDeletion, "#8c564b", "deletion: GC delete, × removed, leg ②"},
+	{mDeletion, "#8c564b", "deletion: a delete (the compactor's or GC's), × removed, leg ②"},
 	{mRace, "#e6b000", "race window: listed → opened, the file can vanish (solid: limiter wait)"},
 	{mOpen, "#17becf", "open"},
 	{mSnapshot, "#9467bd", "generate / send / apply / snap-gc"},
@@ -873,7 +910,8 @@ func (tl *timeline) svg(title string) string {
 		fmt.Fprintf(&b, `<g class="%s" data-meaning="%s" data-actor="%s" data-t0="%d" data-t1="%d"><title>%s</title>`, cls, mRace, esc(w.actor), w.t0, w.t1, esc(tip))
 		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" fill-opacity="0.45"/>`, x0, y+1, math.Max(x1-x0, 1), tlLaneH-3, gold)
 		// The span's label sits at the top of the lane, clear of the
-		// marks' labels above the lane line.
+		// marks' labels above the lane line (the violation's callout,
+		// drawn later with a halo, stays legible over it).
 		if text := fmt.Sprintf("%s %s", what, w.t1-w.t0); x1-x0 > textW(text)+8 {
 			label(&b, x0+4, y+10, text, 60, `font-size="10" fill="#222"`)
 		}
@@ -1120,13 +1158,16 @@ func (tl *timeline) svg(title string) string {
 				anchor, ax = "start", vx+14
 			}
 			what := v.obs.Kind
+			// A white halo keeps the callout legible over whatever it
+			// crosses (marks' labels, a limiter wait).
+			const halo = ` stroke="#fff" stroke-width="3" paint-order="stroke"`
 			if v.path != "" {
-				label(&b, ax, vy-14, fmt.Sprintf("%s: open %s", what, filepath.Base(v.path)), 60, `text-anchor="`+anchor+`" fill="`+red+`" font-weight="bold"`)
+				label(&b, ax, vy-14, fmt.Sprintf("%s: open %s", what, filepath.Base(v.path)), 60, `text-anchor="`+anchor+`" fill="`+red+`" font-weight="bold"`+halo)
 			} else {
-				label(&b, ax, vy-14, string(what), 60, `text-anchor="`+anchor+`" fill="`+red+`" font-weight="bold"`)
+				label(&b, ax, vy-14, string(what), 60, `text-anchor="`+anchor+`" fill="`+red+`" font-weight="bold"`+halo)
 			}
 			if who != "" {
-				label(&b, ax, vy+22, who, 70, `class="violation-who" text-anchor="`+anchor+`" fill="`+red+`"`)
+				label(&b, ax, vy+22, who, 70, `class="violation-who" text-anchor="`+anchor+`" fill="`+red+`"`+halo)
 			}
 			b.WriteString("</g>\n")
 		}

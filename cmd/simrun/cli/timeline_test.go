@@ -220,7 +220,7 @@ func TestTimelineEOFIsNotFailure(t *testing.T) {
 	}
 }
 
-// drawSeed runs the timeline command for naiveSeed2 (naive seed 3; seed 2 was the README's
+// drawSeed runs the timeline command for naiveDrawn (naive seed 3; seed 2 was the README's
 // picture) with extra args into a temporary directory and returns the SVG
 // and its parsed elements.
 func drawSeed(t *testing.T, args ...string) ([]byte, []svgElem) {
@@ -238,11 +238,11 @@ func drawSeed(t *testing.T, args ...string) ([]byte, []svgElem) {
 	return data, parseSVG(t, data)
 }
 
-// naiveSeed2 is the seed the timeline tests draw: naive seed 3, whose
+// naiveDrawn is the seed the timeline tests draw: naive seed 3, whose
 // violation is an open of /db/000001.sst that the compactor deleted (seed 2,
 // the README's picture, violated until trivial moves and the prompt
 // deleter changed the schedules).
-var naiveSeed2 = []string{"--collector", "naive", "--seed", "3"}
+var naiveDrawn = []string{"--collector", "naive", "--seed", "3"}
 
 // hasClass reports whether e's class attribute lists c.
 func hasClass(e svgElem, c string) bool {
@@ -274,9 +274,9 @@ func atof(t *testing.T, s string) float64 {
 	return f
 }
 
-// naiveSeed2Trace runs naive seed 2 as the command does and returns the
+// naiveDrawnTrace runs naive seed 2 as the command does and returns the
 // outcome, to check the picture against the trace.
-func naiveSeed2Trace(t *testing.T) *model.Outcome {
+func naiveDrawnTrace(t *testing.T) *model.Outcome {
 	t.Helper()
 	// The selection with its flag defaults, as the command builds it.
 	var sel selection
@@ -302,7 +302,7 @@ func naiveSeed2Trace(t *testing.T) *model.Outcome {
 // failing open, each a line from its actor's lane to the file's bar, in
 // that order in time, with the steps the trace and the oracle give.
 func TestTimelineLegs(t *testing.T) {
-	out := naiveSeed2Trace(t)
+	out := naiveDrawnTrace(t)
 	const path = "/db/000001.sst"
 	viol := out.Result.Observations[0]
 	m := removedRE.FindStringSubmatch(viol.Detail)
@@ -311,7 +311,7 @@ func TestTimelineLegs(t *testing.T) {
 	}
 	delStep := atof(t, m[2])
 
-	_, elems := drawSeed(t, naiveSeed2...)
+	_, elems := drawSeed(t, naiveDrawn...)
 	laneMid := map[string]float64{}
 	barY := -1.0
 	firstFile := ""
@@ -400,7 +400,7 @@ func TestTimelineLegs(t *testing.T) {
 // race window from the list to the open, and the limiter wait inside it as
 // a span in snap-gen's lane that contains gc's deletion of the file.
 func TestTimelineRaceWindow(t *testing.T) {
-	out := naiveSeed2Trace(t)
+	out := naiveDrawnTrace(t)
 	var wait sim.Event
 	for _, e := range out.Result.Events {
 		if e.Class == sim.ClassInfo && e.Op == "io-limit" && e.Actor == "snap-gen" {
@@ -412,7 +412,7 @@ func TestTimelineRaceWindow(t *testing.T) {
 		t.Fatalf("naive seed 2 has no snap-gen io-limit wait (last %+v)", wait)
 	}
 
-	_, elems := drawSeed(t, naiveSeed2...)
+	_, elems := drawSeed(t, naiveDrawn...)
 	var laneY0, laneY1 float64
 	var legT = map[string]float64{}
 	var window, span *svgElem
@@ -470,7 +470,7 @@ func TestTimelineRaceWindow(t *testing.T) {
 // window holds snap-gen's read of its procfs stats ending in EOF: the read
 // is not drawn as a failed I/O, while the failing open is.
 func TestTimelineEOFNotDrawnAsFailure(t *testing.T) {
-	out := naiveSeed2Trace(t)
+	out := naiveDrawnTrace(t)
 	tl := buildTimeline(out, false)
 	var eof *sim.Event
 	for i, e := range out.Result.Events {
@@ -482,7 +482,7 @@ func TestTimelineEOFNotDrawnAsFailure(t *testing.T) {
 	if eof == nil {
 		t.Fatalf("naive seed 2 has no read ending in EOF in the window %s..%s: the test needs one", tl.t0, tl.t1)
 	}
-	_, elems := drawSeed(t, naiveSeed2...)
+	_, elems := drawSeed(t, naiveDrawn...)
 	failedOpen := false
 	for _, e := range elems {
 		if e.name != "g" || !hasClass(e, "mark") {
@@ -532,7 +532,7 @@ func TestTimelineGlyphs(t *testing.T) {
 		}
 	}
 	check(crossPath(100, 50, 5))
-	_, elems := drawSeed(t, naiveSeed2...)
+	_, elems := drawSeed(t, naiveDrawn...)
 	n := 0
 	for _, e := range elems {
 		if e.name == "path" && hasClass(e, "glyph-x") {
@@ -549,8 +549,8 @@ func TestTimelineGlyphs(t *testing.T) {
 // something drawn in them are kept, the rest named in the footer, and that
 // --all draws every actor's lane.
 func TestTimelineHiddenLanes(t *testing.T) {
-	out := naiveSeed2Trace(t)
-	_, elems := drawSeed(t, naiveSeed2...)
+	out := naiveDrawnTrace(t)
+	_, elems := drawSeed(t, naiveDrawn...)
 	var lanes []string
 	drawn := map[string]bool{}
 	var footer *svgElem
@@ -584,7 +584,7 @@ func TestTimelineHiddenLanes(t *testing.T) {
 		}
 	}
 
-	_, elems = drawSeed(t, append([]string{"--all", "--force"}, naiveSeed2...)...)
+	_, elems = drawSeed(t, append([]string{"--all", "--force"}, naiveDrawn...)...)
 	got := map[string]bool{}
 	for _, e := range elems {
 		if e.name == "rect" && e.attrs["class"] == "lane" {
@@ -668,8 +668,8 @@ func TestTimelineColours(t *testing.T) {
 		}
 	}
 	for _, args := range [][]string{
-		naiveSeed2,
-		append([]string{"--all"}, naiveSeed2...),
+		naiveDrawn,
+		append([]string{"--all"}, naiveDrawn...),
 		{"--collector", "retry", "--profile", "faults", "--seed", "3"},
 		{"--collector", "lease-retry", "--seed", "2"},
 	} {
@@ -698,7 +698,7 @@ func TestTimelineColours(t *testing.T) {
 				}
 			}
 		}
-		if len(args) == len(naiveSeed2) && args[1] == "naive" {
+		if len(args) == len(naiveDrawn) && args[1] == "naive" {
 			// Red is the violation and only that; the picture uses it.
 			if !used[paint(mViolation)][mViolation] {
 				t.Errorf("naive seed 2: the violation's colour is not used")
@@ -710,8 +710,8 @@ func TestTimelineColours(t *testing.T) {
 // TestTimelineDeterministic checks that the same seed draws a byte-identical
 // picture.
 func TestTimelineDeterministic(t *testing.T) {
-	a, _ := drawSeed(t, naiveSeed2...)
-	b, _ := drawSeed(t, naiveSeed2...)
+	a, _ := drawSeed(t, naiveDrawn...)
+	b, _ := drawSeed(t, naiveDrawn...)
 	if !bytes.Equal(a, b) {
 		t.Errorf("two drawings of naive seed 2 differ")
 	}
