@@ -34,7 +34,7 @@ func neverOpensDeletedNorPanics(cfg tikv.Config, last *tikv.Outcome) func(*rapid
 }
 
 func TestLeaseRetryNeverOpensDeletedFileNorPanics(t *testing.T) {
-	check(t, neverOpensDeletedNorPanics(tikv.DefaultConfig("lease-retry"), nil))
+	checkN(t, strongChecks, neverOpensDeletedNorPanics(tikv.DefaultConfig("lease-retry"), nil))
 }
 
 // TestNaiveIsCaught is the negative control: the same property, run against
@@ -56,6 +56,16 @@ func TestNaiveIsCaught(t *testing.T) {
 // failure is expected).
 func expectFailure(t *testing.T, prop func(*rapid.T)) *recordingTB {
 	t.Helper()
+	return expectFailureShrinking(t, prop, "3m")
+}
+
+// expectFailureShrinking is expectFailure with rapid's shrinking bounded
+// by shrink (a duration): the verdict (a failure found within the checks)
+// is the same whatever the bound, since rapid finds the first failing case
+// before it shrinks; only how small the reported counterexample gets
+// depends on it.
+func expectFailureShrinking(t *testing.T, prop func(*rapid.T), shrink string) *recordingTB {
+	t.Helper()
 	// No fail files (the failure is expected); a fixed rapid seed unless
 	// the user gave one, so CI sees the same search every time; and room to
 	// finish shrinking on a loaded machine.
@@ -63,7 +73,7 @@ func expectFailure(t *testing.T, prop func(*rapid.T)) *recordingTB {
 	if flag.Lookup("rapid.seed").Value.String() == "0" {
 		setFlag(t, "rapid.seed", negativeControlSeed)
 	}
-	setFlag(t, "rapid.shrinktime", "3m")
+	setFlag(t, "rapid.shrinktime", shrink)
 	rec := &recordingTB{name: t.Name()}
 	func() {
 		defer func() {

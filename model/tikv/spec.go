@@ -429,6 +429,7 @@ func (o Outcome) Generic() model.Outcome {
 		case SnapApplied, SnapFailed, SnapRejected:
 			t.Settled = true
 		}
+		t.Succeeded = s.Status == SnapApplied
 		g.Tasks = append(g.Tasks, t)
 		line := fmt.Sprintf("snapshot %d: %s, attempts %d", s.ID, s.Status, s.Attempts)
 		if s.Status == SnapDone {
