@@ -714,7 +714,6 @@ func parseDuration(s string) (sim.Micros, bool) {
 	return 0, false
 }
 
-
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {

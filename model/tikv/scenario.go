@@ -119,8 +119,6 @@ func parseKey(s string) (string, bool) {
 	return KeyName(int(v)), true
 }
 
-
-
 // RunScenario runs sc (model.RunScenario: a director executes its steps)
 // and returns the cluster's full outcome, its Script report set.
 func (sys *System) RunScenario(sc model.Scenario, simCfg sim.Config) (Outcome, error) {

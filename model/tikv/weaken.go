@@ -28,7 +28,7 @@ type Weakenings struct {
 // OpenMark is a build's last successful open of an engine file: when, and
 // the epoch the live region had at that instant.
 type OpenMark struct {
-	Step  int64      `json:"step"`
-	Time  sim.Micros `json:"time_us"`
-	Epoch model.Epoch      `json:"epoch"`
+	Step  int64       `json:"step"`
+	Time  sim.Micros  `json:"time_us"`
+	Epoch model.Epoch `json:"epoch"`
 }
