@@ -53,6 +53,33 @@ func NewDeleter(w *World, name string, honours, ignores []Protection) *Deleter {
 // quotes to a reader that opens the path later. A path that is already
 // gone is no error (deleted false).
 func (d *Deleter) Delete(path, why string) (deleted bool, err error) {
+	return d.remove(path, why, func(check func() error) error {
+		return d.w.fs.RemoveChecked(path, d.name+": "+why, check)
+	})
+}
+
+// Archive is Delete by a rename into dir (HBase's archiver moves compacted
+// HFiles to the archive directory; Kafka renames a deleted log directory):
+// to a reader of the old path the file is gone all the same, and the
+// oracle names the rename.
+func (d *Deleter) Archive(path, dir, why string) (archived bool, err error) {
+	to := dir + "/" + baseName(path)
+	return d.remove(path, why+" (archived to "+to+")", func(check func() error) error {
+		return d.w.fs.RenameChecked(path, to, check)
+	})
+}
+
+func baseName(p string) string {
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] == '/' {
+			return p[i+1:]
+		}
+	}
+	return p
+}
+
+// remove runs do (a removal or a rename of path) with the deleter's check.
+func (d *Deleter) remove(path, why string, do func(check func() error) error) (bool, error) {
 	var ignored Protection
 	var ignoredHolder string
 	check := func() error {
@@ -62,7 +89,7 @@ func (d *Deleter) Delete(path, why string) (deleted bool, err error) {
 		ignored, ignoredHolder, _ = Protected(d.ignores, path)
 		return nil
 	}
-	err = d.w.fs.RemoveChecked(path, d.name+": "+why, check)
+	err := do(check)
 	var pe *ProtectedError
 	switch {
 	case errors.As(err, &pe):

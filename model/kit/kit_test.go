@@ -384,3 +384,36 @@ func TestVarAndGroups(t *testing.T) {
 	}()
 	w.Spawn("nobody", func(*sim.Actor) {})
 }
+
+// TestArchiveIsADeletionToTheReader: a file archived by a rename is gone
+// for a reader of its old path, and the protections hold for Archive as
+// for Delete.
+func TestArchiveIsADeletionToTheReader(t *testing.T) {
+	w, k := testWorld(t)
+	if err := w.MkdirAll("/archive"); err != nil {
+		t.Fatal(err)
+	}
+	refs := NewRefCounts(w, "refcount")
+	refs.Ref(k.Path(2), "scan")
+	d := NewDeleter(w, "discharger", []Protection{refs}, nil)
+	var kept, archived bool
+	var keptErr error
+	w.Spawn("deleter", func(*sim.Actor) {
+		kept, keptErr = d.Archive(k.Path(2), "/archive", "compacted")
+		var err error
+		if archived, err = d.Archive(k.Path(1), "/archive", "compacted"); err != nil {
+			t.Error(err)
+		}
+		w.Spawn("reader", func(*sim.Actor) { _, _ = ReadFile(w.FS(), k.Path(1)) })
+	})
+	res := w.Scheduler().Run()
+	if kept || !errors.Is(keptErr, ErrProtected) || !archived {
+		t.Errorf("referenced: archived %v (%v); unreferenced: archived %v", kept, keptErr, archived)
+	}
+	if got := kinds(res.Observations); !slices.Equal(got, []sim.Kind{sim.KindOpenDeletedFile}) || !strings.Contains(res.Observations[0].Detail, "renamed-to") {
+		t.Errorf("observed %v, want open-deleted-file naming the rename", res.Observations)
+	}
+	if _, err := w.FS().Stat("/archive/f-000001.f"); err != nil {
+		t.Errorf("the archived file is not in the archive: %v", err)
+	}
+}
