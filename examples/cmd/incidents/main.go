@@ -11,12 +11,15 @@ import (
 	"os"
 
 	"github.com/snapsim/snapsim/cmd/simrun/cli"
+	"github.com/snapsim/snapsim/examples/hbase"
 	"github.com/snapsim/snapsim/model"
 )
 
 // Systems lists the example systems the command registers, in the order
 // simrun systems prints them.
-func Systems() []model.System { return nil }
+func Systems() []model.System {
+	return []model.System{hbase.System()}
+}
 
 func main() {
 	os.Exit(cli.Main(cli.WithSystems(Systems()...), cli.WithGoRun("./cmd/incidents")))
