@@ -182,7 +182,7 @@ func guardedPackages(t *testing.T) []string {
 // The walk finds the sub-packages of model, so the guard covers them.
 func TestGuardCoversModelSubpackages(t *testing.T) {
 	pkgs := guardedPackages(t)
-	for _, want := range []string{"sim", "vfsmem", "model", "model/engine"} {
+	for _, want := range []string{"sim", "vfsmem", "model", "model/engine", "model/kit"} {
 		if !slices.Contains(pkgs, want) {
 			t.Errorf("the determinism guard does not cover %s (it covers %v)", want, pkgs)
 		}

@@ -298,17 +298,27 @@ var fileFlags = map[string]bool{"json": true, "actions-only": true, "stacks": tr
 // expectations.
 func replayFile(cmd *cobra.Command, e *env, path string, asJSON, actionsOnly, stacks bool) error {
 	var clash []string
+	system := ""
 	cmd.Flags().Visit(func(f *pflag.Flag) {
-		if !fileFlags[f.Name] {
+		switch {
+		case f.Name == "system":
+			// --system may restate the file's own "system" line (a
+			// user's program documents replays that way); it is checked
+			// against the file below.
+			system = f.Value.String()
+		case !fileFlags[f.Name]:
 			clash = append(clash, "--"+f.Name)
 		}
 	})
 	if len(clash) > 0 {
-		return usagef("replay %s: the file carries its own configuration; %s cannot be combined with it (only --json, --actions-only, --stacks)", path, strings.Join(clash, ", "))
+		return usagef("replay %s: the file carries its own configuration; %s cannot be combined with it (only --json, --actions-only, --stacks, and --system naming the file's own system)", path, strings.Join(clash, ", "))
 	}
 	f, err := seeds.LoadIn(e.systems, path)
 	if err != nil {
 		return usageError{err}
+	}
+	if name := f.System.Spec().Name; system != "" && system != name {
+		return usagef("replay %s: --system %s, but the file is of system %s (its \"system\" line, or the default)", path, system, name)
 	}
 	out, err := f.Replay()
 	var refusal *model.ScenarioError
