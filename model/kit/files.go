@@ -51,8 +51,15 @@ func WriteFile(fs *vfsmem.FS, p string, data []byte) error {
 // ReadFile opens p, reads it whole and closes it. The open is the one the
 // oracle watches: by a watched actor, an open of a path another step
 // deleted raises open-deleted-file, and the error wraps os.ErrNotExist.
-func ReadFile(fs *vfsmem.FS, p string) ([]byte, error) {
-	f, err := fs.Open(p)
+func ReadFile(fs *vfsmem.FS, p string) ([]byte, error) { return ReadFileChecked(fs, p, nil) }
+
+// ReadFileChecked is ReadFile with check run in the open's step, after its
+// scheduling point and before the open (vfsmem's OpenChecked): a server
+// that checks a generation and renews its reservation as it opens a file
+// for a client does both with nothing scheduled in between. An error from
+// check is returned without opening.
+func ReadFileChecked(fs *vfsmem.FS, p string, check func() error) ([]byte, error) {
+	f, err := fs.OpenChecked(p, check)
 	if err != nil {
 		return nil, err
 	}

@@ -417,3 +417,23 @@ func TestArchiveIsADeletionToTheReader(t *testing.T) {
 		t.Errorf("the archived file is not in the archive: %v", err)
 	}
 }
+
+// TestReadFileCheckedRunsTheCheckInTheOpensStep: a check that fails
+// returns its error without opening (nothing observed, though the file
+// was deleted); one that passes opens.
+func TestReadFileCheckedRunsTheCheckInTheOpensStep(t *testing.T) {
+	w, k := testWorld(t)
+	gone := errors.New("generation gone")
+	var refused, opened error
+	w.Spawn("reader", func(*sim.Actor) {
+		if _, err := NewDeleter(w, "gc", nil, nil).Delete(k.Path(1), "obsolete"); err != nil {
+			t.Error(err)
+		}
+		_, refused = ReadFileChecked(w.FS(), k.Path(1), func() error { return gone })
+		_, opened = ReadFileChecked(w.FS(), k.Path(2), func() error { return nil })
+	})
+	res := w.Scheduler().Run()
+	if refused != gone || opened != nil || len(res.Observations) != 0 {
+		t.Errorf("refused %v, opened %v, observed %v", refused, opened, kinds(res.Observations))
+	}
+}

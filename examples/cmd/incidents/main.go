@@ -11,14 +11,16 @@ import (
 	"os"
 
 	"github.com/snapsim/snapsim/cmd/simrun/cli"
+	"github.com/snapsim/snapsim/examples/etcd"
 	"github.com/snapsim/snapsim/examples/hbase"
+	"github.com/snapsim/snapsim/examples/solr"
 	"github.com/snapsim/snapsim/model"
 )
 
 // Systems lists the example systems the command registers, in the order
 // simrun systems prints them.
 func Systems() []model.System {
-	return []model.System{hbase.System()}
+	return []model.System{etcd.System(), hbase.System(), solr.System()}
 }
 
 func main() {
