@@ -284,8 +284,11 @@ func (s *shard) sync(a *sim.Actor, local uint64) uint64 {
 		s.retries++
 		s.w.Record(sim.ClassAction, "retry", fmt.Sprintf("metadata %d is stale", gen), err.Error())
 	}
+	// The replication gives up: the replica stays behind (a liveness
+	// failure, as a build that spends its attempts is in the TiKV model).
 	s.failed++
 	s.w.Record(sim.ClassAction, "sync", "", "failed: retries spent")
+	s.w.Observe(sim.KindLiveness, fmt.Sprintf("replication gave up after %d re-reads of the newest metadata", s.cfg.Int("max_retries")))
 	return local
 }
 

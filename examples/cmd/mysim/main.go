@@ -14,6 +14,7 @@ import (
 	"os"
 
 	"github.com/snapsim/snapsim/cmd/simrun/cli"
+	"github.com/snapsim/snapsim/examples/dulwich"
 	"github.com/snapsim/snapsim/examples/mydesign"
 	"github.com/snapsim/snapsim/examples/opensearch"
 	"github.com/snapsim/snapsim/model"
@@ -22,7 +23,7 @@ import (
 // Systems lists the systems mysim registers beside the built-in TiKV-like
 // one.
 func Systems() []model.System {
-	return []model.System{opensearch.System()}
+	return []model.System{dulwich.System(), opensearch.System()}
 }
 
 func main() {
