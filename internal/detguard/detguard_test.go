@@ -149,14 +149,25 @@ func TestErrors(t *testing.T) {
 
 // guardedPackages are the simulation packages the rules hold for: sim,
 // vfsmem, and model with every package below it (model/engine, model/tikv,
-// model/designs, model/kit, ...), found by walking the tree, so a new
-// sub-package of model is guarded the day it is created. A directory
-// named testdata is not a package.
+// model/designs, model/kit, ...), and the systems of the examples module
+// (examples/hbase, ...: its own module, checked in its own directory),
+// found by walking the trees, so a new sub-package is guarded the day it
+// is created. A directory named testdata is not a package.
 func guardedPackages(t *testing.T) []string {
 	t.Helper()
 	root := filepath.Join("..", "..")
 	pkgs := []string{"sim", "vfsmem"}
-	err := filepath.WalkDir(filepath.Join(root, "model"), func(p string, d os.DirEntry, err error) error {
+	for _, tree := range []string{"model", "examples"} {
+		pkgs = append(pkgs, walkPackages(t, root, tree)...)
+	}
+	return pkgs
+}
+
+// walkPackages lists the directories under root/tree, relative to root.
+func walkPackages(t *testing.T, root, tree string) []string {
+	t.Helper()
+	var pkgs []string
+	err := filepath.WalkDir(filepath.Join(root, tree), func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -174,15 +185,16 @@ func guardedPackages(t *testing.T) []string {
 		return nil
 	})
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("walk model: %v", err)
+		t.Fatalf("walk %s: %v", tree, err)
 	}
 	return pkgs
 }
 
-// The walk finds the sub-packages of model, so the guard covers them.
+// The walk finds the sub-packages of model and the examples' systems, so
+// the guard covers them.
 func TestGuardCoversModelSubpackages(t *testing.T) {
 	pkgs := guardedPackages(t)
-	for _, want := range []string{"sim", "vfsmem", "model", "model/engine", "model/kit"} {
+	for _, want := range []string{"sim", "vfsmem", "model", "model/engine", "model/kit", "examples/hbase"} {
 		if !slices.Contains(pkgs, want) {
 			t.Errorf("the determinism guard does not cover %s (it covers %v)", want, pkgs)
 		}

@@ -112,6 +112,7 @@ type ProtectedError struct {
 	Path, Protection, Holder string
 }
 
+// Error says which file was kept, by which protection and holder.
 func (e *ProtectedError) Error() string {
 	return fmt.Sprintf("%s kept: %s (%s)", e.Path, e.Protection, e.Holder)
 }

@@ -12,16 +12,18 @@
 //     indexes, segments, SSTs) by directory, prefix, generation and
 //     extension; List lists a kind's files and pins nothing; WriteFile and
 //     ReadFile write and read whole files (a read is an open the oracle
-//     watches).
+//     watches); ReadFileChecked runs a check in the open's own step.
 //   - Protection is what a deleter honours, one small interface with the
 //     implementations the real incidents need: RefCounts (per-file
 //     references), TimeReservation (a set reserved for ttl_us of virtual
 //     time), CountReservation (the newest N generations), Registry (files
 //     pending some step), DisableCounter (nested disable-deletions); Lock
-//     is a kernel-level mutex a deleter and a reader can share.
-//   - Deleter removes files honouring a set of protections, atomically
-//     with its check, and raises gc-deleted-pinned-file when it removes a
-//     file that a protection it was told to ignore still protects.
+//     is a kernel-level mutex a deleter and a reader can share, and Var a
+//     shared value that declares its accesses.
+//   - Deleter removes (or archives, by a rename) files honouring a set of
+//     protections, atomically with its check, and raises
+//     gc-deleted-pinned-file when it removes a file that a protection it
+//     was told to ignore still protects.
 //
 // Every primitive declares what it reads and writes to the exhaustive
 // explorer (sim.Scheduler.Touch on objects of the World's space), so an

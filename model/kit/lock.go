@@ -48,7 +48,7 @@ func (l *Lock) Acquire(a *sim.Actor) {
 			panic(fmt.Sprintf("kit: lock %s: %s waited %d times", l.name, a.Name(), i))
 		}
 		l.w.Record(sim.ClassInfo, "lock", l.name, "held by "+l.holder.Name()+": wait")
-		l.waiters.wait(l.w.s, a)
+		l.waiters.wait(a)
 	}
 }
 

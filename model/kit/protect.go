@@ -188,7 +188,7 @@ func (d *DisableCounter) WaitEnabled(a *sim.Actor) {
 		if i >= maxWaits {
 			panic(fmt.Sprintf("kit: %s: %s waited %d times for deletions to be enabled", d.name, a.Name(), i))
 		}
-		d.waiters.wait(d.w.s, a)
+		d.waiters.wait(a)
 	}
 }
 
@@ -208,7 +208,7 @@ type waitQueue struct {
 }
 
 // wait parks a until a wakeAll; the caller re-checks its condition.
-func (q *waitQueue) wait(s *sim.Scheduler, a *sim.Actor) {
+func (q *waitQueue) wait(a *sim.Actor) {
 	q.parked = append(q.parked, a)
 	a.Park()
 }

@@ -249,8 +249,11 @@ type runtime struct {
 	def *Definition
 }
 
+// Scheduler implements model.Runtime.
 func (r runtime) Scheduler() *sim.Scheduler { return r.w.s }
 
+// Group implements model.Runtime: the group's live actors, for "hang
+// GROUP".
 func (r runtime) Group(name string) (string, []*sim.Actor, error) {
 	if !slices.Contains(r.def.Groups, name) {
 		return "", nil, fmt.Errorf("no group %q (want one of %v)", name, r.def.Groups)
@@ -266,6 +269,7 @@ func (r runtime) Group(name string) (string, []*sim.Actor, error) {
 	return strings.ToLower(word) + " " + name, actors, nil
 }
 
+// Perform implements model.Runtime: the definition's Perform.
 func (r runtime) Perform(a *sim.Actor, st model.ScenarioStep) error {
 	if r.def.Perform == nil {
 		return fmt.Errorf("system %s has no command %q", r.def.Name, st.Kind)

@@ -53,7 +53,7 @@ type checkOptions struct {
 }
 
 func newCheckCmd(e *env) *cobra.Command {
-	o := checkOptions{sel: selection{env: e}}
+	o := checkOptions{sel: selection{env: e, generators: 1}} // check has no --snap-generators: the default
 	cmd := &cobra.Command{
 		Use:   "check --collector NAME --scope SCOPE",
 		Short: "Explore every execution of a small scope within bounds: verified, or the counterexample with the fewest delays",
@@ -823,7 +823,7 @@ func mergeChecks(ctx context.Context, e *env, w io.Writer, paths []string) error
 	}
 	p := &checkPlan{scope: sc, sys: sys, cfg: mc, variants: h0.Variants, shards: 1, reduction: h0.Reduced,
 		opt: sim.Options{Bounds: h0.Bounds}}
-	o := &checkOptions{workers: int64(len(parts)), sel: selection{env: e}}
+	o := &checkOptions{workers: int64(len(parts)), sel: selection{env: e, generators: 1}}
 	runs := v.Total.Runs()
 	return reportVerdict(ctx, w, o, p, &v, nil, stopped, time.Duration(elapsed*float64(time.Second)), runs)
 }

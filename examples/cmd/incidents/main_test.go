@@ -71,3 +71,22 @@ func TestSystemsListsTheExamples(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckAnExampleScope is "simrun check" on a kit system: the
+// exhaustive explorer finds etcd's purge of a pending DB file within no
+// delay, and verifies the registry within two.
+func TestCheckAnExampleScope(t *testing.T) {
+	dir := t.TempDir()
+	scope := filepath.Join(dir, "etcd-two.scope")
+	if err := os.WriteFile(scope, []byte("system etcd\nscope etcd-two\nsummary two snapshots, no drawn delays\nset snapshots 2\nset max_snapshot_gap_us 0\nset max_apply_delay_us 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out := run(t, "check", "--scope", scope, "--collector", "purge-older", "--delays", "2", "-o", filepath.Join(dir, "cx.draws"))
+	if code != 1 || !strings.Contains(out, "found after") {
+		t.Errorf("check purge-older: exit %d, want 1 (a counterexample):\n%s", code, out)
+	}
+	code, out = run(t, "check", "--scope", scope, "--collector", "skip-pending", "--delays", "2", "-o", filepath.Join(dir, "none.draws"))
+	if code != 0 || !strings.Contains(out, "verified:") {
+		t.Errorf("check skip-pending: exit %d, want 0 (verified):\n%s", code, out)
+	}
+}
