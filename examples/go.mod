@@ -2,7 +2,10 @@ module github.com/snapsim/snapsim/examples
 
 go 1.26.8
 
-require github.com/snapsim/snapsim v0.0.0
+require (
+	github.com/snapsim/snapsim v0.0.0
+	github.com/stretchr/testify v1.12.1
+)
 
 require (
 	github.com/DataDog/zstd v1.4.5 // indirect
@@ -34,11 +37,13 @@ require (
 	github.com/schollz/progressbar/v3 v3.19.1 // indirect
 	github.com/spf13/cobra v1.10.2 // indirect
 	github.com/spf13/pflag v1.0.9 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/exp v0.0.0-20230626212559-97b1e661b5df // indirect
 	golang.org/x/sys v0.46.0 // indirect
 	golang.org/x/term v0.44.0 // indirect
 	golang.org/x/text v0.14.0 // indirect
 	google.golang.org/protobuf v1.33.0 // indirect
+	pgregory.net/rapid v1.3.0 // indirect
 )
 
 replace github.com/snapsim/snapsim => ../

@@ -1,42 +1,15 @@
 package properties
 
 import (
-	"github.com/snapsim/snapsim/sim"
+	"github.com/snapsim/snapsim/properties/proptest"
 	"pgregory.net/rapid"
 )
 
-// Choice adapts a *rapid.T to sim.Choice. Each Intn is one rapid draw of an
-// integer in [0, n); rapid shrinks draws toward 0 and deletes them, which
-// for the model means fewer, smaller, earlier-actor choices.
-type Choice struct {
-	t    *rapid.T
-	gens map[int]*rapid.Generator[int]
-}
+// Choice adapts a *rapid.T to sim.Choice: proptest's adapter, which every
+// property test (snapsim's and a user's) shares. Each Intn is one rapid
+// draw of an integer in [0, n); rapid shrinks draws toward 0 and deletes
+// them, which for the model means fewer, smaller, earlier-actor choices.
+type Choice = proptest.Choice
 
 // NewChoice returns a Choice drawing from t.
-func NewChoice(t *rapid.T) *Choice {
-	return &Choice{t: t, gens: make(map[int]*rapid.Generator[int])}
-}
-
-// Intn implements sim.Choice.
-func (c *Choice) Intn(n int) int {
-	if n <= 0 {
-		panic("properties: Intn with n <= 0")
-	}
-	if n == 1 {
-		return 0
-	}
-	g, ok := c.gens[n]
-	if !ok {
-		g = rapid.IntRange(0, n-1)
-		c.gens[n] = g
-	}
-	// rapid ends a test case by panicking inside Draw; carry that through
-	// the actor's coroutine to rapid untouched.
-	defer func() {
-		if r := recover(); r != nil {
-			panic(sim.Abort{Cause: r})
-		}
-	}()
-	return g.Draw(c.t, "choice")
-}
+func NewChoice(t *rapid.T) *Choice { return proptest.NewChoice(t) }

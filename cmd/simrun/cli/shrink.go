@@ -46,6 +46,9 @@ type drawsFile struct {
 	// which replay uses instead of the selection fields above.
 	Scope  string          `json:"scope,omitempty"`
 	Config json.RawMessage `json:"config,omitempty"`
+	// Origin says where a run written by EncodeDraws was found (a test and
+	// its -rapid.seed).
+	Origin string `json:"origin,omitempty"`
 }
 
 // drawsConfig returns the model and kernel configuration a .draws file
@@ -398,6 +401,9 @@ func replayDrawsFile(cmd *cobra.Command, e *env, path string, asJSON, actionsOnl
 		exp.Detail = fmt.Sprintf("expect %s, trace hash %s; shrunk from seed %d, %d draws", df.Expect, hash, df.FromSeed, len(df.Draws))
 		if df.Scope != "" {
 			exp.Detail = fmt.Sprintf("expect %s, trace hash %s; found by simrun check in scope %s, %d draws", df.Expect, hash, df.Scope, len(df.Draws))
+		}
+		if df.Origin != "" {
+			exp.Detail = fmt.Sprintf("expect %s, trace hash %s; found by %s, %d draws", df.Expect, hash, df.Origin, len(df.Draws))
 		}
 	}
 	w := cmd.OutOrStdout()

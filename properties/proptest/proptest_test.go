@@ -1,0 +1,130 @@
+package proptest_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/snapsim/snapsim/cmd/simrun/cli"
+	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/model/builtin"
+	"github.com/snapsim/snapsim/properties/proptest"
+	"github.com/snapsim/snapsim/sim"
+	"github.com/stretchr/testify/require"
+)
+
+// shrinkTime bounds each negative control's shrinking: enough to shrink a
+// report counterexample to a fraction of its size, short enough for go
+// test ./... (the tests assert what any shrink keeps: the kind, a smaller
+// run, an exact replay).
+const shrinkTime = 8 * time.Second
+
+// reportKinds is the report's property: no open of a deleted file, no
+// panic.
+var reportKinds = []sim.Kind{sim.KindOpenDeletedFile, sim.KindPanic}
+
+func config(t *testing.T, sys model.System, design string) model.Config {
+	t.Helper()
+	cfg, err := sys.NewConfig(design, "default")
+	require.NoError(t, err)
+	return cfg
+}
+
+// simrun runs the library CLI in process on args and returns its output
+// and exit code.
+func simrun(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := cli.Command()
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), cli.ExitCode(err)
+}
+
+// TestCaughtNaive is the helper's negative control: naive on the TiKV-like
+// system is caught, the counterexample is shrunk to the report's story,
+// and the replay line the helper prints replays it exactly through the
+// CLI (run in process).
+func TestCaughtNaive(t *testing.T) {
+	sys := builtin.TiKV()
+	f := proptest.Caught(t, sys, config(t, sys, "naive"), proptest.NeverShows(reportKinds...), proptest.DrawsDir(t.TempDir()),
+		proptest.ShrinkTime(shrinkTime))
+	require.NotEmpty(t, f.Outcome.Result.Observations)
+	require.Equal(t, sim.KindOpenDeletedFile, f.Outcome.Result.Observations[0].Kind, "%s", f.Story())
+	actions := sim.CountClass(f.Outcome.Result.Events, sim.ClassAction)
+	require.Less(t, actions, f.FoundActions, "rapid did not shrink the counterexample:\n%s", f.Story())
+	story := f.Story()
+	for _, want := range []string{"showed open-deleted-file", "system tikv, design naive", "VIOLATION open-deleted-file", "-rapid.seed=", "replay " + f.DrawsFile} {
+		require.Contains(t, story, want)
+	}
+	t.Logf("naive caught, %d actions shrunk to %d in %s:\n%s", f.FoundActions, actions, shrinkTime, story)
+
+	// The printed simrun line: go run ./cmd/simrun replay FILE --actions-only.
+	words := strings.Fields(f.Replay)
+	require.Equal(t, []string{"go", "run", "./cmd/simrun", "replay"}, words[:4])
+	out, code := simrun(t, words[3:]...)
+	require.Equal(t, 0, code, "the replay line does not replay the counterexample:\n%s", out)
+	require.Contains(t, out, "expectation: met (expect open-deleted-file, trace hash "+sim.FormatHash(f.Outcome.Result.TraceHash))
+	require.Contains(t, out, "found by go test . -run '^TestCaughtNaive$'")
+}
+
+// TestNeverLeaseRetry: the property holds of lease-retry for a modest
+// number of cases (the matrix's strong cell, through the helper).
+func TestNeverLeaseRetry(t *testing.T) {
+	sys := builtin.TiKV()
+	proptest.Never(t, sys, config(t, sys, "lease-retry"), reportKinds, proptest.Checks(25))
+}
+
+// TestCaughtOverProfiles: with Profiles the profile is a draw too, and
+// the counterexample's configuration (the drawn profile's) is the one its
+// .draws file carries.
+func TestCaughtOverProfiles(t *testing.T) {
+	sys := builtin.TiKV()
+	dir := t.TempDir()
+	f := proptest.Caught(t, sys, config(t, sys, "naive"), proptest.NeverShows(reportKinds...), proptest.DrawsDir(dir), proptest.ShrinkTime(shrinkTime),
+		proptest.Profiles("default", "heavy-compaction"))
+	require.Equal(t, "naive", f.Outcome.Config.DesignName())
+	data, err := os.ReadFile(f.DrawsFile)
+	require.NoError(t, err)
+	require.Contains(t, string(data), `"profile": "`+f.Outcome.Config.ProfileName()+`"`)
+	out, code := simrun(t, "replay", f.DrawsFile)
+	require.Equal(t, 0, code, "%s", out)
+}
+
+// TestAlwaysJudgeOnOutcome: a judge over the outcome, not a kind. The
+// property "every run ends by a violation" is false of lease-retry (a
+// clean run exists), so the negative control catches it, and the failure,
+// which observed nothing, has no .draws file and says why.
+func TestAlwaysJudgeOnOutcome(t *testing.T) {
+	sys := builtin.TiKV()
+	judge := func(out *model.Outcome) error {
+		if !out.Violated() {
+			return errClean
+		}
+		return nil
+	}
+	f := proptest.Caught(t, sys, config(t, sys, "lease-retry"), judge, proptest.DrawsDir(t.TempDir()), proptest.Checks(5), proptest.ShrinkTime(time.Second))
+	require.ErrorIs(t, f.Err, errClean)
+	require.Empty(t, f.DrawsFile)
+	require.Contains(t, f.Story(), "no .draws file")
+}
+
+var errClean = errorString("the run ended clean")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+// TestSeedIsFixed guards the deterministic default: the seed of a
+// property depends only on its name.
+func TestSeedIsFixed(t *testing.T) {
+	a, b := proptest.Seed("TestX/lease-retry"), proptest.Seed("TestX/lease-retry")
+	require.Equal(t, a, b)
+	require.NotZero(t, a)
+	require.NotEqual(t, a, proptest.Seed("TestX/pin"))
+}
