@@ -3,6 +3,7 @@ package realpebble
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/snapsim/snapsim/model"
@@ -116,6 +117,9 @@ type Report struct {
 	ENOENTs []OpenFailure
 	// Workload counts the workload's operations on the database.
 	Workload Stats
+	// Scratch lists what is left in ScratchDir at the end, sorted (scan's
+	// Output files stay; a design's own files should not).
+	Scratch []string
 	// Kernel is the kernel's result (steps, virtual time, how the run
 	// ended, the trace's hash and, with KeepTrace, its events).
 	Kernel sim.Result
@@ -344,6 +348,12 @@ func (r *runner) run() (Report, error) {
 		return Report{}, fmt.Errorf("realpebble: %w", r.err)
 	}
 	rep := Report{Design: r.d.Name, Seed: r.cfg.Seed, ENOENTs: r.fs.ENOENTs(), Workload: r.e.Stats(), Kernel: res}
+	names, err := r.e.fs.List(ScratchDir)
+	if err != nil && !isNotExist(err) {
+		return Report{}, fmt.Errorf("realpebble: list %s: %w", ScratchDir, err)
+	}
+	sort.Strings(names)
+	rep.Scratch = names
 	done := map[string]Round{}
 	for _, x := range r.rounds {
 		done[x.Actor] = x

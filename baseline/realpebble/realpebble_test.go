@@ -159,6 +159,10 @@ func TestScanReadsWhatPebbleReads(t *testing.T) {
 	if len(rep.ENOENTs) != 0 {
 		t.Errorf("scan met ENOENTs: %v", rep.ENOENTs)
 	}
+	// Its Output: one file per column family and round, nothing temporary.
+	if want := 4 * 3; len(rep.Scratch) != want || !strings.HasSuffix(rep.Scratch[0], ".kv") {
+		t.Errorf("left in %s: %v, want %d .kv files", ScratchDir, rep.Scratch, want)
+	}
 	for _, x := range rep.Rounds {
 		if x.Outcome != "ok" || !x.Matches {
 			t.Errorf("round %d: %s, matches %v: %s", x.N, x.Outcome, x.Matches, x.Detail)
@@ -356,5 +360,24 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Errorf("DefaultConfig: %v", err)
+	}
+}
+
+// TestCheckpointDesign: the checkpoint design as Pebble allows it
+// (DB.Checkpoint in the listing's step, reads through the links) never
+// loses a file and collects Pebble's view; the checkpoint directories are
+// gone afterwards.
+func TestCheckpointDesign(t *testing.T) {
+	rep := run(t, CheckpointDesign(), 1, 6)
+	if len(rep.ENOENTs) != 0 {
+		t.Errorf("ENOENTs: %v", rep.ENOENTs)
+	}
+	for _, x := range rep.Rounds {
+		if x.Outcome != "ok" || !x.Matches || len(x.Files) == 0 {
+			t.Errorf("round %d: %s, %d files, matches %v: %s", x.N, x.Outcome, len(x.Files), x.Matches, x.Detail)
+		}
+	}
+	if len(rep.Scratch) != 0 {
+		t.Errorf("left in %s: %v, want nothing", ScratchDir, rep.Scratch)
 	}
 }
