@@ -90,8 +90,9 @@ type Round struct {
 	N     int
 	Actor string
 	// Outcome is "ok" (Collect returned data), "error" (it returned an
-	// error), "panic" (it panicked: naive's unwrap) or "unfinished" (the
-	// step budget ended the run first).
+	// error), "panic" (it panicked: naive's unwrap), "unfinished" (the
+	// step budget ended the run while it ran) or "not started" (the
+	// budget ended the run before).
 	Outcome string
 	// Detail is the error or the panic message.
 	Detail   string
@@ -154,7 +155,7 @@ func (r Report) String() string {
 		}
 	}
 	w := r.Workload
-	fmt.Fprintf(&b, "ok %d, error %d, panic %d, unfinished %d; ENOENT opens %d\n", r.Count("ok"), r.Count("error"), r.Count("panic"), r.Count("unfinished"), len(r.ENOENTs))
+	fmt.Fprintf(&b, "ok %d, error %d, panic %d, unfinished %d, not started %d; ENOENT opens %d\n", r.Count("ok"), r.Count("error"), r.Count("panic"), r.Count("unfinished"), r.Count("not started"), len(r.ENOENTs))
 	fmt.Fprintf(&b, "workload: %d puts, %d flushes, %d compactions; %d waits for Pebble's deletions (longest %v wall clock)\n", w.Puts, w.Flushes, w.Compactions, w.Settles, w.SettleWaitMax)
 	fmt.Fprintf(&b, "kernel: %d steps, %s virtual, end %s, trace %s\n", r.Kernel.Steps, r.Kernel.Time, r.Kernel.End, sim.FormatHash(r.Kernel.TraceHash))
 	return b.String()
@@ -273,7 +274,8 @@ func (r *runner) workload(a *sim.Actor) {
 }
 
 // coordinate is the rounds actor: it starts each round's actor and waits
-// for it to finish before the next.
+// for it to finish before the next (the wait is bounded by the kernel's
+// step budget, which halts every actor).
 func (r *runner) coordinate(a *sim.Actor) {
 	for n := 1; n <= r.cfg.Rounds; n++ {
 		name := fmt.Sprintf("gen-%d", n)
@@ -375,8 +377,10 @@ func (r *runner) run() (Report, error) {
 		case ok:
 		case panics[name] != "":
 			x = Round{N: n, Actor: name, Outcome: "panic", Detail: panics[name], Attempts: r.builds[n].attempts}
+		case r.builds[n] != nil:
+			x = Round{N: n, Actor: name, Outcome: "unfinished", Attempts: r.builds[n].attempts}
 		default:
-			x = Round{N: n, Actor: name, Outcome: "unfinished"}
+			x = Round{N: n, Actor: name, Outcome: "not started"}
 		}
 		for _, o := range rep.ENOENTs {
 			if o.Actor == name {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/model/designs"
+	"github.com/snapsim/snapsim/sim"
 )
 
 // design returns the built-in design named name.
@@ -34,8 +35,8 @@ func run(t *testing.T, d model.Design, seed uint64, rounds int) Report {
 	if len(rep.Rounds) != rounds {
 		t.Fatalf("%s seed %d: %d rounds reported, want %d", d.Name, seed, len(rep.Rounds), rounds)
 	}
-	if n := rep.Count("unfinished"); n > 0 {
-		t.Fatalf("%s seed %d: %d rounds unfinished (kernel end %s after %d steps)\n%s", d.Name, seed, n, rep.Kernel.End, rep.Kernel.Steps, rep)
+	if n := rep.Count("unfinished") + rep.Count("not started"); n > 0 {
+		t.Fatalf("%s seed %d: %d rounds unfinished or not started (kernel end %s after %d steps)\n%s", d.Name, seed, n, rep.Kernel.End, rep.Kernel.Steps, rep)
 	}
 	return rep
 }
@@ -379,5 +380,22 @@ func TestCheckpointDesign(t *testing.T) {
 	}
 	if len(rep.Scratch) != 0 {
 		t.Errorf("left in %s: %v, want nothing", ScratchDir, rep.Scratch)
+	}
+}
+
+// TestBudgetEndsRunCleanly: a run the step budget ends reports the round
+// in progress as unfinished and the rest as not started, and the halted
+// design's deferred releases still run (Close finds no reference or
+// snapshot left, or Run would fail).
+func TestBudgetEndsRunCleanly(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxSteps, cfg.Rounds = 60, 3
+	rep, err := Run(design(t, "pin"), cfg)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	got := []string{rep.Rounds[0].Outcome, rep.Rounds[1].Outcome, rep.Rounds[2].Outcome}
+	if rep.Kernel.End != sim.EndBudget || fmt.Sprint(got) != "[unfinished not started not started]" || rep.Rounds[0].Attempts != 1 {
+		t.Fatalf("end %s, outcomes %v, attempts %d; want budget, [unfinished not started not started], 1\n%s", rep.Kernel.End, got, rep.Rounds[0].Attempts, rep)
 	}
 }

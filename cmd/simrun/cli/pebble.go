@@ -40,8 +40,9 @@ design written with DB.Checkpoint instead.
 
 Exit codes: 0 every round collected Pebble's data and no open failed; 1 an
 open failed with ENOENT, a round panicked or failed, or collected other
-data; 2 bad usage or input, or a design Pebble cannot run; 4 the adapter
-or Pebble failed.`,
+data; 2 bad usage or input, or a design Pebble cannot run; 3 nothing was
+observed but a round did not finish within the step budget (5000 steps a
+round); 4 the adapter or Pebble failed.`,
 		Example: `  simrun pebble --collector naive
   simrun pebble --collector pin --rounds 20 --seed 7
   simrun pebble --collector pebble-checkpoint`,
@@ -89,6 +90,9 @@ func runPebble(cmd *cobra.Command, e *env, o pebbleOptions) error {
 		return err
 	}
 	cfg.Rounds, cfg.Keys = int(o.rounds), int(o.keys)
+	// A round takes a few hundred steps (pin: about 500): the budget only
+	// stops a run that cannot finish.
+	cfg.MaxSteps = max(cfg.MaxSteps, pebbleStepsPerRound*int64(cfg.Rounds))
 	rep, err := realpebble.Run(d, cfg)
 	var refused *realpebble.RefusedError
 	if errors.As(err, &refused) {
@@ -100,12 +104,25 @@ func runPebble(cmd *cobra.Command, e *env, o pebbleOptions) error {
 	if _, err := fmt.Fprint(cmd.OutOrStdout(), rep.String()); err != nil {
 		return err
 	}
-	clean := len(rep.ENOENTs) == 0
+	clean, complete := len(rep.ENOENTs) == 0, true
 	for _, x := range rep.Rounds {
-		clean = clean && x.Outcome == "ok" && x.Matches
+		switch x.Outcome {
+		case "ok":
+			clean = clean && x.Matches
+		case "unfinished", "not started":
+			complete = false
+		default:
+			clean = false
+		}
 	}
-	if !clean {
+	switch {
+	case !clean:
 		return errViolation
+	case !complete:
+		return errIncomplete
 	}
 	return nil
 }
+
+// pebbleStepsPerRound is the step budget per round of simrun pebble.
+const pebbleStepsPerRound = 5000

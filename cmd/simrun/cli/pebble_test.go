@@ -19,7 +19,7 @@ func TestPebbleNaiveExits1(t *testing.T) {
 // pin over real Pebble: clean, exit 0.
 func TestPebblePinExits0(t *testing.T) {
 	r := mustExit(t, exitOK, "pebble", "--collector", "pin", "--rounds", "2", "--seed", "0x2")
-	if !strings.Contains(r.stdout, "ok 2, error 0, panic 0, unfinished 0; ENOENT opens 0") || !strings.Contains(r.stdout, "matches Pebble's iterator: true") {
+	if !strings.Contains(r.stdout, "ok 2, error 0, panic 0, unfinished 0, not started 0; ENOENT opens 0") || !strings.Contains(r.stdout, "matches Pebble's iterator: true") {
 		t.Errorf("output:\n%s", r.stdout)
 	}
 }
