@@ -12,7 +12,8 @@
 // Run drives a design: the design's Collect runs in a sim kernel actor,
 // one build per round, while a workload actor writes, flushes and
 // compacts the same database, each operation synchronous within its
-// step.
+// step. CheckpointDesign is the checkpoint design as Pebble allows it
+// (DB.Checkpoint instead of a disable-deletions counter).
 //
 // The package lives under baseline/, outside the determinism-guarded tree
 // (sim, vfsmem, model): Pebble runs goroutines of its own (the cleaner

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/sim"
@@ -156,7 +157,7 @@ func (r Report) String() string {
 	}
 	w := r.Workload
 	fmt.Fprintf(&b, "ok %d, error %d, panic %d, unfinished %d, not started %d; ENOENT opens %d\n", r.Count("ok"), r.Count("error"), r.Count("panic"), r.Count("unfinished"), r.Count("not started"), len(r.ENOENTs))
-	fmt.Fprintf(&b, "workload: %d puts, %d flushes, %d compactions; %d waits for Pebble's deletions (longest %v wall clock)\n", w.Puts, w.Flushes, w.Compactions, w.Settles, w.SettleWaitMax)
+	fmt.Fprintf(&b, "workload: %d puts, %d flushes, %d compactions; %d waits for Pebble's deletions (%d polls, %v in all, the longest %v, wall clock)\n", w.Puts, w.Flushes, w.Compactions, w.Settles, w.SettlePolls, w.SettleWait.Round(time.Microsecond), w.SettleWaitMax.Round(time.Microsecond))
 	fmt.Fprintf(&b, "kernel: %d steps, %s virtual, end %s, trace %s\n", r.Kernel.Steps, r.Kernel.Time, r.Kernel.End, sim.FormatHash(r.Kernel.TraceHash))
 	return b.String()
 }

@@ -57,8 +57,6 @@ type Engine struct {
 	versions uint64
 	// refs are the references held (Ref), oldest first.
 	refs []heldRef
-	// settles numbers the scratch checkpoints settle makes.
-	settles int
 	// stats counts the workload's operations.
 	stats Stats
 }
@@ -72,10 +70,13 @@ type heldRef struct {
 // Stats counts what the workload did to the database.
 type Stats struct {
 	Puts, Deletes, Flushes, Compactions int
-	// Settles counts the waits for Pebble's deletions; SettleWaitMax is the
-	// longest (wall clock), for the report.
-	Settles       int
-	SettleWaitMax time.Duration
+	// Settles counts the waits for Pebble's deletions; SettleWait is their
+	// total and SettleWaitMax the longest (wall clock), for the report.
+	Settles                   int
+	SettleWait, SettleWaitMax time.Duration
+	// SettlePolls counts the polls of all waits (each a check of the zombie
+	// count, and when it is low enough a scratch checkpoint).
+	SettlePolls int
 }
 
 var _ model.Pinner = (*Engine)(nil)
@@ -395,46 +396,45 @@ func mustVersion(x model.Version) *version {
 // the current version nor held by a reference. When DB.Compact returns,
 // or an iterator is closed, three things can still be under way (see
 // properties/fidelity's settle): the table stats loader holding an old
-// read state (table_stats.go), deleteObsoleteFiles queuing the cleanup
-// job after it released the DB mutex (compaction.go), and the cleaner
-// deleting on its own goroutine (cleaner.go). settle polls until the
-// zombie tables are only the held ones, then waits for the cleaner with a
-// scratch DB.Checkpoint (disableFileDeletions waits for the queued
-// cleanup jobs: cleanupManager.Wait), and repeats until no obsolete,
-// unheld SST is left on disk. It gives up after settleTimeout.
+// read state (table_stats.go: its files stay zombies until it lets go),
+// deleteObsoleteFiles queuing the cleanup job after it released the DB
+// mutex (compaction.go), and the cleaner deleting on its own goroutine
+// (cleaner.go). settle polls until the zombie tables
+// (Metrics().Table.ZombieCount) are only the held ones and no obsolete,
+// unheld SST is left in DBDir: the condition itself, so no queued
+// deletion can be missed (a file queued for deletion is still on disk).
+// It gives up after settleTimeout.
+//
+// properties/fidelity also waits for the cleaner with a scratch
+// DB.Checkpoint (its disableFileDeletions waits for queued jobs); that
+// copies the MANIFEST, which grows with every compaction, so over a long
+// run each wait took longer. Polling the directory is enough here.
 func (e *Engine) settle() error {
 	start := time.Now()
 	defer func() {
+		d := time.Since(start)
 		e.stats.Settles++
-		e.stats.SettleWaitMax = max(e.stats.SettleWaitMax, time.Since(start))
+		e.stats.SettleWait += d
+		e.stats.SettleWaitMax = max(e.stats.SettleWaitMax, d)
 	}()
 	deadline := start.Add(settleTimeout)
 	for {
+		e.stats.SettlePolls++
 		held, err := e.held()
 		if err != nil {
 			return err
 		}
-		if e.db.Metrics().Table.ZombieCount <= int64(len(held)) {
-			e.settles++
-			dir := fmt.Sprintf("/settle-%d", e.settles)
-			if err := e.db.Checkpoint(dir); err != nil {
-				return fmt.Errorf("settle: %w", err)
-			}
-			if err := e.fs.RemoveAll(dir); err != nil {
-				return fmt.Errorf("settle: %w", err)
-			}
-			extra, err := e.obsoleteOnDisk(held)
-			if err != nil {
-				return err
-			}
-			if len(extra) == 0 {
-				return nil
-			}
+		zombies := e.db.Metrics().Table.ZombieCount
+		extra, err := e.obsoleteOnDisk(held)
+		if err != nil {
+			return err
+		}
+		if zombies <= int64(len(held)) && len(extra) == 0 {
+			return nil
 		}
 		if time.Now().After(deadline) {
-			extra, _ := e.obsoleteOnDisk(held)
 			return fmt.Errorf("settle: after %v, %d zombie tables (%d held by references), obsolete files still on disk: %v",
-				settleTimeout, e.db.Metrics().Table.ZombieCount, len(held), extra)
+				settleTimeout, zombies, len(held), extra)
 		}
 		time.Sleep(20 * time.Microsecond)
 	}

@@ -17,6 +17,7 @@ type RefusedError struct {
 	msg     string
 }
 
+// Error returns the refusal: the design, what it lacks, and why.
 func (e *RefusedError) Error() string { return e.msg }
 
 // whyMissing says, per capability, why Pebble v1.1.5 (or a real
