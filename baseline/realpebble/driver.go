@@ -39,6 +39,9 @@ type Config struct {
 	Design model.DesignConfig
 	// KeepTrace keeps every kernel event in the report.
 	KeepTrace bool
+	// snapshotAtNewestWrite is the tests' negative control of the engine
+	// snapshot (Engine.snapshotAtNewestWrite).
+	snapshotAtNewestWrite bool
 }
 
 // DefaultConfig is a compaction-heavy workload: 32 keys of 100 bytes, an
@@ -195,6 +198,7 @@ func Run(d model.Design, cfg Config) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
+	e.snapshotAtNewestWrite = cfg.snapshotAtNewestWrite
 	s := sim.New(sim.NewPRNG(cfg.Seed), sim.Config{MaxSteps: cfg.MaxSteps, Strategy: cfg.Strategy, KeepTrace: cfg.KeepTrace})
 	r := &runner{cfg: cfg, d: d, e: e, fs: NewFS(e.VFS(), s), s: s, builds: map[int]*build{}}
 	if err := Check(d, e, r.fs); err != nil {

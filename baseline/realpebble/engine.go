@@ -43,12 +43,20 @@ type Engine struct {
 	// through the Engine: Pebble's visible sequence number minus one
 	// (base.SeqNumStart-1 before the first write).
 	lastSeq uint64
-	// flushedSeq is lastSeq when the memtable was last flushed (Flush, or
-	// the flush Compact starts): every write up to it is in a file.
+	// flushedSeq is lastSeq when the memtable was last flushed (Flush;
+	// Compact flushes first): every write up to it is in a file.
 	flushedSeq uint64
-	// snaps are the engine snapshots taken and not released, by id.
-	snaps  map[uint64]*pebble.Snapshot
-	nextID uint64
+	// flushSnap is the Pebble snapshot taken right after the last flush,
+	// at flushedSeq+1; snaps are the engine snapshots designs took and did
+	// not release, by id, each one of those flush snapshots (shared).
+	flushSnap *flushSnapshot
+	snaps     map[uint64]*flushSnapshot
+	nextID    uint64
+	// snapshotAtNewestWrite is a negative control for tests: TakeSnapshot
+	// takes a fresh pebble.Snapshot (at the newest write) but still returns
+	// the flushed sequence number, so compaction may drop or re-number
+	// (zero) what a design reads at it.
+	snapshotAtNewestWrite bool
 	// views holds, per flushed sequence number, what Pebble's own
 	// iterator read right after the flush (view).
 	views map[uint64][]model.Record
@@ -59,6 +67,15 @@ type Engine struct {
 	refs []heldRef
 	// stats counts the workload's operations.
 	stats Stats
+}
+
+// flushSnapshot is a pebble.Snapshot taken right after a flush, so that
+// it sees exactly the writes up to the flushed sequence number; refs
+// counts the engine snapshots handed out on it.
+type flushSnapshot struct {
+	s    *pebble.Snapshot
+	seq  uint64
+	refs int
 }
 
 // heldRef is one reference: an open iterator on a version.
@@ -125,7 +142,9 @@ func Open(targetFileBytes int64) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("realpebble: open pebble in %s: %w", DBDir, err)
 	}
-	return &Engine{db: db, fs: fs, lastSeq: seqNumStart - 1, flushedSeq: seqNumStart - 1, snaps: map[uint64]*pebble.Snapshot{}, views: map[uint64][]model.Record{seqNumStart - 1: nil}}, nil
+	e := &Engine{db: db, fs: fs, lastSeq: seqNumStart - 1, flushedSeq: seqNumStart - 1, snaps: map[uint64]*flushSnapshot{}, views: map[uint64][]model.Record{seqNumStart - 1: nil}}
+	e.flushSnap = &flushSnapshot{s: db.NewSnapshot(), seq: e.flushedSeq}
+	return e, nil
 }
 
 // seqNumStart is Pebble's first sequence number (internal/base
@@ -155,17 +174,22 @@ func (e *Engine) Close() error {
 	if n := len(e.snaps); n > 0 {
 		errs = append(errs, fmt.Errorf("realpebble: %d engine snapshots still open at close", n))
 		for _, id := range sortedIDs(e.snaps) {
-			errs = append(errs, e.snaps[id].Close())
+			if fs := e.snaps[id]; fs != e.flushSnap {
+				if fs.refs--; fs.refs == 0 {
+					errs = append(errs, fs.s.Close())
+				}
+			}
 		}
-		e.snaps = map[uint64]*pebble.Snapshot{}
+		e.snaps = map[uint64]*flushSnapshot{}
 	}
+	errs = append(errs, e.flushSnap.s.Close())
 	if err := e.db.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("realpebble: close pebble: %w", err))
 	}
 	return errors.Join(errs...)
 }
 
-func sortedIDs(m map[uint64]*pebble.Snapshot) []uint64 {
+func sortedIDs(m map[uint64]*flushSnapshot) []uint64 {
 	ids := make([]uint64, 0, len(m))
 	for id := range m {
 		ids = append(ids, id)
@@ -230,39 +254,55 @@ func (e *Engine) Flush() error {
 	return nil
 }
 
-// Compact compacts [start, end] (DB.Compact, not parallelized: it flushes
-// the memtable if it overlaps the range, then compacts level by level, and
-// returns when the compactions are installed), then waits for Pebble to
-// delete every file that made obsolete and that no reference holds. A
-// flush is of whole memtables, so if Compact flushed (Metrics().Flush.Count
-// grew) every write is in a file.
+// Compact compacts [start, end] (DB.Compact, not parallelized: it
+// compacts level by level and returns when the compactions are
+// installed), then waits for Pebble to delete every file that made
+// obsolete and that no reference holds. DB.Compact first flushes the
+// memtable if it overlaps the range; Compact flushes any unflushed write
+// itself just before (Flush), so that the flush's snapshot is taken
+// before the compactions run (TakeSnapshot). For a range covering every
+// written key (the workload's) that is the same flush.
 func (e *Engine) Compact(start, end string) error {
+	if e.lastSeq != e.flushedSeq {
+		if err := e.Flush(); err != nil {
+			return fmt.Errorf("realpebble: compact [%s, %s]: %w", start, end, err)
+		}
+	}
 	before := e.db.Metrics().Flush.Count
 	if err := e.db.Compact([]byte(start), []byte(end), false); err != nil {
 		return fmt.Errorf("realpebble: compact [%s, %s]: %w", start, end, err)
 	}
-	e.stats.Compactions++
-	if e.db.Metrics().Flush.Count > before {
-		if err := e.flushed(); err != nil {
-			return fmt.Errorf("realpebble: after compact [%s, %s]: %w", start, end, err)
-		}
+	if n := e.db.Metrics().Flush.Count; n != before {
+		panic(fmt.Sprintf("realpebble: DB.Compact flushed (%d flushes) with every write already flushed", n-before))
 	}
+	e.stats.Compactions++
 	return e.settle()
 }
 
-// TakeSnapshot implements model.Engine: DB.NewSnapshot, at the flushed
-// sequence number. A design reads engine files, never the memtable, so
-// the sequence number it reduces records at is the newest one every
-// record of which is in a file: the newest write when the memtable was
-// last flushed. The model's engine does the same (engine.TakeSnapshot:
-// "at the flushed sequence of the current version"). The pebble.Snapshot
-// is the real one, at the newest write (its sequence number is
-// unexported): what it protects from compaction includes what the design
-// reads.
+// TakeSnapshot implements model.Engine: a pebble.Snapshot
+// (DB.NewSnapshot) at the flushed sequence number. A design reads engine
+// files, never the memtable, so the sequence number it reduces records at
+// is the newest one every record of which is in a file: the newest write
+// when the memtable was last flushed (the model's engine does the same:
+// engine.TakeSnapshot, "at the flushed sequence of the current version").
+// For Pebble to keep what is visible at that number the snapshot must be
+// taken at it (compaction keeps, per key, only the newest version below
+// each snapshot, and zeroes the sequence numbers of the bottom stripe:
+// compaction_iter.go maybeZeroSeqnum), so the Engine takes one right
+// after every flush and hands that one out, shared: the engine snapshot
+// of a design is the snapshot of the last flush. Its sequence number is
+// unexported (snapshot.go); the Engine knows it from Batch.SeqNum.
 func (e *Engine) TakeSnapshot() (id, seq uint64) {
 	e.nextID++
-	e.snaps[e.nextID] = e.db.NewSnapshot()
-	return e.nextID, e.flushedSeq
+	if e.snapshotAtNewestWrite {
+		// The negative control: a fresh snapshot, which protects what is
+		// visible at the newest write, not at the flushed seq returned.
+		e.snaps[e.nextID] = &flushSnapshot{s: e.db.NewSnapshot(), seq: e.flushedSeq, refs: 1}
+		return e.nextID, e.flushedSeq
+	}
+	e.flushSnap.refs++
+	e.snaps[e.nextID] = e.flushSnap
+	return e.nextID, e.flushSnap.seq
 }
 
 // view returns what Pebble's iterator read at flushed sequence number
@@ -278,6 +318,15 @@ func (e *Engine) view(seq uint64) ([]model.Record, bool) {
 // sequence number (view).
 func (e *Engine) flushed() error {
 	e.flushedSeq = e.lastSeq
+	if e.flushSnap.seq != e.flushedSeq {
+		old := e.flushSnap
+		e.flushSnap = &flushSnapshot{s: e.db.NewSnapshot(), seq: e.flushedSeq}
+		if old.refs == 0 {
+			if err := old.s.Close(); err != nil {
+				return fmt.Errorf("close the snapshot of seq %d: %w", old.seq, err)
+			}
+		}
+	}
 	if _, ok := e.views[e.flushedSeq]; ok {
 		return nil
 	}
@@ -296,16 +345,20 @@ func (e *Engine) flushed() error {
 	return nil
 }
 
-// ReleaseSnapshot implements model.Engine: Snapshot.Close. An unknown id
+// ReleaseSnapshot implements model.Engine: the snapshot's Snapshot.Close
+// once no design holds it and a later flush has replaced it. An unknown id
 // panics (a design's bug).
 func (e *Engine) ReleaseSnapshot(id uint64) {
-	s, ok := e.snaps[id]
+	fs, ok := e.snaps[id]
 	if !ok {
 		panic(fmt.Sprintf("realpebble: ReleaseSnapshot(%d): no such snapshot open", id))
 	}
 	delete(e.snaps, id)
-	if err := s.Close(); err != nil {
-		panic(fmt.Sprintf("realpebble: close snapshot %d: %v", id, err))
+	fs.refs--
+	if fs.refs == 0 && fs != e.flushSnap {
+		if err := fs.s.Close(); err != nil {
+			panic(fmt.Sprintf("realpebble: close snapshot of seq %d: %v", fs.seq, err))
+		}
 	}
 }
 

@@ -171,6 +171,58 @@ func TestScanReadsWhatPebbleReads(t *testing.T) {
 	}
 }
 
+// scanSeeds are seeds and rounds at which scan, given an engine snapshot
+// that does not protect its sequence number, collects other data than
+// Pebble's (TestScanSnapshotControl).
+var scanSeeds = []struct {
+	seed   uint64
+	rounds int
+}{{17, 3}, {25, 3}, {37, 8}, {40, 3}}
+
+// TestScanSnapshotControl: scan yields between its engine snapshot and
+// each column family's iterator, so the workload flushes and compacts in
+// between. The engine snapshot must be a pebble.Snapshot at the flushed
+// sequence number scan reduces at: then scan collects Pebble's data at
+// these seeds. The negative control takes the snapshot at the newest write
+// instead (a fresh DB.NewSnapshot): compaction may then keep only a newer
+// version of a key and zero its sequence number (maybeZeroSeqnum), scan
+// takes it, and the check against Pebble's iterator must catch it.
+func TestScanSnapshotControl(t *testing.T) {
+	caught := 0
+	for _, c := range scanSeeds {
+		for _, control := range []bool{false, true} {
+			cfg := DefaultConfig()
+			cfg.Seed, cfg.Rounds, cfg.snapshotAtNewestWrite = c.seed, c.rounds, control
+			rep, err := Run(design(t, "scan"), cfg)
+			if err != nil {
+				t.Fatalf("seed %d: %v", c.seed, err)
+			}
+			wrong := rep.Count("ok") - matching(rep)
+			switch {
+			case !control && (wrong > 0 || rep.Count("ok") != c.rounds):
+				t.Errorf("seed %d: %d of %d rounds ok, %d of them with other data than Pebble's\n%s", c.seed, rep.Count("ok"), c.rounds, wrong, rep)
+			case control:
+				caught += wrong
+			}
+		}
+	}
+	if caught == 0 {
+		t.Errorf("the negative control (snapshot at the newest write) went unnoticed at every seed")
+	}
+	t.Logf("negative control caught in %d rounds", caught)
+}
+
+// matching counts the rounds whose data matched Pebble's.
+func matching(rep Report) int {
+	n := 0
+	for _, x := range rep.Rounds {
+		if x.Matches {
+			n++
+		}
+	}
+	return n
+}
+
 // TestRefused: a design that needs what Pebble v1.1.5 lacks is refused
 // before anything runs, naming the design, the capability and why.
 func TestRefused(t *testing.T) {
