@@ -16,7 +16,10 @@ import (
 // on with Pebble's sstable reader (sstable.NewSimpleReadable,
 // sstable.NewReader, Reader.NewIter) into model records of column family
 // default, each with the internal key's user key, sequence number and
-// kind, and closes h. Each ReadAt is tried up to tries times on EIO. The
+// kind, and closes h. A sequence number may be 0: Pebble zeroes those of
+// the bottom snapshot stripe at the bottom level (compaction_iter.go
+// maybeZeroSeqnum); such a record is below every open snapshot, so it is
+// visible at every design's sequence number, as it is to Pebble. Each ReadAt is tried up to tries times on EIO. The
 // whole read is one step (no scheduling point per chunk): an open file
 // stays readable on vfs.NewMem() after Pebble removes its name, so a
 // later point could change nothing.
