@@ -17,6 +17,9 @@ type env struct {
 	// goRun is the main package a replay line names when the binary was
 	// built by go run ("./cmd/simrun").
 	goRun string
+	// designs are the built-in designs and the options' (WithDesigns), as
+	// values: what simrun pebble runs over real Pebble.
+	designs []model.Design
 }
 
 // Option configures the CLI a program gets from Main or Command.
@@ -76,7 +79,8 @@ func newEnv(opts ...Option) (*env, error) {
 			return nil, err
 		}
 	}
-	flagship, err := tikv.New(append(designs.All(), o.designs...)...)
+	all := append(designs.All(), o.designs...)
+	flagship, err := tikv.New(all...)
 	if err != nil {
 		return nil, fmt.Errorf("simrun: %w", err)
 	}
@@ -95,7 +99,7 @@ func newEnv(opts ...Option) (*env, error) {
 	if _, err := systems.Lookup(o.defaultSystem); err != nil {
 		return nil, fmt.Errorf("simrun: default system: %w", err)
 	}
-	return &env{systems: systems, defaultSystem: o.defaultSystem, goRun: o.goRun}, nil
+	return &env{systems: systems, defaultSystem: o.defaultSystem, goRun: o.goRun, designs: all}, nil
 }
 
 // defaultEnv is simrun's own: the built-in system and designs.

@@ -186,6 +186,7 @@ covers what completed).`,
 
 	root.AddCommand(newRunCmd(e), newReplayCmd(e), newValidateCmd(e), newCollectorsCmd(e), newProfilesCmd(e), newTimelineCmd(e), newMergeCmd(e), newShrinkCmd(e), newBenchCmd())
 	root.AddCommand(newFidelityCmd(), newCheckCmd(e), newScopesCmd(e), newOpsCmd(e), newSystemsCmd(e))
+	root.AddCommand(newPebbleCmd(e))
 	return root
 }
 
