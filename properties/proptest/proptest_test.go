@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -153,4 +155,30 @@ func TestDeterministicShrink(t *testing.T) {
 			t.Logf("the same counterexample twice: %d actions (found with %d), %d draws", sim.CountClass(f.Outcome.Result.Events, sim.ClassAction), f.FoundActions, len(f.Draws))
 		})
 	}
+}
+
+// TestNeverFailsWithTheStory: Never on naive fails its test, and the
+// failure carries the story and both replay lines. The failing test runs
+// in a child process (this test binary again), whose output is checked.
+func TestNeverFailsWithTheStory(t *testing.T) {
+	if os.Getenv("PROPTEST_CHILD") == "1" {
+		sys := builtin.TiKV()
+		proptest.Never(t, sys, config(t, sys, "naive"), reportKinds, proptest.DrawsDir(os.Getenv("PROPTEST_DIR")),
+			proptest.DeterministicShrink(), proptest.ShrinkRuns(300))
+		return
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestNeverFailsWithTheStory$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "PROPTEST_CHILD=1", "PROPTEST_DIR="+dir)
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, "Never passed on naive:\n%s", out)
+	for _, want := range []string{"counterexample, shrunk:", "showed open-deleted-file", "VIOLATION open-deleted-file",
+		"replay: go test . -run '^TestNeverFailsWithTheStory$' -rapid.seed=", "replay: go run ./cmd/simrun replay " + dir} {
+		require.Contains(t, string(out), want)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.draws"))
+	require.NoError(t, err)
+	require.Len(t, files, 1)
+	replay, code := simrun(t, "replay", files[0])
+	require.Equal(t, 0, code, "%s", replay)
 }
