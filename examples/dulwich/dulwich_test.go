@@ -5,6 +5,7 @@ import (
 
 	"github.com/snapsim/snapsim/examples/internal/incidenttest"
 	"github.com/snapsim/snapsim/model"
+	"github.com/snapsim/snapsim/properties/proptest"
 	"github.com/snapsim/snapsim/sim"
 )
 
@@ -66,4 +67,25 @@ func TestRunsTheSameTwice(t *testing.T) {
 			incidenttest.Twice(t, sys, incidenttest.Config(t, sys, d), seed)
 		}
 	}
+}
+
+// TestProperty: the property helper over a user's system. "The reader
+// never opens a deleted file" is caught on lazy-open (its shrunk
+// counterexample is the incident: a listing, a repack, the lazy open) and
+// holds of rescan-on-disappear.
+func TestProperty(t *testing.T) {
+	sys := System()
+	never := []sim.Kind{sim.KindOpenDeletedFile, sim.KindLiveness, sim.KindPanic}
+	t.Run(LazyOpen, func(t *testing.T) {
+		f := proptest.Caught(t, sys, incidenttest.Config(t, sys, LazyOpen), proptest.NeverShows(never...),
+			proptest.DrawsDir(t.TempDir()), proptest.DeterministicShrink(), proptest.Program("./cmd/mysim"))
+		o := f.Outcome.Result.Observations[0]
+		if o.Kind != sim.KindOpenDeletedFile || o.Actor != "reader" {
+			t.Fatalf("first observation %s by %s; want open-deleted-file by reader\n%s", o.Kind, o.Actor, f.Story())
+		}
+		t.Logf("lazy-open caught:\n%s", f.Story())
+	})
+	t.Run(RescanOnDisappear, func(t *testing.T) {
+		proptest.Never(t, sys, incidenttest.Config(t, sys, RescanOnDisappear), never, proptest.Checks(500))
+	})
 }

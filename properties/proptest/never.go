@@ -47,6 +47,8 @@ type options struct {
 	pkg      string
 	profiles []string
 	shrink   time.Duration
+	runs     int
+	seed     uint64
 }
 
 // MaxSteps sets the kernel's step budget per run (default
@@ -76,6 +78,27 @@ func Package(path string) Option { return func(o *options) { o.pkg = path } }
 // a loaded and an idle machine; the counterexample found, and the exact
 // replay of whatever was shrunk to, do not.
 func ShrinkTime(d time.Duration) Option { return func(o *options) { o.shrink = d } }
+
+// ShrinkRuns sets the budget, in candidate runs, of the second shrink:
+// after rapid's, the counterexample's draws are shrunk further by the
+// simulator's own shrinker (sim.ShrinkWith, as simrun shrink does: delete
+// chunks of draws, lower values), which is deterministic: the same draws
+// and budget give the same result on any machine. Default
+// DefaultShrinkRuns; 0 turns it off.
+func ShrinkRuns(n int) Option { return func(o *options) { o.runs = n } }
+
+// FixedSeed runs rapid with seed instead of Seed(t.Name()) (a
+// -rapid.seed or -soak on the command line still wins).
+func FixedSeed(seed uint64) Option { return func(o *options) { o.seed = seed } }
+
+// DefaultShrinkRuns is the default budget of the second shrink.
+const DefaultShrinkRuns = 1000
+
+// DeterministicShrink skips rapid's time-bounded shrink, so the
+// counterexample is the first one rapid found, shrunk only by the
+// run-budgeted second shrink (ShrinkRuns): the same on a loaded machine
+// as on an idle one. rapid still searches, and the search is the same.
+func DeterministicShrink() Option { return func(o *options) { o.shrink = time.Nanosecond } }
 
 // Profiles lets rapid draw the run's profile from names (the first is
 // where it shrinks to) and builds each case's configuration as
@@ -181,7 +204,7 @@ func Caught(t *testing.T, sys model.System, cfg model.Config, judge Judge, opts 
 // none) and rapid's log. forward passes rapid's report on to t.
 func search(t *testing.T, forward bool, sys model.System, cfg model.Config, judge Judge, opts []Option) (*Failure, string) {
 	t.Helper()
-	o := options{maxSteps: sim.DefaultMaxSteps, program: "./cmd/simrun", pkg: "."}
+	o := options{maxSteps: sim.DefaultMaxSteps, program: "./cmd/simrun", pkg: ".", runs: DefaultShrinkRuns}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -219,7 +242,7 @@ func search(t *testing.T, forward bool, sys model.System, cfg model.Config, judg
 		}
 	}
 	tb := &captureTB{t: t, forward: forward}
-	check(t, tb, prop)
+	check(t, tb, o.seed, prop)
 	if !tb.failed || last == nil {
 		if tb.failed {
 			t.Fatalf("proptest: rapid failed without a counterexample:\n%s", tb.log.String())
@@ -227,6 +250,9 @@ func search(t *testing.T, forward bool, sys model.System, cfg model.Config, judg
 		return nil, tb.log.String()
 	}
 	last.Seed, last.FoundActions = currentSeed(), found
+	if o.runs > 0 {
+		refine(t, sys, &o, judge, last)
+	}
 	last.GoTest = fmt.Sprintf("go test %s -run '^%s$' -rapid.seed=%d -rapid.checks=%s", o.pkg, regexp.QuoteMeta(t.Name()), last.Seed, rapidChecks())
 	if last.Outcome.Violated() {
 		last.DrawsFile, last.WriteErr = writeDraws(t, &o, last)
@@ -237,6 +263,57 @@ func search(t *testing.T, forward bool, sys model.System, cfg model.Config, judg
 		last.WriteErr = fmt.Errorf("the run observed nothing (the judge failed it on its outcome), and a .draws file replays a violation")
 	}
 	return last, tb.log.String()
+}
+
+// refine shrinks f's draws further with the simulator's shrinker, a
+// budget of o.runs candidate runs: a candidate is kept when the judge
+// still fails it and it is simpler (sim.Simpler). f is updated in place
+// with the shrunk run (its trace kept).
+func refine(t *testing.T, sys model.System, o *options, judge Judge, f *Failure) {
+	t.Helper()
+	cfg := f.Outcome.Config
+	sc := sim.Config{MaxSteps: o.maxSteps, KeepTrace: true, StopOnViolation: true}
+	run := func(draws []sim.Draw) (model.Outcome, []sim.Draw, error) {
+		rec := sim.NewRecorder(sim.NewLog(draws))
+		out, err := sys.Run(cfg, rec, sc, model.Hooks{})
+		return out, sim.Canonical(rec.Draws(), len(draws)), err
+	}
+	var runErr error
+	test := func(cand []sim.Draw) (bool, []sim.Draw) {
+		out, canon, err := run(cand)
+		if err != nil {
+			runErr = err
+			return false, nil
+		}
+		return judge(&out) != nil, canon
+	}
+	_, start, err := run(f.Draws)
+	if err != nil {
+		t.Fatalf("proptest: replaying the counterexample: %v", err)
+	}
+	shrunk, _ := sim.ShrinkWith(start, sim.ShrinkOptions{Budget: o.runs}, test)
+	if runErr != nil {
+		t.Logf("proptest: a candidate of the second shrink made the system fail (not adopted): %v", runErr)
+	}
+	if len(shrunk) == 0 {
+		// Every draw shrank to 0, which a log supplies past its end; keep
+		// one explicit zero so the .draws file is never empty.
+		n := 2
+		if len(f.Draws) > 0 {
+			n = f.Draws[0].N
+		}
+		shrunk = []sim.Draw{{N: n, Value: 0}}
+	}
+	out, _, err := run(shrunk)
+	if err != nil {
+		t.Fatalf("proptest: replaying the shrunk counterexample: %v", err)
+	}
+	jerr := judge(&out)
+	if jerr == nil {
+		t.Fatalf("proptest: the shrunk counterexample no longer fails the property (nondeterminism?)")
+	}
+	f.Outcome, f.Draws = out, shrunk
+	f.Err = fmt.Errorf("%s/%s on profile %s: %w", cfg.SystemName(), cfg.DesignName(), cfg.ProfileName(), jerr)
 }
 
 // rapidChecks is the current -rapid.checks.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -47,22 +49,26 @@ func simrun(t *testing.T, args ...string) (string, int) {
 }
 
 // TestCaughtNaive is the helper's negative control: naive on the TiKV-like
-// system is caught, the counterexample is shrunk to the report's story,
-// and the replay line the helper prints replays it exactly through the
-// CLI (run in process).
+// system is caught, the counterexample is shrunk (deterministically) to
+// the report's story, and the replay line the helper prints replays it
+// exactly through the CLI (run in process).
 func TestCaughtNaive(t *testing.T) {
 	sys := builtin.TiKV()
 	f := proptest.Caught(t, sys, config(t, sys, "naive"), proptest.NeverShows(reportKinds...), proptest.DrawsDir(t.TempDir()),
-		proptest.ShrinkTime(shrinkTime))
+		proptest.DeterministicShrink(), proptest.ShrinkRuns(3000))
 	require.NotEmpty(t, f.Outcome.Result.Observations)
 	require.Equal(t, sim.KindOpenDeletedFile, f.Outcome.Result.Observations[0].Kind, "%s", f.Story())
 	actions := sim.CountClass(f.Outcome.Result.Events, sim.ClassAction)
-	require.Less(t, actions, f.FoundActions, "rapid did not shrink the counterexample:\n%s", f.Story())
+	require.Less(t, actions, f.FoundActions, "the counterexample was not shrunk:\n%s", f.Story())
+	// Deterministic (no time-bounded pass): 51 actions found, 12 at the
+	// shrinker's fixed point, the report's story (puts, flushes, list,
+	// compactions, deletes, the open).
+	require.LessOrEqual(t, actions, 12, "shrunk counterexample too long:\n%s", f.Story())
 	story := f.Story()
 	for _, want := range []string{"showed open-deleted-file", "system tikv, design naive", "VIOLATION open-deleted-file", "-rapid.seed=", "replay " + f.DrawsFile} {
 		require.Contains(t, story, want)
 	}
-	t.Logf("naive caught, %d actions shrunk to %d in %s:\n%s", f.FoundActions, actions, shrinkTime, story)
+	t.Logf("naive caught, %d actions shrunk to %d:\n%s", f.FoundActions, actions, story)
 
 	// The printed simrun line: go run ./cmd/simrun replay FILE --actions-only.
 	words := strings.Fields(f.Replay)
@@ -127,4 +133,52 @@ func TestSeedIsFixed(t *testing.T) {
 	require.Equal(t, a, b)
 	require.NotZero(t, a)
 	require.NotEqual(t, a, proptest.Seed("TestX/pin"))
+}
+
+// TestDeterministicShrink: with rapid's time-bounded shrink skipped, the
+// counterexample is the same twice (the run-budgeted shrink is
+// deterministic), and smaller than the one rapid found.
+func TestDeterministicShrink(t *testing.T) {
+	sys := builtin.TiKV()
+	var first *proptest.Failure
+	for i := range 2 {
+		t.Run("naive", func(t *testing.T) {
+			f := proptest.Caught(t, sys, config(t, sys, "naive"), proptest.NeverShows(reportKinds...), proptest.DrawsDir(t.TempDir()),
+				proptest.DeterministicShrink(), proptest.FixedSeed(1), proptest.ShrinkRuns(600))
+			require.Less(t, sim.CountClass(f.Outcome.Result.Events, sim.ClassAction), f.FoundActions)
+			if i == 0 {
+				first = f
+				return
+			}
+			require.Equal(t, first.Draws, f.Draws)
+			require.Equal(t, first.Outcome.Result.TraceHash, f.Outcome.Result.TraceHash)
+			t.Logf("the same counterexample twice: %d actions (found with %d), %d draws", sim.CountClass(f.Outcome.Result.Events, sim.ClassAction), f.FoundActions, len(f.Draws))
+		})
+	}
+}
+
+// TestNeverFailsWithTheStory: Never on naive fails its test, and the
+// failure carries the story and both replay lines. The failing test runs
+// in a child process (this test binary again), whose output is checked.
+func TestNeverFailsWithTheStory(t *testing.T) {
+	if os.Getenv("PROPTEST_CHILD") == "1" {
+		sys := builtin.TiKV()
+		proptest.Never(t, sys, config(t, sys, "naive"), reportKinds, proptest.DrawsDir(os.Getenv("PROPTEST_DIR")),
+			proptest.DeterministicShrink(), proptest.ShrinkRuns(300))
+		return
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestNeverFailsWithTheStory$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "PROPTEST_CHILD=1", "PROPTEST_DIR="+dir)
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, "Never passed on naive:\n%s", out)
+	for _, want := range []string{"counterexample, shrunk:", "showed open-deleted-file", "VIOLATION open-deleted-file",
+		"replay: go test . -run '^TestNeverFailsWithTheStory$' -rapid.seed=", "replay: go run ./cmd/simrun replay " + dir} {
+		require.Contains(t, string(out), want)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.draws"))
+	require.NoError(t, err)
+	require.Len(t, files, 1)
+	replay, code := simrun(t, "replay", files[0])
+	require.Equal(t, 0, code, "%s", replay)
 }

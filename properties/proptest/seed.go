@@ -51,15 +51,16 @@ func userSeed() bool {
 func Check(t *testing.T, prop func(*rapid.T)) {
 	t.Helper()
 	tb := &captureTB{t: t, forward: true}
-	check(t, tb, prop)
+	check(t, tb, 0, prop)
 	if tb.failed {
 		t.FailNow()
 	}
 }
 
-// check is Check with rapid reporting to tb (t itself, or a TB that
-// captures the failure so the caller can add its replay lines).
-func check(t *testing.T, tb *captureTB, prop func(*rapid.T)) {
+// check is Check with rapid reporting to tb, a TB that captures the
+// failure so the caller can add its replay lines, and with seed (0:
+// Seed(t.Name())) as the fixed seed.
+func check(t *testing.T, tb *captureTB, seed uint64, prop func(*rapid.T)) {
 	t.Helper()
 	SetFlag(t, "rapid.nofailfile", "true")
 	switch {
@@ -68,7 +69,10 @@ func check(t *testing.T, tb *captureTB, prop func(*rapid.T)) {
 	case *soak > 0:
 		soakCheck(t, tb, prop)
 	default:
-		SetFlag(t, "rapid.seed", strconv.FormatUint(Seed(t.Name()), 10))
+		if seed == 0 {
+			seed = Seed(t.Name())
+		}
+		SetFlag(t, "rapid.seed", strconv.FormatUint(seed, 10))
 		rapidCheck(tb, prop)
 	}
 }
