@@ -23,8 +23,9 @@ const DBDir = "/db"
 // Engine is a real *pebble.DB over an in-memory vfs.FS, seen as the
 // model.Engine (and model.Pinner) a design uses. It also carries the
 // workload's writes (Put, Delete, Flush, Compact), so that it knows the
-// sequence number of the newest write (TakeSnapshot) and can wait for
-// Pebble's deletions after each operation that may make files obsolete.
+// sequence numbers of the newest and of the newest flushed write
+// (TakeSnapshot), takes the flush's snapshot, and can wait for Pebble's
+// deletions after each operation that may make files obsolete.
 //
 // An Engine is used from one goroutine at a time: the kernel's actors
 // (one runs at a time) or a test. Pebble's own goroutines run beside it.
@@ -49,8 +50,9 @@ type Engine struct {
 	// the flushed sequence number, so compaction may drop or re-number
 	// (zero) what a design reads at it.
 	snapshotAtNewestWrite bool
-	// views holds, per flushed sequence number, what Pebble's own
-	// iterator read right after the flush (view).
+	// views holds, per sequence number of an engine snapshot handed out
+	// and not yet checked, what Pebble's own iterator read through it
+	// (view).
 	views map[uint64][]model.Record
 	// cur is the version Current returned last; versions counts them.
 	cur      *version
@@ -69,7 +71,7 @@ type Stats struct {
 	Settles                   int
 	SettleWait, SettleWaitMax time.Duration
 	// SettlePolls counts the polls of all waits (each a check of the zombie
-	// count, and when it is low enough a scratch checkpoint).
+	// count and of the directory).
 	SettlePolls int
 }
 
@@ -119,7 +121,7 @@ func Open(targetFileBytes int64) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("realpebble: open pebble in %s: %w", DBDir, err)
 	}
-	e := &Engine{db: db, fs: fs, lastSeq: seqNumStart - 1, flushedSeq: seqNumStart - 1, snaps: map[uint64]*flushSnapshot{}, views: map[uint64][]model.Record{seqNumStart - 1: nil}}
+	e := &Engine{db: db, fs: fs, lastSeq: seqNumStart - 1, flushedSeq: seqNumStart - 1, snaps: map[uint64]*flushSnapshot{}, views: map[uint64][]model.Record{}}
 	e.flushSnap = &flushSnapshot{s: db.NewSnapshot(), seq: e.flushedSeq}
 	return e, nil
 }

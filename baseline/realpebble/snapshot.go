@@ -40,8 +40,20 @@ func sortedIDs(m map[uint64]*flushSnapshot) []uint64 {
 // after every flush and hands that one out, shared: the engine snapshot
 // of a design is the snapshot of the last flush. Its sequence number is
 // unexported (snapshot.go); the Engine knows it from Batch.SeqNum.
+//
+// It also reads, once per flush snapshot handed out, every key and value
+// through that snapshot with Pebble's own iterator (Snapshot.NewIter,
+// closed in the same step), for the report's check of what the design
+// collected (view, dropViews).
 func (e *Engine) TakeSnapshot() (id, seq uint64) {
 	e.nextID++
+	if _, ok := e.views[e.flushSnap.seq]; !ok {
+		kv, err := readAll(e.flushSnap.s, e.flushSnap.seq)
+		if err != nil {
+			panic(fmt.Sprintf("realpebble: read through the snapshot of seq %d: %v", e.flushSnap.seq, err))
+		}
+		e.views[e.flushSnap.seq] = kv
+	}
 	if e.snapshotAtNewestWrite {
 		// The negative control: a fresh snapshot, which protects what is
 		// visible at the newest write, not at the flushed seq returned.
@@ -53,43 +65,47 @@ func (e *Engine) TakeSnapshot() (id, seq uint64) {
 	return e.nextID, e.flushSnap.seq
 }
 
-// view returns what Pebble's iterator read at flushed sequence number
+// view returns what Pebble's iterator read through the engine snapshot at
 // seq, sorted by key.
 func (e *Engine) view(seq uint64) ([]model.Record, bool) {
 	kv, ok := e.views[seq]
 	return kv, ok
 }
 
-// flushed records that the memtable was flushed: every write up to
-// lastSeq is in a file. It reads the whole database with Pebble's own
-// iterator, for the report's check of what a design collected at that
-// sequence number (view).
-func (e *Engine) flushed() error {
-	e.flushedSeq = e.lastSeq
-	if e.flushSnap.seq != e.flushedSeq {
-		old := e.flushSnap
-		e.flushSnap = &flushSnapshot{s: e.db.NewSnapshot(), seq: e.flushedSeq}
-		if old.refs == 0 {
-			if err := old.s.Close(); err != nil {
-				return fmt.Errorf("close the snapshot of seq %d: %w", old.seq, err)
-			}
-		}
-	}
-	if _, ok := e.views[e.flushedSeq]; ok {
-		return nil
-	}
-	it, err := e.db.NewIter(nil)
+// dropViews forgets the views once a build is over, checked or not (a
+// later TakeSnapshot reads its view again), so that they stay as few as
+// the snapshots of the build in progress.
+func (e *Engine) dropViews() { clear(e.views) }
+
+// readAll reads every live key of s, in key order, as records at seq.
+func readAll(s *pebble.Snapshot, seq uint64) ([]model.Record, error) {
+	it, err := s.NewIter(nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var kv []model.Record
 	for ok := it.First(); ok; ok = it.Next() {
-		kv = append(kv, model.Record{CF: model.CFDefault, Key: string(it.Key()), Seq: e.flushedSeq, Kind: model.KindPut, Value: string(it.Value())})
+		kv = append(kv, model.Record{CF: model.CFDefault, Key: string(it.Key()), Seq: seq, Kind: model.KindPut, Value: string(it.Value())})
 	}
-	if err := it.Close(); err != nil {
-		return err
+	return kv, it.Close()
+}
+
+// flushed records that the memtable was flushed: every write up to
+// lastSeq is in a file. It takes the flush's snapshot (at flushedSeq+1,
+// no write in between) and closes the previous one if no design holds
+// it.
+func (e *Engine) flushed() error {
+	e.flushedSeq = e.lastSeq
+	if e.flushSnap.seq == e.flushedSeq {
+		return nil
 	}
-	e.views[e.flushedSeq] = kv
+	old := e.flushSnap
+	e.flushSnap = &flushSnapshot{s: e.db.NewSnapshot(), seq: e.flushedSeq}
+	if old.refs == 0 {
+		if err := old.s.Close(); err != nil {
+			return fmt.Errorf("close the snapshot of seq %d: %w", old.seq, err)
+		}
+	}
 	return nil
 }
 
