@@ -9,7 +9,7 @@ import (
 
 // settleTimeout bounds a wait for Pebble's deletions (settle): only a file
 // Pebble never deletes should reach it. The longest wait measured was
-// 96 ms (docs/realpebble.md), on a 2-core machine shared with other test
+// 523 ms (docs/realpebble.md), on a 2-core machine shared with other test
 // runs; the bound is generous so that a loaded machine cannot make a run
 // fail.
 const settleTimeout = 30 * time.Second
