@@ -105,9 +105,8 @@ type Round struct {
 	Files []string
 	Keys  int
 	// Matches reports, for an "ok" round, whether the collected keys and
-	// values are exactly what Pebble's own iterator (DB.NewIter) read in
-	// the region right after the flush that made the engine snapshot's
-	// sequence number the flushed one.
+	// values are exactly what Pebble's own iterator reads in the region
+	// through the engine snapshot (Snapshot.NewIter).
 	Matches bool
 	// ENOENTs are the round's opens that failed with ENOENT.
 	ENOENTs []OpenFailure
@@ -298,6 +297,8 @@ func (r *runner) round(g *sim.Actor, n int) {
 	region := &model.Region{ID: 1, Start: r.cfg.Start, End: r.cfg.End, Epoch: model.Epoch{Version: 1, ConfVer: 1}, State: model.RegionNormal}
 	b := &build{r: r, actor: g, round: n, region: region}
 	r.builds[n] = b
+	// On every way out, a panic included: the next round takes its own.
+	defer r.e.dropViews()
 	got, err := r.d.New(r.cfg.Design).Collect(b)
 	x := Round{N: n, Actor: g.Name(), Attempts: b.attempts}
 	if err != nil {
@@ -310,7 +311,7 @@ func (r *runner) round(g *sim.Actor, n int) {
 }
 
 // matches compares what the design collected with what Pebble's own
-// iterator read at the snapshot's sequence number (Engine.view): the same keys with
+// iterator read through the engine snapshot (Engine.view): the same keys with
 // the same values, in the region, and nothing in the other column
 // families. It returns a description of the first difference.
 func (r *runner) matches(got model.Collected, region *model.Region) (bool, string) {

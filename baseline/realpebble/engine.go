@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/cockroachdb/pebble"
@@ -22,17 +20,12 @@ const EngineName = "pebble v1.1.5"
 // DBDir is the directory of the database on its filesystem.
 const DBDir = "/db"
 
-// settleTimeout bounds a wait for Pebble's deletions (settle): only a file
-// Pebble never deletes should reach it. The longest wait measured was
-// under a second, on a 2-core machine shared with other test runs; the
-// bound is generous so that a loaded machine cannot make a run fail.
-const settleTimeout = 30 * time.Second
-
 // Engine is a real *pebble.DB over an in-memory vfs.FS, seen as the
 // model.Engine (and model.Pinner) a design uses. It also carries the
 // workload's writes (Put, Delete, Flush, Compact), so that it knows the
-// sequence number of the newest write (TakeSnapshot) and can wait for
-// Pebble's deletions after each operation that may make files obsolete.
+// sequence numbers of the newest and of the newest flushed write
+// (TakeSnapshot), takes the flush's snapshot, and can wait for Pebble's
+// deletions after each operation that may make files obsolete.
 //
 // An Engine is used from one goroutine at a time: the kernel's actors
 // (one runs at a time) or a test. Pebble's own goroutines run beside it.
@@ -57,8 +50,9 @@ type Engine struct {
 	// the flushed sequence number, so compaction may drop or re-number
 	// (zero) what a design reads at it.
 	snapshotAtNewestWrite bool
-	// views holds, per flushed sequence number, what Pebble's own
-	// iterator read right after the flush (view).
+	// views holds, per sequence number of an engine snapshot handed out
+	// and not yet checked, what Pebble's own iterator read through it
+	// (view).
 	views map[uint64][]model.Record
 	// cur is the version Current returned last; versions counts them.
 	cur      *version
@@ -69,21 +63,6 @@ type Engine struct {
 	stats Stats
 }
 
-// flushSnapshot is a pebble.Snapshot taken right after a flush, so that
-// it sees exactly the writes up to the flushed sequence number; refs
-// counts the engine snapshots handed out on it.
-type flushSnapshot struct {
-	s    *pebble.Snapshot
-	seq  uint64
-	refs int
-}
-
-// heldRef is one reference: an open iterator on a version.
-type heldRef struct {
-	v  *version
-	it *pebble.Iterator
-}
-
 // Stats counts what the workload did to the database.
 type Stats struct {
 	Puts, Deletes, Flushes, Compactions int
@@ -92,7 +71,7 @@ type Stats struct {
 	Settles                   int
 	SettleWait, SettleWaitMax time.Duration
 	// SettlePolls counts the polls of all waits (each a check of the zombie
-	// count, and when it is low enough a scratch checkpoint).
+	// count and of the directory).
 	SettlePolls int
 }
 
@@ -142,7 +121,7 @@ func Open(targetFileBytes int64) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("realpebble: open pebble in %s: %w", DBDir, err)
 	}
-	e := &Engine{db: db, fs: fs, lastSeq: seqNumStart - 1, flushedSeq: seqNumStart - 1, snaps: map[uint64]*flushSnapshot{}, views: map[uint64][]model.Record{seqNumStart - 1: nil}}
+	e := &Engine{db: db, fs: fs, lastSeq: seqNumStart - 1, flushedSeq: seqNumStart - 1, snaps: map[uint64]*flushSnapshot{}, views: map[uint64][]model.Record{}}
 	e.flushSnap = &flushSnapshot{s: db.NewSnapshot(), seq: e.flushedSeq}
 	return e, nil
 }
@@ -187,15 +166,6 @@ func (e *Engine) Close() error {
 		errs = append(errs, fmt.Errorf("realpebble: close pebble: %w", err))
 	}
 	return errors.Join(errs...)
-}
-
-func sortedIDs(m map[uint64]*flushSnapshot) []uint64 {
-	ids := make([]uint64, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	return ids
 }
 
 // Put writes key=value in a batch of its own, so that the batch's
@@ -277,276 +247,6 @@ func (e *Engine) Compact(start, end string) error {
 	}
 	e.stats.Compactions++
 	return e.settle()
-}
-
-// TakeSnapshot implements model.Engine: a pebble.Snapshot
-// (DB.NewSnapshot) at the flushed sequence number. A design reads engine
-// files, never the memtable, so the sequence number it reduces records at
-// is the newest one every record of which is in a file: the newest write
-// when the memtable was last flushed (the model's engine does the same:
-// engine.TakeSnapshot, "at the flushed sequence of the current version").
-// For Pebble to keep what is visible at that number the snapshot must be
-// taken at it (compaction keeps, per key, only the newest version below
-// each snapshot, and zeroes the sequence numbers of the bottom stripe:
-// compaction_iter.go maybeZeroSeqnum), so the Engine takes one right
-// after every flush and hands that one out, shared: the engine snapshot
-// of a design is the snapshot of the last flush. Its sequence number is
-// unexported (snapshot.go); the Engine knows it from Batch.SeqNum.
-func (e *Engine) TakeSnapshot() (id, seq uint64) {
-	e.nextID++
-	if e.snapshotAtNewestWrite {
-		// The negative control: a fresh snapshot, which protects what is
-		// visible at the newest write, not at the flushed seq returned.
-		e.snaps[e.nextID] = &flushSnapshot{s: e.db.NewSnapshot(), seq: e.flushedSeq, refs: 1}
-		return e.nextID, e.flushedSeq
-	}
-	e.flushSnap.refs++
-	e.snaps[e.nextID] = e.flushSnap
-	return e.nextID, e.flushSnap.seq
-}
-
-// view returns what Pebble's iterator read at flushed sequence number
-// seq, sorted by key.
-func (e *Engine) view(seq uint64) ([]model.Record, bool) {
-	kv, ok := e.views[seq]
-	return kv, ok
-}
-
-// flushed records that the memtable was flushed: every write up to
-// lastSeq is in a file. It reads the whole database with Pebble's own
-// iterator, for the report's check of what a design collected at that
-// sequence number (view).
-func (e *Engine) flushed() error {
-	e.flushedSeq = e.lastSeq
-	if e.flushSnap.seq != e.flushedSeq {
-		old := e.flushSnap
-		e.flushSnap = &flushSnapshot{s: e.db.NewSnapshot(), seq: e.flushedSeq}
-		if old.refs == 0 {
-			if err := old.s.Close(); err != nil {
-				return fmt.Errorf("close the snapshot of seq %d: %w", old.seq, err)
-			}
-		}
-	}
-	if _, ok := e.views[e.flushedSeq]; ok {
-		return nil
-	}
-	it, err := e.db.NewIter(nil)
-	if err != nil {
-		return err
-	}
-	var kv []model.Record
-	for ok := it.First(); ok; ok = it.Next() {
-		kv = append(kv, model.Record{CF: model.CFDefault, Key: string(it.Key()), Seq: e.flushedSeq, Kind: model.KindPut, Value: string(it.Value())})
-	}
-	if err := it.Close(); err != nil {
-		return err
-	}
-	e.views[e.flushedSeq] = kv
-	return nil
-}
-
-// ReleaseSnapshot implements model.Engine: the snapshot's Snapshot.Close
-// once no design holds it and a later flush has replaced it. An unknown id
-// panics (a design's bug).
-func (e *Engine) ReleaseSnapshot(id uint64) {
-	fs, ok := e.snaps[id]
-	if !ok {
-		panic(fmt.Sprintf("realpebble: ReleaseSnapshot(%d): no such snapshot open", id))
-	}
-	delete(e.snaps, id)
-	fs.refs--
-	if fs.refs == 0 && fs != e.flushSnap {
-		if err := fs.s.Close(); err != nil {
-			panic(fmt.Sprintf("realpebble: close snapshot of seq %d: %v", fs.seq, err))
-		}
-	}
-}
-
-// Current implements model.Engine: DB.SSTables, which references Pebble's
-// read state only while it copies the file list, so the version returned
-// pins nothing. A file list unchanged since the last call is the same
-// version (same ID); Pebble exposes no version numbers, so IDs are the
-// adapter's.
-func (e *Engine) Current() model.Version {
-	v, err := e.list()
-	if err != nil {
-		panic(fmt.Sprintf("realpebble: SSTables: %v", err))
-	}
-	if e.cur != nil && e.cur.key == v.key {
-		return e.cur
-	}
-	e.versions++
-	v.id = e.versions
-	e.cur = v
-	return v
-}
-
-// list reads the current version's files from DB.SSTables.
-func (e *Engine) list() (*version, error) {
-	levels, err := e.db.SSTables()
-	if err != nil {
-		return nil, err
-	}
-	return newVersion(levels)
-}
-
-// Ref implements model.Pinner: it opens a pebble.Iterator (DB.NewIter),
-// which references the current read state, and so its version, until
-// Unref closes it (db.go newIter, read_state.go). v must be the version
-// Current returned in this step: Ref asserts that Pebble's current
-// version is still v once the iterator is open.
-func (e *Engine) Ref(x model.Version) {
-	v := mustVersion(x)
-	if v != e.cur {
-		panic(fmt.Sprintf("realpebble: Ref of version %d, which is not the version Current returned last: Ref must be called in the step that obtained v from Current", v.id))
-	}
-	it, err := e.db.NewIter(nil)
-	if err != nil {
-		panic(fmt.Sprintf("realpebble: NewIter: %v", err))
-	}
-	now, err := e.list()
-	if err != nil {
-		panic(fmt.Sprintf("realpebble: SSTables: %v", err))
-	}
-	if now.key != v.key {
-		_ = it.Close()
-		panic(fmt.Sprintf("realpebble: Pebble's version changed between Current and Ref (version %d: %s; now: %s): something outside the kernel's steps changed it", v.id, v.key, now.key))
-	}
-	v.refs++
-	e.refs = append(e.refs, heldRef{v: v, it: it})
-}
-
-// Unref implements model.Pinner: it closes the oldest iterator Ref opened
-// on v, then waits for Pebble to delete the files that leaves obsolete.
-func (e *Engine) Unref(x model.Version) {
-	v := mustVersion(x)
-	for i, r := range e.refs {
-		if r.v != v {
-			continue
-		}
-		e.refs = append(e.refs[:i], e.refs[i+1:]...)
-		v.refs--
-		if err := r.it.Close(); err != nil {
-			panic(fmt.Sprintf("realpebble: close iterator of version %d: %v", v.id, err))
-		}
-		if err := e.settle(); err != nil {
-			panic(fmt.Sprintf("realpebble: after closing the iterator of version %d: %v", v.id, err))
-		}
-		return
-	}
-	panic(fmt.Sprintf("realpebble: Unref of version %d, which holds no reference", v.id))
-}
-
-func mustVersion(x model.Version) *version {
-	v, ok := x.(*version)
-	if !ok {
-		panic(fmt.Sprintf("realpebble: a version of another engine (%T)", x))
-	}
-	return v
-}
-
-// settle waits until Pebble has deleted every SST file that is neither in
-// the current version nor held by a reference. When DB.Compact returns,
-// or an iterator is closed, three things can still be under way (see
-// properties/fidelity's settle): the table stats loader holding an old
-// read state (table_stats.go: its files stay zombies until it lets go),
-// deleteObsoleteFiles queuing the cleanup job after it released the DB
-// mutex (compaction.go), and the cleaner deleting on its own goroutine
-// (cleaner.go). settle polls until the zombie tables
-// (Metrics().Table.ZombieCount) are only the held ones and no obsolete,
-// unheld SST is left in DBDir: the condition itself, so no queued
-// deletion can be missed (a file queued for deletion is still on disk).
-// It gives up after settleTimeout.
-//
-// properties/fidelity also waits for the cleaner with a scratch
-// DB.Checkpoint (its disableFileDeletions waits for queued jobs); that
-// copies the MANIFEST, which grows with every compaction, so over a long
-// run each wait took longer. Polling the directory is enough here.
-func (e *Engine) settle() error {
-	start := time.Now()
-	defer func() {
-		d := time.Since(start)
-		e.stats.Settles++
-		e.stats.SettleWait += d
-		e.stats.SettleWaitMax = max(e.stats.SettleWaitMax, d)
-	}()
-	deadline := start.Add(settleTimeout)
-	for {
-		e.stats.SettlePolls++
-		held, err := e.held()
-		if err != nil {
-			return err
-		}
-		zombies := e.db.Metrics().Table.ZombieCount
-		extra, err := e.obsoleteOnDisk(held)
-		if err != nil {
-			return err
-		}
-		if zombies <= int64(len(held)) && len(extra) == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("settle: after %v, %d zombie tables (%d held by references), obsolete files still on disk: %v",
-				settleTimeout, zombies, len(held), extra)
-		}
-		time.Sleep(20 * time.Microsecond)
-	}
-}
-
-// held returns the files the references hold that are not in the current
-// version.
-func (e *Engine) held() (map[uint64]bool, error) {
-	cur, err := e.list()
-	if err != nil {
-		return nil, err
-	}
-	held := map[uint64]bool{}
-	for _, r := range e.refs {
-		for _, f := range r.v.files {
-			if !cur.Contains(f.Num) {
-				held[f.Num] = true
-			}
-		}
-	}
-	return held, nil
-}
-
-// obsoleteOnDisk returns the SST files in DBDir that are neither in the
-// current version nor held.
-func (e *Engine) obsoleteOnDisk(held map[uint64]bool) ([]string, error) {
-	cur, err := e.list()
-	if err != nil {
-		return nil, err
-	}
-	names, err := e.fs.List(DBDir)
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", DBDir, err)
-	}
-	sort.Strings(names)
-	var out []string
-	for _, name := range names {
-		num, ok := sstNum(name)
-		if ok && !cur.Contains(num) && !held[num] {
-			out = append(out, name)
-		}
-	}
-	return out, nil
-}
-
-// sstNum parses a table's name, "000012.sst".
-func sstNum(name string) (uint64, bool) {
-	base, ok := strings.CutSuffix(name, ".sst")
-	if !ok || base == "" {
-		return 0, false
-	}
-	var n uint64
-	for _, c := range base {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + uint64(c-'0')
-	}
-	return n, true
 }
 
 // sstPath is where Pebble keeps table num (filenames.go MakeFilepath:

@@ -29,7 +29,6 @@ var whyMissing = []struct {
 	{model.NeedLeases, "Pebble v1.1.5 has no file leases: the only public way to keep an obsolete file is an open iterator, which references its read state and version until Close with no expiry (db.go newIter, read_state.go); nothing lets a file outlive a deadline and then go"},
 	{model.NeedDeletionHold, "Pebble v1.1.5's disable-deletions counter is unexported (disableFileDeletions and enableFileDeletions in compaction.go, the counter d.mu.disableFileDeletions); only DB.Checkpoint uses it, around its own links (checkpoint.go)"},
 	{model.NeedCheckedOpen, "a check and an open in one step exist only on the kernel's vfsmem (OpenChecked); on a real filesystem Pebble's cleaner goroutine (cleaner.go) can delete between the two"},
-	{model.NeedPins, "the engine cannot reference versions"},
 }
 
 // Check reports, before a run, whether design d can run over real Pebble

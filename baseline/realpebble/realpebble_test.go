@@ -451,3 +451,39 @@ func TestBudgetEndsRunCleanly(t *testing.T) {
 		t.Fatalf("end %s, outcomes %v, attempts %d; want budget, [unfinished not started not started], 1\n%s", rep.Kernel.End, got, rep.Rounds[0].Attempts, rep)
 	}
 }
+
+// TestRefOfAStaleVersionPanics: Ref must be called in the step that got
+// the version from Current (an iterator references the version current
+// when it opens, which may be another); the adapter refuses a version
+// that is no longer the one Current returned last.
+func TestRefOfAStaleVersionPanics(t *testing.T) {
+	e, err := Open(1 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	stale := e.Current()
+	if err := e.Put("k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if cur := e.Current(); cur.ID() == stale.ID() {
+		t.Fatalf("a flush left the version at %d", cur.ID())
+	}
+	defer func() {
+		r := recover()
+		if msg, _ := r.(string); !strings.Contains(msg, "realpebble: Ref of version 1, which is not the version Current returned last") {
+			t.Fatalf("recovered %v, want the adapter's refusal of a stale version", r)
+		}
+		if stale.Refs() != 0 {
+			t.Fatalf("refs %d after a refused Ref", stale.Refs())
+		}
+	}()
+	e.Ref(stale)
+}

@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"strings"
 	"testing"
+
+	"github.com/snapsim/snapsim/model/designs"
 )
 
 // naive over real Pebble: every round's open of a compacted-away file
@@ -48,5 +52,22 @@ func TestPebbleBadFlagsExit2(t *testing.T) {
 		if !strings.Contains(r.stderr, c.want) {
 			t.Errorf("simrun pebble %v: stderr lacks %q:\n%s", c.args, c.want, r.stderr)
 		}
+	}
+}
+
+// A user's design handed to the CLI (WithDesigns) runs over real Pebble
+// too, unchanged: here naive under another name, which meets the same
+// ENOENT.
+func TestPebbleRunsAUsersDesign(t *testing.T) {
+	mine := designs.Naive()
+	mine.Name = "mine"
+	e, err := newEnv(WithDesigns(mine))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := executeEnv(context.Background(), e, []string{"pebble", "--collector", "mine", "--rounds", "1"}, &out, &errb)
+	if code != exitViolation || !strings.Contains(out.String(), "design mine over pebble v1.1.5") || !strings.Contains(out.String(), "ENOENT gen-1") {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
 	}
 }
