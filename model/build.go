@@ -165,4 +165,8 @@ type DesignConfig struct {
 	// is the sleep after a failed attempt, times its number.
 	MaxAttempts int
 	Backoff     sim.Micros
+	// Weaken selects deliberately weakened protections for the negative
+	// controls of the whole-run properties (DesignWeakenings; zero is the
+	// real code, and no CLI flag sets it).
+	Weaken DesignWeakenings
 }

@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/snapsim/snapsim/sim"
@@ -64,24 +65,44 @@ func (st ScenarioStep) String() string {
 	if src == "" {
 		src = "step"
 	}
-	return fmt.Sprintf("%s: %q", src, clipText(st.Text))
+	return fmt.Sprintf("%s: %q", src, Clip(st.Text))
 }
 
-// clipText bounds user input echoed in a message: past 60 bytes it is cut
-// (at a rune boundary) and the full length is said instead.
-func clipText(s string) string {
+// Clip bounds user input echoed in a message: past 60 bytes it is cut
+// (at a rune boundary) and the full length is said instead ("…(N
+// bytes)"), so a 20 MB line does not come back whole. A system's command
+// parser (Command.Parse) uses it for the words it echoes.
+func Clip(s string) string {
 	const clipMax = 60
 	if len(s) <= clipMax {
 		return s
 	}
 	cut := clipMax
-	for cut > 0 && !isRuneStart(s[cut]) {
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
 		cut--
 	}
 	return fmt.Sprintf("%s…(%d bytes)", s[:cut], len(s))
 }
 
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+// ParseUint accepts a decimal or 0x-hex uint64 (no sign, no octal, no
+// digit separators), as every number of a scenario or scope file is
+// written.
+func ParseUint(s string) (uint64, bool) {
+	var v uint64
+	var err error
+	if rest, ok := strings.CutPrefix(strings.ToLower(s), "0x"); ok {
+		if rest == "" || strings.ContainsAny(rest, "+-_") {
+			return 0, false
+		}
+		v, err = strconv.ParseUint(rest, 16, 64)
+	} else {
+		if strings.ContainsAny(s, "+-_") {
+			return 0, false
+		}
+		v, err = strconv.ParseUint(s, 10, 64)
+	}
+	return v, err == nil
+}
 
 // Scope says which observations of a scenario's run a positive expectation
 // looks at. The script ends at the director's "script done" point: after
@@ -466,7 +487,7 @@ func (st ScenarioStep) validate(commands []Command) error {
 				return nil
 			}
 		}
-		return fmt.Errorf("unknown step kind %q", clipText(st.Kind))
+		return fmt.Errorf("unknown step kind %q", Clip(st.Kind))
 	}
 	return nil
 }
@@ -535,7 +556,7 @@ func (d *director) loop(a *sim.Actor) {
 func (d *director) refuse(st *ScenarioStep, format string, args ...any) {
 	if d.err == nil {
 		d.err = &ScenarioError{Step: *st, Number: d.next + 1, Why: fmt.Sprintf(format, args...)}
-		d.s.RecordAs(DirectorActor, sim.ClassInfo, "scenario", fmt.Sprintf("step %d refused: %s", d.next+1, clipText(st.Text)), "stuck: "+d.err.Why)
+		d.s.RecordAs(DirectorActor, sim.ClassInfo, "scenario", fmt.Sprintf("step %d refused: %s", d.next+1, Clip(st.Text)), "stuck: "+d.err.Why)
 	}
 }
 
@@ -591,7 +612,7 @@ func (d *director) direct(runnable []*sim.Actor, step int64) int {
 		}
 		a := d.find(st.Actor)
 		if a == nil {
-			d.fail(st, "no actor named %q (actors: %s)", clipText(st.Actor), d.names())
+			d.fail(st, "no actor named %q (actors: %s)", Clip(st.Actor), d.names())
 			d.err.NoSuchActor = true
 			return -1
 		}
@@ -771,7 +792,7 @@ func (d *director) finish() {
 	if nr := d.rep.NotRun; len(nr) > 0 && d.rep.Refusal == nil {
 		var parts []string
 		for _, n := range nr {
-			parts = append(parts, fmt.Sprintf("step %d (%s)", n.Number, clipText(n.Step.Text)))
+			parts = append(parts, fmt.Sprintf("step %d (%s)", n.Number, Clip(n.Step.Text)))
 		}
 		s.RecordAs(DirectorActor, sim.ClassInfo, "scenario", "not run: "+strings.Join(parts, ", "), nr[0].Reason)
 	}
@@ -873,7 +894,7 @@ func (d *director) perform(a *sim.Actor, st *ScenarioStep) error {
 		}
 		x := d.find(st.Actor)
 		if x == nil {
-			return noSuchActor(fmt.Sprintf("no actor named %q (actors: %s)", clipText(st.Actor), d.names()))
+			return noSuchActor(fmt.Sprintf("no actor named %q (actors: %s)", Clip(st.Actor), d.names()))
 		}
 		if x.Done() {
 			return fmt.Errorf("actor %s has finished", x.Name())

@@ -255,4 +255,8 @@ type Task struct {
 	// tasks).
 	Built   bool `json:"built"`
 	Settled bool `json:"settled"`
+	// Succeeded reports whether it ended in the state the work was for
+	// (tikv: applied by the learner), not merely a final one: the
+	// validation matrix's applied share.
+	Succeeded bool `json:"succeeded"`
 }

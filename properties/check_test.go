@@ -77,6 +77,24 @@ func check(t *testing.T, prop func(*rapid.T)) {
 	}
 }
 
+// checkN is check with n rapid checks per run (or per soak round) unless
+// the user gave -rapid.checks: the properties whose checks are cheap run
+// more of them by default (README "Property power").
+func checkN(t *testing.T, n int, prop func(*rapid.T)) {
+	t.Helper()
+	if !userChecks() {
+		setFlag(t, "rapid.checks", strconv.Itoa(n))
+	}
+	check(t, prop)
+}
+
+// userChecks reports whether the user gave -rapid.checks (or RAPID_CHECKS).
+func userChecks() bool {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "rapid.checks" })
+	return given || os.Getenv("RAPID_CHECKS") != ""
+}
+
 // soakCheck is check's soak: rounds of rapid.Check, each with a fresh seed
 // from crypto/rand, until *soak has passed or a round fails. A failing round
 // fails t (rapid prints the shrunk case and -rapid.seed) and prints the

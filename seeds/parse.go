@@ -54,19 +54,8 @@ func (e *ParseError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.
 // clipMax is how much of a piece of user input an error message echoes.
 const clipMax = 60
 
-// clip bounds user input echoed in an error: past clipMax bytes it is cut
-// at a rune boundary and its length is given instead ("…(N bytes)"), so a
-// 20 MB line does not come back whole in the message.
-func clip(s string) string {
-	if len(s) <= clipMax {
-		return s
-	}
-	cut := clipMax
-	for cut > 0 && s[cut]&0xC0 == 0x80 {
-		cut--
-	}
-	return fmt.Sprintf("%s…(%d bytes)", s[:cut], len(s))
-}
+// clip bounds user input echoed in an error (model.Clip).
+func clip(s string) string { return model.Clip(s) }
 
 // maxNameLen bounds actor names and ops; maxPathLen bounds an "on PATH".
 const (
@@ -262,7 +251,7 @@ func ParseIn(systems *model.Systems, name string, data []byte) (*File, error) {
 			if err := once("seed N", 2); err != nil {
 				return nil, err
 			}
-			v, ok := parseUint(w[1])
+			v, ok := model.ParseUint(w[1])
 			if !ok {
 				return nil, errf(ln, "bad seed %q; want \"seed N\" with N a decimal or 0x-hex unsigned 64-bit integer", clip(w[1]))
 			}
@@ -287,7 +276,7 @@ func ParseIn(systems *model.Systems, name string, data []byte) (*File, error) {
 			if !contains(fields, w[1]) {
 				return nil, errf(ln, "unknown field %q; want \"set FIELD VALUE\" with FIELD one of %s", clip(w[1]), strings.Join(fields, ", "))
 			}
-			if _, ok := parseUint(w[2]); !ok {
+			if _, ok := model.ParseUint(w[2]); !ok {
 				return nil, errf(ln, "bad value %q; want \"set %s VALUE\" with VALUE a decimal or 0x-hex non-negative integer", clip(w[2]), w[1])
 			}
 			settings = append(settings, setting{line: ln, key: w[1], value: w[2]})
@@ -381,7 +370,7 @@ func ParseIn(systems *model.Systems, name string, data []byte) (*File, error) {
 			setLine["variant "+s.variantName] = s.line
 			continue
 		}
-		v, _ := parseUint(s.value)
+		v, _ := model.ParseUint(s.value)
 		if v > 1e12 {
 			return nil, errf(s.line, "value %s out of range; want \"set %s VALUE\" with VALUE in 0..1000000000000", clip(s.value), s.key)
 		}
@@ -629,7 +618,7 @@ func parseStep(w []string, spec model.Spec) (model.ScenarioStep, error) {
 			}
 			n := 1
 			if len(w) == 5 {
-				v, ok := parseUint(w[4])
+				v, ok := model.ParseUint(w[4])
 				if !ok || v < 1 || v > 1e6 {
 					return bad(`"run ACTOR until OP [N]" with N in 1..1000000`)
 				}
@@ -638,7 +627,7 @@ func parseStep(w []string, spec model.Spec) (model.ScenarioStep, error) {
 			return model.ScenarioStep{Kind: model.StepRunUntil, Actor: w[1], Op: w[3], N: n}, nil
 		}
 		if len(w) == 4 && w[2] == "steps" {
-			v, ok := parseUint(w[3])
+			v, ok := model.ParseUint(w[3])
 			if !ok || v < 1 || v > 1e6 {
 				return bad(`"run ACTOR steps N" with N in 1..1000000`)
 			}
@@ -723,24 +712,6 @@ func parseDuration(s string) (sim.Micros, bool) {
 		return sim.Micros(v) * u.unit, true
 	}
 	return 0, false
-}
-
-// parseUint accepts a decimal or 0x-hex uint64 (no sign, no octal).
-func parseUint(s string) (uint64, bool) {
-	var v uint64
-	var err error
-	if rest, ok := strings.CutPrefix(strings.ToLower(s), "0x"); ok {
-		if rest == "" || strings.ContainsAny(rest, "+-_") {
-			return 0, false
-		}
-		v, err = strconv.ParseUint(rest, 16, 64)
-	} else {
-		if strings.ContainsAny(s, "+-_") {
-			return 0, false
-		}
-		v, err = strconv.ParseUint(s, 10, 64)
-	}
-	return v, err == nil
 }
 
 func contains(list []string, s string) bool {

@@ -170,7 +170,7 @@ func ParseScopeIn(systems *model.Systems, name string, data []byte) (*Scope, err
 			if err := once(form, len(w) == 2); err != nil {
 				return 0, err
 			}
-			v, ok := parseUint(w[1])
+			v, ok := model.ParseUint(w[1])
 			if !ok || v < uint64(lo) || v > uint64(hi) {
 				return 0, errf(ln, "bad value %q; want %q with N in %d..%d", clip(w[1]), form, lo, hi)
 			}
@@ -218,7 +218,7 @@ func ParseScopeIn(systems *model.Systems, name string, data []byte) (*Scope, err
 				}
 				return nil, errf(ln, "%swant \"set FIELD VALUE\" with FIELD one of %s (the step bound is \"max-steps N\")", got, strings.Join(fields, ", "))
 			}
-			v, ok := parseUint(w[2])
+			v, ok := model.ParseUint(w[2])
 			if !ok || v > 1e12 {
 				return nil, errf(ln, "bad value %q; want \"set %s VALUE\" with VALUE a decimal or 0x-hex integer in 0..1000000000000", clip(w[2]), w[1])
 			}

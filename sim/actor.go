@@ -131,6 +131,9 @@ func (a *Actor) Sleep(d Micros) {
 	if a.wake < d { // saturate instead of wrapping to the past
 		a.wake = Micros(math.MaxInt64)
 	}
+	if t := a.sched.tick; t > 0 && a.wake%t != 0 && a.wake < Micros(math.MaxInt64)-t {
+		a.wake += t - a.wake%t // a coarse timer (SetTimerTick)
+	}
 	a.co.suspend()
 }
 

@@ -83,6 +83,8 @@ type Scheduler struct {
 	killPending bool
 	// fs is free mode's state (zero unless Config.Gate is set).
 	fs freeState
+	// tick is the timer granularity (SetTimerTick; 0: exact).
+	tick Micros
 	// last is the actor that ran the previous step (nil before the
 	// first), kept for the explorer's default.
 	last *Actor
@@ -93,6 +95,19 @@ type Scheduler struct {
 	rec stepRecorder
 	// spaces counts NewSpace calls.
 	spaces uint64
+}
+
+// SetTimerTick makes every Sleep wake on the next multiple of tick of
+// virtual time at or after its exact wake-up, as a coarse OS timer (a
+// jiffy) would: sleepers that would wake microseconds apart wake on the
+// same instant, and the strategy alone orders them. 0 (the default) wakes
+// each sleeper at its exact time. The model sets it before the run starts
+// (the swarm and pipeline profiles' same-instant draw).
+func (s *Scheduler) SetTimerTick(tick Micros) {
+	if tick < 0 {
+		panic(fmt.Sprintf("sim: SetTimerTick(%d): negative tick", tick))
+	}
+	s.tick = tick
 }
 
 // New returns a Scheduler drawing every decision from choice.

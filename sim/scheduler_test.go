@@ -867,3 +867,25 @@ func TestPostRunChecks(t *testing.T) {
 	assert.Equal(t, 2, after.EventCount)
 	assert.NotEqual(t, res.TraceHash, after.TraceHash, "post-run events are hashed")
 }
+
+// With a timer tick, sleepers wake on the next multiple of the tick at or
+// after their exact wake-up, so sleeps of different lengths end on one
+// instant; a wake-up already on a tick is not moved.
+func TestTimerTickAlignsWakeUps(t *testing.T) {
+	s := newSched(1, Config{})
+	s.SetTimerTick(Millisecond)
+	woke := map[string]Micros{}
+	for _, sl := range []struct {
+		name string
+		d    Micros
+	}{{"a", 300 * Microsecond}, {"b", 999 * Microsecond}, {"c", Millisecond}, {"d", 1001 * Microsecond}} {
+		name, d := sl.name, sl.d
+		s.Spawn(name, ActorOptions{}, func(a *Actor) {
+			a.Sleep(d)
+			woke[name] = s.Now()
+		})
+	}
+	s.Run()
+	assert.Equal(t, map[string]Micros{"a": Millisecond, "b": Millisecond, "c": Millisecond, "d": 2 * Millisecond}, woke)
+	assert.Panics(t, func() { s.SetTimerTick(-1) })
+}

@@ -50,11 +50,14 @@ type retryPolicy struct {
 	// maxFailures is DesignConfig.MaxAttempts; maxTotal the hard bound.
 	maxFailures, maxTotal int
 	backoff               sim.Micros
+	// leaseLossReissued is the LeaseLossReissued weakening.
+	leaseLossReissued bool
 }
 
 // policyFor returns the shared policy for cfg.
 func policyFor(cfg model.DesignConfig) retryPolicy {
-	return retryPolicy{tries: transientTries, maxFailures: cfg.MaxAttempts, maxTotal: maxAttemptsFactor * cfg.MaxAttempts, backoff: cfg.Backoff}
+	return retryPolicy{tries: transientTries, maxFailures: cfg.MaxAttempts, maxTotal: maxAttemptsFactor * cfg.MaxAttempts, backoff: cfg.Backoff,
+		leaseLossReissued: cfg.Weaken.LeaseLossReissued}
 }
 
 // reissued reports whether err is an attempt aborted because the region
@@ -83,7 +86,7 @@ func (p retryPolicy) run(b model.Build, attempt func(n int) (model.Collected, er
 		if errors.Is(err, model.ErrRegionGone) || errors.Is(err, model.ErrSnapWrite) {
 			return model.Collected{}, err
 		}
-		if !reissued(err) {
+		if !reissued(err) && !(p.leaseLossReissued && errors.Is(err, model.ErrLeaseLost)) {
 			failures++
 		}
 		b.Record(sim.ClassAction, "retry", fmt.Sprintf("attempt %d aborted (%d of %d failures)", n, failures, p.maxFailures), err.Error())

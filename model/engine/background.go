@@ -196,8 +196,8 @@ func (e *Engine) nextLeaseEnd() (sim.Micros, bool) {
 	found := false
 	for _, f := range e.obsolete {
 		for _, l := range e.leases {
-			if l.covers(f.Num, now, e.opts.GCGrace) {
-				end := l.Expiry + e.opts.GCGrace - now
+			if l.covers(f.Num, now, e.gcGrace()) {
+				end := l.Expiry + e.gcGrace() - now
 				if !found || end < best {
 					best, found = end, true
 				}
@@ -309,7 +309,20 @@ func (e *Engine) deleteFile(f *FileMeta) {
 	why := "obsolete after " + f.replacedBy()
 	fate := f.state()
 	fate.deleting = true
-	err := e.fs.RemoveBecause(f.Path, why)
+	e.deletesInFlight++
+	err := func() error {
+		// A deleter killed in the removal's scheduling point (its node
+		// crashed) unwinds through here.
+		defer func() {
+			if e.deletesInFlight--; e.deletesInFlight == 0 {
+				for _, w := range e.deleteWaiters {
+					e.s.Wake(w)
+				}
+				e.deleteWaiters = nil
+			}
+		}()
+		return e.fs.RemoveBecause(f.Path, why)
+	}()
 	fate.deleting = false
 	e.s.Record(sim.ClassAction, "delete", f.Path+" ("+why+")", result(err))
 	switch {
@@ -318,6 +331,7 @@ func (e *Engine) deleteFile(f *FileMeta) {
 	case err != nil:
 		return // kept for a later pass
 	default:
+		e.deletions = append(e.deletions, Deletion{Path: f.Path, Actor: e.actorName(), Step: e.s.Step(), Time: e.s.Now()})
 		if pin := e.pinnedBy(f); pin != "" {
 			e.s.Observe(sim.KindGCDeletedPinnedFile, fmt.Sprintf("%s deleted while %s", f.Path, pin))
 		}

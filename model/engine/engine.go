@@ -101,6 +101,22 @@ type Engine struct {
 	// an ingestion's; see cleanAfter): files they make obsolete do not
 	// wake GC.
 	cleaners []*sim.Actor
+
+	// leaseLog, deletions and holds are the facts the whole-run
+	// properties judge (Outcome.Leases, Outcome.Deletions,
+	// Outcome.DeletionHolds): every lease's life, every removal by the
+	// deleter, every DisableDeletions interval. They record what happened,
+	// never decide anything.
+	leaseLog  []LeaseLog
+	deletions []Deletion
+	holds     []DeletionHold
+	// deletesInFlight counts removals by the deleter between its check
+	// and the removal itself (a scheduling point); DisableDeletions waits
+	// for them.
+	deletesInFlight int
+	// deleteWaiters are the DisableDeletions callers parked until
+	// deletesInFlight drops to zero.
+	deleteWaiters []*sim.Actor
 }
 
 type engineSnapshot struct {
@@ -143,6 +159,10 @@ type EngineOptions struct {
 	// before trivial moves). It is the fidelity suite's negative control,
 	// not a configuration of any real engine.
 	NoTrivialMoves bool
+	// Weaken selects deliberately weakened deleters for the negative
+	// controls of the whole-run properties (Weakenings); zero is the real
+	// engine.
+	Weaken DeleterWeakenings
 }
 
 // GCMode is when the engine deletes obsolete files.
@@ -524,11 +544,14 @@ func (e *Engine) ingest(add, remove []*FileMeta, reason string) (*Version, error
 // AcquireLease pins files until now+ttl for holder.
 func (e *Engine) AcquireLease(holder string, files []*FileMeta, ttl sim.Micros) *Lease {
 	e.nextLease++
-	l := &Lease{ID: e.nextLease, Holder: holder, Expiry: e.s.Now() + ttl}
+	l := &Lease{ID: e.nextLease, Holder: holder, Expiry: e.s.Now() + ttl, log: len(e.leaseLog)}
+	rec := LeaseLog{ID: l.ID, Holder: holder, Step: e.s.Step(), Time: e.s.Now(), Expiry: l.Expiry, FirstExpiry: l.Expiry}
 	for _, f := range files {
 		l.Files = append(l.Files, f.Num)
+		rec.Files = append(rec.Files, f.Path)
 	}
 	e.leases = append(e.leases, l)
+	e.leaseLog = append(e.leaseLog, rec)
 	e.notePinned()
 	return l
 }
@@ -540,6 +563,11 @@ func (e *Engine) RenewLease(l *Lease, ttl sim.Micros) bool {
 		return false
 	}
 	l.Expiry = e.s.Now() + ttl
+	if l.log < len(e.leaseLog) {
+		r := &e.leaseLog[l.log]
+		r.Expiry = l.Expiry
+		r.Renewals = append(r.Renewals, LeaseRenewal{Step: e.s.Step(), Time: e.s.Now(), Expiry: l.Expiry})
+	}
 	e.notePinned()
 	return true
 }
@@ -548,6 +576,9 @@ func (e *Engine) RenewLease(l *Lease, ttl sim.Micros) bool {
 // lease-pinned files every GCInterval, so an early release shortens the
 // wait).
 func (e *Engine) ReleaseLease(l *Lease) {
+	if !l.released {
+		e.endLease(l, false)
+	}
 	l.released = true
 	for i, x := range e.leases {
 		if x == l {
@@ -560,10 +591,72 @@ func (e *Engine) ReleaseLease(l *Lease) {
 
 // DisableDeletions stops GC from deleting files until the matching
 // EnableDeletions (a counter, like RocksDB's DisableFileDeletions).
+//
+// Like Pebble v1.1.5's disableFileDeletions, which waits for the cleanup
+// manager's in-progress deletions before it returns, it waits (yielding,
+// when called from an actor) until no removal that started before it is
+// still under way: a deleter checks the counter, then removes the file
+// after a scheduling point, so without the wait a removal could land
+// after DisableDeletions returned (the nested-holds-stop-gc property
+// found one on unmodified code).
 func (e *Engine) DisableDeletions() {
 	e.deletionsDisabled++
+	if a := e.s.Current(); a != nil {
+		for e.deletesInFlight > 0 {
+			e.deleteWaiters = append(e.deleteWaiters, a)
+			a.Park() // woken when the last removal in flight ends
+		}
+	}
+	e.holds = append(e.holds, DeletionHold{Holder: e.actorName(), Step: e.s.Step(), Time: e.s.Now()})
 	e.notePinned()
 }
+
+// endLease records the end of lease l (released by its holder, or dropped
+// by a recovery) in the lease log.
+func (e *Engine) endLease(l *Lease, dropped bool) {
+	if l.log < len(e.leaseLog) && e.leaseLog[l.log].ID == l.ID && e.leaseLog[l.log].EndStep == 0 {
+		r := &e.leaseLog[l.log]
+		r.EndStep, r.EndTime, r.Dropped = max(e.s.Step(), 1), e.s.Now(), dropped
+	}
+}
+
+// endHold records the end of the newest open DisableDeletions interval of
+// holder (dropped: of every open one, by a recovery).
+func (e *Engine) endHold(holder string, dropped bool) {
+	for i := len(e.holds) - 1; i >= 0; i-- {
+		h := &e.holds[i]
+		if h.EndStep != 0 || (!dropped && h.Holder != holder) {
+			continue
+		}
+		h.EndStep, h.EndTime, h.Dropped = max(e.s.Step(), 1), e.s.Now(), dropped
+		if !dropped {
+			return
+		}
+	}
+}
+
+// actorName is the name of the running actor ("" outside actors).
+func (e *Engine) actorName() string {
+	if a := e.s.Current(); a != nil {
+		return a.Name()
+	}
+	return ""
+}
+
+// LeaseLog returns the life of every lease taken on the engine, in the
+// order they were taken.
+func (e *Engine) LeaseLog() []LeaseLog { return e.leaseLog }
+
+// Deletions returns every removal of an obsolete file by the deleter, in
+// order.
+func (e *Engine) Deletions() []Deletion { return e.deletions }
+
+// DeletionHolds returns every DisableDeletions interval, in order.
+func (e *Engine) DeletionHolds() []DeletionHold { return e.holds }
+
+// gcGrace is how long past a lease's expiry GC keeps its files: GCGrace,
+// less the skew of the LeaseBoundary weakening.
+func (e *Engine) gcGrace() sim.Micros { return e.opts.GCGrace - e.opts.Weaken.LeaseBoundary }
 
 // EnableDeletions undoes one DisableDeletions and wakes GC. Recover resets
 // the counter; the EnableDeletions of a DisableDeletions made before it is
@@ -573,11 +666,42 @@ func (e *Engine) EnableDeletions() {
 	case e.staleEnables > 0:
 		e.staleEnables--
 		return
+	case e.deletionsDisabled <= 0 && e.opts.Weaken.NestedDisable:
+		// The weakened counter was reset by an earlier holder's release.
+		e.endHold(e.actorName(), false)
+		e.wake(e.gc)
+		return
 	case e.deletionsDisabled <= 0:
 		panic("model: EnableDeletions without DisableDeletions")
 	}
 	e.deletionsDisabled--
+	if e.opts.Weaken.NestedDisable {
+		e.deletionsDisabled = 0
+	}
+	e.endHold(e.actorName(), false)
 	e.wake(e.gc)
+}
+
+// Settled reports whether the engine has no background work in progress
+// or due: it is up and not recovering, no flush, compaction or MANIFEST
+// write holds an engine lock, its flusher (if it has one) has less than a
+// flush threshold in the memtables, and its compactor (if it has one) has
+// no compaction due. A flush's or compaction's outputs are on disk before
+// their version is installed; only a settled engine's files can be judged
+// leaked (the coordinator's quiescence phase).
+func (e *Engine) Settled() bool {
+	if e.Down() || e.recovering {
+		return false
+	}
+	for _, l := range e.locks {
+		if l != nil && l.held {
+			return false
+		}
+	}
+	if e.flusher != nil && e.MemLen() >= e.opts.FlushThreshold {
+		return false
+	}
+	return e.compactor == nil || !e.CompactionDue()
 }
 
 // DeletionsDisabled reports whether GC is currently held off.
@@ -651,7 +775,7 @@ func (e *Engine) pinOf(f *FileMeta) filePin {
 	}
 	now := e.s.Now()
 	for _, l := range e.leases {
-		if l.covers(f.Num, now, e.opts.GCGrace) {
+		if l.covers(f.Num, now, e.gcGrace()) {
 			return filePin{lease: l, grace: now >= l.Expiry}
 		}
 	}

@@ -12,6 +12,8 @@ type Lease struct {
 	Expiry sim.Micros
 	// released is set when the holder gives the lease back.
 	released bool
+	// log is the lease's index in the engine's lease log.
+	log int
 }
 
 // covers reports whether the lease still protects file num at now, given

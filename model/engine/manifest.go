@@ -285,9 +285,11 @@ func (e *Engine) Recover() error {
 	e.fsCrashes = e.fs.Faults().Crashes
 	e.mem = [NumCFs][]Record{}
 	for _, l := range e.leases {
+		e.endLease(l, true)
 		l.released = true
 	}
 	e.leases = nil
+	e.endHold("", true)
 	e.snapshots = nil
 	e.obsolete = nil
 	e.gcSkips = nil

@@ -16,6 +16,10 @@ type (
 	Record        = engine.Record
 	Kind          = engine.Kind
 	CF            = engine.CF
+	LeaseLog      = engine.LeaseLog
+	LeaseRenewal  = engine.LeaseRenewal
+	Deletion      = engine.Deletion
+	DeletionHold  = engine.DeletionHold
 )
 
 // Record kinds and column families.

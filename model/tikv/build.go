@@ -28,6 +28,10 @@ type Gen struct {
 	attempts int
 	// span is the region as it was at the last listing (TakeSpan).
 	span Region
+	// lastOpen is the attempt's last successful open through FS, with the
+	// live region's epoch at that instant (zero: none); the pipeline
+	// copies it into the snapshot's report for the whole-run properties.
+	lastOpen OpenMark
 }
 
 var _ model.Build = (*Gen)(nil)
@@ -42,7 +46,7 @@ func (g *Gen) Region() *Region { return g.region }
 func (g *Gen) Engine() model.Engine { return engineView{g.node.Engine} }
 
 // FS implements model.Build: the leader's filesystem.
-func (g *Gen) FS() model.FS { return fsView{g.node.FS} }
+func (g *Gen) FS() model.FS { return fsView{g.node.FS, g} }
 
 // Now implements model.Build.
 func (g *Gen) Now() sim.Micros { return g.node.s.Now() }
@@ -55,8 +59,15 @@ func (g *Gen) Record(class sim.Class, op, detail, result string) {
 // Attempts implements model.Build.
 func (g *Gen) Attempts() int { return g.attempts }
 
-// SetAttempts implements model.Build.
-func (g *Gen) SetAttempts(n int) { g.attempts = n }
+// SetAttempts implements model.Build: a new attempt starts, and its
+// last open is yet to come.
+func (g *Gen) SetAttempts(n int) { g.attempts, g.lastOpen = n, OpenMark{} }
+
+// noteOpen records a successful open through FS as the build's last.
+func (g *Gen) noteOpen() {
+	s := g.node.s
+	g.lastOpen = OpenMark{Step: s.Step(), Time: s.Now(), Epoch: g.region.Epoch}
+}
 
 // TakeSpan implements model.Build.
 func (g *Gen) TakeSpan() Region {
@@ -198,7 +209,11 @@ func (x lease) Valid(now sim.Micros) bool { return x.l.Valid(now) }
 
 // fsView is the model.FS (and CheckedOpener) a design sees of a node's
 // filesystem.
-type fsView struct{ fs *vfsmem.FS }
+type fsView struct {
+	fs *vfsmem.FS
+	// g is the build whose opens it notes (nil: none).
+	g *Gen
+}
 
 var _ model.CheckedOpener = fsView{}
 
@@ -207,6 +222,7 @@ func (v fsView) Open(p string) (model.Handle, error) {
 	if err != nil {
 		return nil, err
 	}
+	v.noted()
 	return h, nil
 }
 
@@ -215,7 +231,15 @@ func (v fsView) OpenChecked(p string, check func() error) (model.Handle, error) 
 	if err != nil {
 		return nil, err
 	}
+	v.noted()
 	return h, nil
+}
+
+// noted notes a successful open as the build's last.
+func (v fsView) noted() {
+	if v.g != nil {
+		v.g.noteOpen()
+	}
 }
 
 func (v fsView) Link(oldname, newname string) error { return v.fs.Link(oldname, newname) }

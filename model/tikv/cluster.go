@@ -200,7 +200,7 @@ func (c *Cluster) engineOptions(work Workload) EngineOptions {
 	mode, _ := engine.ParseGCMode(c.cfg.GCMode) // Validate checked it
 	return EngineOptions{
 		FlushThreshold: work.FlushThreshold, CompactTrigger: work.CompactTrigger,
-		GCMode: mode, GCInterval: c.cfg.GCInterval, GCGrace: c.cfg.GCGrace, EagerGC: c.cfg.Variants.EagerGC,
+		GCMode: mode, GCInterval: c.cfg.GCInterval, GCGrace: c.cfg.GCGrace, EagerGC: c.cfg.Variants.EagerGC, Weaken: c.cfg.Weaken.DeleterWeakenings,
 		// Until Config carries them (engine owner's request): the defaults.
 		LevelBaseBytes: engine.DefaultLevelBaseBytes, LevelMultiplier: engine.DefaultLevelMultiplier, TargetFileBytes: engine.DefaultTargetFileBytes,
 	}

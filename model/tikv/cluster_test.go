@@ -19,9 +19,7 @@ func buildCluster(t testing.TB, cfg Config, seed uint64, sc sim.Config) (*sim.Sc
 	t.Helper()
 	require.NoError(t, cfg.Validate())
 	s := sim.New(sim.NewPRNG(seed), sc)
-	if cfg.Swarm {
-		drawSwarm(&cfg, s)
-	}
+	drawProfile(&cfg, s)
 	work := drawWorkload(cfg, s)
 	c, err := newCluster(s, cfg, work)
 	require.NoError(t, err)

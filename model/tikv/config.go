@@ -19,6 +19,9 @@ type Config struct {
 	// Swarm makes each run draw a random subset of mechanisms and rates
 	// (the swarm profile).
 	Swarm bool `json:"swarm,omitempty"`
+	// Pipeline makes each run draw its number of snapshot generators and
+	// the pipeline stage its crashes aim at (the pipeline profile).
+	Pipeline bool `json:"pipeline,omitempty"`
 
 	// Collector names the snapshot file-collection design (see Collectors).
 	Collector string `json:"collector"`
@@ -103,6 +106,10 @@ type Config struct {
 
 	// Variant switches (all false is the correct system).
 	Variants Variants `json:"variants"`
+	// Weaken selects test-only weakened protections, the negative
+	// controls of the whole-run properties (Weakenings; never set by the
+	// CLI, a profile or a corpus file).
+	Weaken Weakenings `json:"-"`
 
 	// CorruptPermille is the rate at which a chunk sent over the network is
 	// corrupted (one byte flipped); the receiver's checksum check catches
@@ -112,6 +119,16 @@ type Config struct {
 	// pause before each (0 crashes: no crasher actor).
 	MaxCrashes    int        `json:"max_crashes"`
 	CrashInterval sim.Micros `json:"crash_interval_us"`
+	// CrashStage aims the crashes at a stage of the snapshot pipeline
+	// (CrashAnytime, the zero value: after a drawn pause, whatever runs):
+	// after its pause the crasher waits until a snapshot is in the stage
+	// and crashes the node it runs on (see CrashStage).
+	CrashStage CrashStage `json:"crash_stage,omitempty"`
+	// TimerTick is the granularity of every sleep's wake-up
+	// (sim.Scheduler.SetTimerTick; 0: exact): with a coarse tick, GC
+	// polls, lease expiries, rate-limiter waits, backoffs and stalls end
+	// on the same instants, and their order is the schedule's alone.
+	TimerTick sim.Micros `json:"timer_tick_us,omitempty"`
 	// ThreadChurnInterval is the mean pause between worker-thread exits
 	// (0: threads never exit).
 	ThreadChurnInterval sim.Micros `json:"thread_churn_interval_us"`
@@ -228,6 +245,8 @@ func (c Config) Validate() error {
 		{"corrupt_permille must be in 0..1000", c.CorruptPermille >= 0 && c.CorruptPermille <= 1000},
 		{"max_crashes must be in 0..100", c.MaxCrashes >= 0 && c.MaxCrashes <= 100},
 		{"crash_interval_us must be >= 0", c.CrashInterval >= 0},
+		{"crash_stage must be in 0..3", c.CrashStage >= CrashAnytime && c.CrashStage <= CrashApplying},
+		{"timer_tick_us must be in 0..1000000", c.TimerTick >= 0 && c.TimerTick <= sim.Second},
 		{"thread_churn_interval_us must be >= 0", c.ThreadChurnInterval >= 0},
 		{"snapshot_delay_unit_us must be >= 0", c.SnapshotDelayUnit >= 0},
 	}

@@ -50,6 +50,7 @@ func (c *Cluster) CoordinatorLoop(a *sim.Actor) {
 		return
 	}
 	c.s.Record(sim.ClassInfo, "phase", "quiescence: waiting for leases to expire and GC to drain", "")
+	c.settle(a, c.s.Now()+c.cfg.LivenessBound)
 	a.Sleep(max(c.cfg.LeaseTTL+c.cfg.GCGrace, c.cfg.SnapGCTimeout) + 2*c.cfg.SnapGCInterval + 2*c.cfg.GCInterval)
 	for _, n := range []*Node{c.Leader, c.Learner} {
 		if leaks := n.leaks(); len(leaks) > 0 {
@@ -64,6 +65,41 @@ func (c *Cluster) end() {
 	c.done = true
 	c.s.Wake(c.sender)
 	c.s.Wake(c.applier)
+}
+
+// settle waits, until deadline at most, for both nodes to be up and their
+// engines to have no background work in progress or due (Engine.Settled).
+// Crashes stop with interference, but a node crashed just before is still
+// down or restarting, and after its restart the flusher and compactor
+// write the replayed memtables out: their outputs are on disk before
+// their version is installed, and a received snapshot's files wait for
+// the restarted snapshot GC's first pass. The quiescence wait (lease
+// expiry, GC passes, the snapshot-GC timeout) runs from the moment the
+// cluster has settled, not from the moment interference stopped; before
+// it did, a short snap_gc_timeout_us let the leak check run mid-flush and
+// report the flush's outputs as leaked (seeds/leak-restart.seed).
+func (c *Cluster) settle(a *sim.Actor, deadline sim.Micros) {
+	start := c.s.Now()
+	for !c.settled() && c.s.Now() < deadline {
+		a.Sleep(max(c.cfg.GCInterval, sim.Microsecond))
+	}
+	if waited := c.s.Now() - start; waited > 0 {
+		state := "settled"
+		if !c.settled() {
+			state = "not settled by the bound"
+		}
+		c.s.Record(sim.ClassInfo, "phase", fmt.Sprintf("quiescence: waited %s for both nodes to be up and their engines idle (%s)", waited, state), "")
+	}
+}
+
+// settled reports whether both nodes are up and their engines settled.
+func (c *Cluster) settled() bool {
+	for _, n := range []*Node{c.Leader, c.Learner} {
+		if n.down || !n.Engine.Settled() {
+			return false
+		}
+	}
+	return true
 }
 
 // workloadDone reports whether the interfering workers have finished.

@@ -10,8 +10,66 @@ import (
 // crashDowntime is how long a crashed node stays down before it restarts.
 const crashDowntime = 2 * sim.Millisecond
 
+// CrashStage is the pipeline stage a crash aims at (Config.CrashStage).
+type CrashStage int
+
+const (
+	// CrashAnytime crashes a drawn node after a drawn pause.
+	CrashAnytime CrashStage = iota
+	// CrashGenerating crashes the leader while a snapshot is being built.
+	CrashGenerating
+	// CrashSending crashes the leader or the learner (drawn) while a
+	// snapshot is being sent.
+	CrashSending
+	// CrashApplying crashes the learner while a snapshot is being applied.
+	CrashApplying
+)
+
+// String names the stage.
+func (st CrashStage) String() string {
+	switch st {
+	case CrashGenerating:
+		return "generating"
+	case CrashSending:
+		return "sending"
+	case CrashApplying:
+		return "applying"
+	}
+	return "anytime"
+}
+
+// crashStagePoll is how often an aimed crasher looks for its stage.
+const crashStagePoll = 100 * sim.Microsecond
+
+// inStage returns the node to crash when a snapshot is in stage st (nil:
+// none is). Sending draws which end of the connection dies, once the stage
+// is found.
+func (c *Cluster) inStage(st CrashStage) *Node {
+	switch st {
+	case CrashGenerating:
+		for _, r := range c.Snapshots {
+			if r.Status == SnapRunning && !c.Leader.down {
+				return c.Leader
+			}
+		}
+	case CrashSending:
+		if !c.Leader.down && !c.Learner.down && c.Leader.Snap.inState(SnapSending) {
+			if c.s.Intn(2) == 1 {
+				return c.Learner
+			}
+			return c.Leader
+		}
+	case CrashApplying:
+		if !c.Learner.down && c.Learner.Snap.inState(SnapApplying) {
+			return c.Learner
+		}
+	}
+	return nil
+}
+
 // CrashLoop is the crasher daemon (the faults profile): up to MaxCrashes
-// times, after a drawn pause, it crashes a node — its filesystem is reset
+// times, after a drawn pause (and, with Config.CrashStage, once a snapshot
+// is in that pipeline stage), it crashes a node — its filesystem is reset
 // to the synced state, its open handles invalidated, its threads killed —
 // and restarts it after a short downtime: the engine recovers from its
 // MANIFEST and replays the raft log, the snapshot manager cleans up
@@ -25,6 +83,17 @@ func (c *Cluster) CrashLoop(a *sim.Actor) {
 		n := c.Leader
 		if c.s.Intn(2) == 1 {
 			n = c.Learner
+		}
+		if st := c.cfg.CrashStage; st != CrashAnytime {
+			// Aimed: wait for a snapshot in the stage (the drawn node is
+			// not used), until interference stops.
+			for n = c.inStage(st); n == nil; n = c.inStage(st) {
+				a.Sleep(crashStagePoll)
+				if !c.interference {
+					return
+				}
+			}
+			c.s.Record(sim.ClassInfo, "crash", fmt.Sprintf("aimed at a snapshot %s on %s", st, n.Name), "")
 		}
 		c.crash(n)
 		a.Sleep(crashDowntime)
@@ -111,8 +180,9 @@ func (c *Cluster) restart(a *sim.Actor, n *Node) error {
 }
 
 // recoverSnapDir removes half-built snapshots (temporary files, and data
-// files whose meta never made it) and, on the learner, queues received
-// snapshots that were not applied yet.
+// files whose meta never made it) and the checkpoint collector's links of
+// builds the crash killed and, on the learner, queues received snapshots
+// that were not applied yet.
 func (c *Cluster) recoverSnapDir(n *Node) error {
 	names, err := n.FS.List(SnapDir)
 	if err != nil {
@@ -125,6 +195,15 @@ func (c *Cluster) recoverSnapDir(n *Node) error {
 		}
 	}
 	for _, name := range names {
+		if p := path.Join(SnapDir, name); isCheckpointLink(p) {
+			// A checkpoint link outlives its build only in a crash: the
+			// link was made durable (another build's directory sync) and
+			// its removal was not. Its generator died with the node, so
+			// nobody else would ever remove it.
+			err := n.FS.RemoveBecause(p, "checkpoint link of a build that died in the crash")
+			c.s.Record(sim.ClassAction, "snap-cleanup", n.Name+":"+p, result(err))
+			continue
+		}
 		prefix, key, tmp, ok := parseSnapPath(name)
 		if !ok {
 			continue

@@ -41,7 +41,13 @@ type SnapshotReport struct {
 	SizeBytes int64      `json:"size_bytes"`
 	Start     sim.Micros `json:"start_us"`
 	End       sim.Micros `json:"end_us"`
-	meta      SnapMeta
+	// LastOpen is the build's last successful open of an engine file, with
+	// the live region's epoch at that instant (Gen.LastOpen; zero when the
+	// design opened none through the shared retry policy). A design that
+	// re-checks the epoch with each open (lease-retry) must never ship a
+	// snapshot whose Epoch differs from LastOpen.Epoch.
+	LastOpen OpenMark `json:"last_open"`
+	meta     SnapMeta
 }
 
 // Latency is the virtual time from request to the final state.
@@ -133,7 +139,7 @@ func (c *Cluster) generate(a *sim.Actor, id int, r *Region) {
 	// Keep the attempt count even if the collector panics. A panicking
 	// collector never deregisters its key: in TiKV the panic aborts the
 	// process, and no guard runs.
-	defer func() { rep.Attempts = g.attempts }()
+	defer func() { rep.Attempts, rep.LastOpen = g.attempts, g.lastOpen }()
 	got, err := c.collector.Collect(g)
 	if errors.Is(err, model.ErrRegionGone) {
 		n.Snap.Deregister(key, SnapGenerating)

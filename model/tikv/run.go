@@ -26,6 +26,14 @@ type Outcome struct {
 	// PeakPinnedBytes is the leader's peak of obsolete-but-pinned bytes
 	// (Engine.PeakPinnedBytes).
 	PeakPinnedBytes int64 `json:"peak_pinned_bytes"`
+	// Leases is the life of every lease on the leader's engine,
+	// Deletions every removal of an obsolete engine file by either
+	// node's deleter, DeletionHolds every DisableDeletions interval on
+	// either node: the facts the whole-run properties judge
+	// (properties/outcome_test.go), recorded, never decided on.
+	Leases        []LeaseLog     `json:"leases,omitempty"`
+	Deletions     []Deletion     `json:"deletions,omitempty"`
+	DeletionHolds []DeletionHold `json:"deletion_holds,omitempty"`
 	// Script says how far a scenario's script got: how many steps
 	// completed, where the script ended, which steps were not run and why,
 	// and the refused step if one was (RunScenario). Nil for any run that
@@ -61,9 +69,7 @@ func (sys *System) run(cfg Config, choice sim.Choice, sc sim.Config, hook func(r
 		}
 	}()
 	s := sim.New(choice, sc)
-	if cfg.Swarm {
-		drawSwarm(&cfg, s)
-	}
+	drawProfile(&cfg, s)
 	work := drawWorkload(cfg, s)
 	c, err := sys.NewCluster(s, cfg, work)
 	if err != nil {
@@ -86,6 +92,17 @@ func (sys *System) run(cfg Config, choice sim.Choice, sc sim.Config, hook func(r
 	for _, r := range c.Regions.All() {
 		out.Regions = append(out.Regions, *r)
 	}
+	out.Leases = c.Leader.Engine.LeaseLog()
+	for _, n := range []*Node{c.Leader, c.Learner} {
+		for _, d := range n.Engine.Deletions() {
+			d.Node = n.Name
+			out.Deletions = append(out.Deletions, d)
+		}
+		for _, h := range n.Engine.DeletionHolds() {
+			h.Node = n.Name
+			out.DeletionHolds = append(out.DeletionHolds, h)
+		}
+	}
 	for _, r := range c.Snapshots {
 		if !r.final() {
 			r.Status, r.Error = SnapAborted, "did not finish: "+generatorFate(out.Result.Observations, r)
@@ -93,6 +110,19 @@ func (sys *System) run(cfg Config, choice sim.Choice, sc sim.Config, hook func(r
 		out.Snapshots = append(out.Snapshots, *r)
 	}
 	return out, nil
+}
+
+// drawProfile makes a profile's per-seed draws (swarm's mechanisms, the
+// pipeline profile's generators and crash stage), the first draws of a
+// run, and sets the kernel's timer tick the configuration asks for.
+func drawProfile(cfg *Config, s *sim.Scheduler) {
+	if cfg.Swarm {
+		drawSwarm(cfg, s)
+	}
+	if cfg.Pipeline {
+		drawPipeline(cfg, s)
+	}
+	s.SetTimerTick(cfg.TimerTick)
 }
 
 // spawn creates every actor, workers first (their order is the order a

@@ -53,7 +53,7 @@ var commands = []model.Command{
 
 func checkNode(st model.ScenarioStep) error {
 	if st.Node != "n1" && st.Node != "n2" {
-		return fmt.Errorf("%s needs node n1 or n2, got %q", st.Kind, clipText(st.Node))
+		return fmt.Errorf("%s needs node n1 or n2, got %q", st.Kind, model.Clip(st.Node))
 	}
 	return nil
 }
@@ -74,7 +74,7 @@ func parseSplit(w []string) (model.ScenarioStep, error) {
 	if len(w) != 4 || w[2] != "at" {
 		return model.ScenarioStep{}, malformed(w, form)
 	}
-	r, ok := parseUint(w[1])
+	r, ok := model.ParseUint(w[1])
 	key, kok := parseKey(w[3])
 	if !ok || r < 1 || !kok {
 		return model.ScenarioStep{}, malformed(w, form)
@@ -87,8 +87,8 @@ func parseMerge(w []string) (model.ScenarioStep, error) {
 	if len(w) != 4 || w[2] != "into" {
 		return model.ScenarioStep{}, malformed(w, form)
 	}
-	s, ok1 := parseUint(w[1])
-	t, ok2 := parseUint(w[3])
+	s, ok1 := model.ParseUint(w[1])
+	t, ok2 := model.ParseUint(w[3])
 	if !ok1 || !ok2 || s < 1 || t < 1 || s == t {
 		return model.ScenarioStep{}, malformed(w, form)
 	}
@@ -98,7 +98,7 @@ func parseMerge(w []string) (model.ScenarioStep, error) {
 func parseConfChange(w []string) (model.ScenarioStep, error) {
 	r, ok := uint64(0), false
 	if len(w) == 2 {
-		r, ok = parseUint(w[1])
+		r, ok = model.ParseUint(w[1])
 	}
 	if !ok || r < 1 {
 		return model.ScenarioStep{}, malformed(w, `"conf-change REGION" with REGION a region id >= 1`)
@@ -117,38 +117,6 @@ func parseKey(s string) (string, bool) {
 		return "", false
 	}
 	return KeyName(int(v)), true
-}
-
-// parseUint accepts a decimal or 0x-hex uint64 (no sign, no octal).
-func parseUint(s string) (uint64, bool) {
-	var v uint64
-	var err error
-	if rest, ok := strings.CutPrefix(strings.ToLower(s), "0x"); ok {
-		if rest == "" || strings.ContainsAny(rest, "+-_") {
-			return 0, false
-		}
-		v, err = strconv.ParseUint(rest, 16, 64)
-	} else {
-		if strings.ContainsAny(s, "+-_") {
-			return 0, false
-		}
-		v, err = strconv.ParseUint(s, 10, 64)
-	}
-	return v, err == nil
-}
-
-// clipText bounds user input echoed in a message: past 60 bytes it is cut
-// (at a rune boundary) and the full length is said instead.
-func clipText(s string) string {
-	const clipMax = 60
-	if len(s) <= clipMax {
-		return s
-	}
-	cut := clipMax
-	for cut > 0 && s[cut]&0xC0 == 0x80 {
-		cut--
-	}
-	return fmt.Sprintf("%s…(%d bytes)", s[:cut], len(s))
 }
 
 // RunScenario runs sc (model.RunScenario: a director executes its steps)

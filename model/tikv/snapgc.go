@@ -64,7 +64,7 @@ func (n *Node) snapGCPass() int {
 		}
 		inUse := n.Snap.InUse(key)
 		p := path.Join(SnapDir, name)
-		if inUse != "" && !n.cfg.Variants.UnsafeSnapGC {
+		if inUse != "" && !n.cfg.Variants.UnsafeSnapGC && !n.forgetsApplying(inUse) {
 			n.noteSnapSkip(p, why, inUse)
 			continue
 		}
@@ -77,7 +77,7 @@ func (n *Node) snapGCPass() int {
 			if n.cfg.Variants.UnsafeSnapGC {
 				return nil
 			}
-			if inUse != "" {
+			if inUse != "" && !n.forgetsApplying(inUse) {
 				return fmt.Errorf("snapshot %s is registered %s", key, inUse)
 			}
 			if n.staleWhy(prefix, key, tmp) == "" {
@@ -92,6 +92,12 @@ func (n *Node) snapGCPass() int {
 		n.s.Record(sim.ClassAction, "snap-gc", n.Name+":"+p+" ("+why+")", result(err))
 	}
 	return tried
+}
+
+// forgetsApplying reports whether the SnapGCApplying weakening lets
+// snapshot GC treat a snapshot registered only as Applying as unregistered.
+func (n *Node) forgetsApplying(inUse string) bool {
+	return n.cfg.Weaken.SnapGCApplying && inUse == SnapApplying.String()
 }
 
 // noteSnapSkip records a snap-gc-skip event for p unless the same registry

@@ -178,6 +178,16 @@ func (m *SnapManager) InUse(key SnapKey) string {
 	return strings.Join(states, "+")
 }
 
+// inState reports whether some snapshot is registered in state st.
+func (m *SnapManager) inState(st SnapState) bool {
+	for _, e := range m.entries {
+		if e.state == st {
+			return true
+		}
+	}
+	return false
+}
+
 // MarkApplied records that key has been applied (its files are stale).
 func (m *SnapManager) MarkApplied(key SnapKey) { m.applied = append(m.applied, key) }
 

@@ -216,23 +216,23 @@ func parseWorkload(w []string) (*Workload, error) {
 	for i := 0; i < len(w); i += 2 {
 		key, val := w[i], w[i+1]
 		if got[key] {
-			return nil, bad("%s given twice", clipText(key))
+			return nil, bad("%s given twice", model.Clip(key))
 		}
 		got[key] = true
 		if key == "snapshots" {
 			for _, d := range strings.Split(val, ",") {
-				v, ok := parseUint(strings.TrimSuffix(d, "us"))
+				v, ok := model.ParseUint(strings.TrimSuffix(d, "us"))
 				if !ok || v > 1e12 {
-					return nil, bad("bad snapshot delay %q", clipText(d))
+					return nil, bad("bad snapshot delay %q", model.Clip(d))
 				}
 				wl.SnapshotDelays = append(wl.SnapshotDelays, sim.Micros(v))
 			}
 			wl.Snapshots = len(wl.SnapshotDelays)
 			continue
 		}
-		v, ok := parseUint(val)
+		v, ok := model.ParseUint(val)
 		if !ok || v > 100000 {
-			return nil, bad("bad value %q for %s", clipText(val), clipText(key))
+			return nil, bad("bad value %q for %s", model.Clip(val), model.Clip(key))
 		}
 		switch key {
 		case "puts":
@@ -242,7 +242,7 @@ func parseWorkload(w []string) (*Workload, error) {
 		case "compact-trigger":
 			wl.CompactTrigger = int(v)
 		default:
-			return nil, bad("unknown key %q", clipText(key))
+			return nil, bad("unknown key %q", model.Clip(key))
 		}
 	}
 	return wl, nil
@@ -429,6 +429,7 @@ func (o Outcome) Generic() model.Outcome {
 		case SnapApplied, SnapFailed, SnapRejected:
 			t.Settled = true
 		}
+		t.Succeeded = s.Status == SnapApplied
 		g.Tasks = append(g.Tasks, t)
 		line := fmt.Sprintf("snapshot %d: %s, attempts %d", s.ID, s.Status, s.Attempts)
 		if s.Status == SnapDone {

@@ -103,7 +103,8 @@ func (sys *System) Validate(cfg Config) error {
 
 // designConfig is what a design reads of cfg.
 func designConfig(cfg Config) model.DesignConfig {
-	return model.DesignConfig{LeaseTTL: cfg.LeaseTTL, NonAtomicCheck: cfg.NonAtomicCheck, MaxAttempts: cfg.MaxAttempts, Backoff: cfg.Backoff}
+	return model.DesignConfig{LeaseTTL: cfg.LeaseTTL, NonAtomicCheck: cfg.NonAtomicCheck, MaxAttempts: cfg.MaxAttempts, Backoff: cfg.Backoff,
+		Weaken: cfg.Weaken.DesignWeakenings}
 }
 
 // validName reports whether s is a name of lower-case letters, digits and

@@ -47,6 +47,9 @@ profile (a cell) over seeds START..START+N-1 and reports, per cell:
   - peak obsolete-but-pinned bytes on the leader (max over seeds): files
     out of the current version that a version reference, a lease or
     disabled deletions keep from GC;
+  - applied: the share of requested snapshots that ended applied by the
+    learner (not merely final: rejected, failed, skipped and aborted ones
+    are not);
   - one replay command per violation kind (its first seed).
 
 Each seed runs like 'simrun run': it stops at its first violating step, so
@@ -63,11 +66,14 @@ JSON lines, every kind present with zeros), csv (a header, then one row per
 cell, every kind as a column).
 
 With --record FILE the matrix is also written as an expectation: for every
-cell and kind, whether it is at zero or caught. With --expect FILE (flags
-as recorded) validate becomes a regression check: a cell that must stay at
-zero and shows the kind (a protection weakened), or a caught cell that no
-longer shows it (a negative control went blind), is a REGRESSION line and
-exit 1. Counts may move; only zero against caught is compared.
+cell and kind, whether it is at zero or caught, and for every cell a floor
+under its applied share (90% of the measured share). With --expect FILE
+(flags as recorded) validate becomes a regression check: a cell that must
+stay at zero and shows the kind (a protection weakened), a caught cell that
+no longer shows it (a negative control went blind), or a cell whose applied
+share fell under its floor (a design that ships less than it did) is a
+REGRESSION line and exit 1. Counts may move; only zero against caught, and
+the applied floors, are compared.
 
 Exit codes: 0 when the validation completed, whatever it observed (it is a
 measurement, not a test: 'simrun run' is the test), or with --expect when
@@ -193,6 +199,13 @@ type validCell struct {
 	LatencyP50US int64 `json:"latency_p50_us"`
 	LatencyP99US int64 `json:"latency_p99_us"`
 	PeakPinned   int64 `json:"peak_pinned_bytes"`
+	// Requested and Applied count the snapshots requested over every seed
+	// and those that ended applied by the learner (not merely final: a
+	// rejected, failed, skipped or aborted snapshot is not applied). A
+	// design that ships less than it claims (a build on a stale epoch,
+	// rejected by the learner) shows here and in no violation kind.
+	Requested uint64 `json:"snapshots_requested"`
+	Applied   uint64 `json:"snapshots_applied"`
 	// Replays holds one replay command per kind seen, for its first seed.
 	Replays map[sim.Kind]string `json:"replays"`
 	Steps   int64               `json:"steps"`
@@ -395,6 +408,10 @@ func measureCell(ctx context.Context, sel *selection, cfg model.Config, sc sim.C
 		cell.Steps += out.Result.Steps
 		cell.PeakPinned = max(cell.PeakPinned, out.PeakPinnedBytes)
 		for _, t := range out.Tasks {
+			cell.Requested++
+			if t.Succeeded {
+				cell.Applied++
+			}
 			if t.Built {
 				retries = append(retries, t.Attempts-1)
 			}
@@ -465,6 +482,21 @@ func (c *validCell) kindsText() string {
 	return fmt.Sprintf("%d (%s)", c.ViolatingSeeds, strings.Join(parts, ", "))
 }
 
+// appliedPermille is the share of requested snapshots that ended applied,
+// in parts per thousand (1000 when none was requested).
+func (c *validCell) appliedPermille() uint64 {
+	if c.Requested == 0 {
+		return 1000
+	}
+	return c.Applied * 1000 / c.Requested
+}
+
+// appliedText is "86.9%".
+func (c *validCell) appliedText() string { return permilleText(c.appliedPermille()) }
+
+// permilleText renders parts per thousand as a percentage, "86.9%".
+func permilleText(p uint64) string { return fmt.Sprintf("%d.%d%%", p/10, p%10) }
+
 func (c *validCell) latencyText() string {
 	return sim.Micros(c.LatencyP50US).String() + " / " + sim.Micros(c.LatencyP99US).String()
 }
@@ -490,11 +522,11 @@ func validateSummary(cells []validCell, elapsed float64) string {
 
 func writeValidateTable(w io.Writer, cells []validCell, elapsed float64) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "COLLECTOR\tPROFILE\tSEEDS\tVIOLATING\tINCOMPLETE\tFIRST\tKINDS\tRETRIES p50/p99\tLATENCY p50/p99\tPEAK PINNED")
+	fmt.Fprintln(tw, "COLLECTOR\tPROFILE\tSEEDS\tVIOLATING\tINCOMPLETE\tFIRST\tKINDS\tRETRIES p50/p99\tLATENCY p50/p99\tPEAK PINNED\tAPPLIED")
 	for i := range cells {
 		c := &cells[i]
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%d / %d\t%s\t%d B\n", c.Collector, c.Profile, c.Seeds, c.ViolatingSeeds,
-			c.IncompleteSeeds, c.firstText(), c.kindsText(), c.RetriesP50, c.RetriesP99, c.latencyText(), c.PeakPinned)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%d / %d\t%s\t%d B\t%s\n", c.Collector, c.Profile, c.Seeds, c.ViolatingSeeds,
+			c.IncompleteSeeds, c.firstText(), c.kindsText(), c.RetriesP50, c.RetriesP99, c.latencyText(), c.PeakPinned, c.appliedText())
 	}
 	tw.Flush()
 	writeReplays(w, cells, "")
@@ -526,12 +558,12 @@ func writeReplays(w io.Writer, cells []validCell, bullet string) {
 }
 
 func writeValidateMarkdown(w io.Writer, cells []validCell, elapsed float64) {
-	fmt.Fprintln(w, "| collector | profile | violating seeds (per kind) | incomplete | first | retries p50/p99 | latency p50/p99 | peak pinned |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| collector | profile | violating seeds (per kind) | incomplete | first | retries p50/p99 | latency p50/p99 | peak pinned | applied |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	for i := range cells {
 		c := &cells[i]
-		fmt.Fprintf(w, "| %s | %s | %s | %d | %s | %d / %d | %s | %d B |\n", c.Collector, c.Profile, c.kindsText(),
-			c.IncompleteSeeds, c.firstText(), c.RetriesP50, c.RetriesP99, c.latencyText(), c.PeakPinned)
+		fmt.Fprintf(w, "| %s | %s | %s | %d | %s | %d / %d | %s | %d B | %s |\n", c.Collector, c.Profile, c.kindsText(),
+			c.IncompleteSeeds, c.firstText(), c.RetriesP50, c.RetriesP99, c.latencyText(), c.PeakPinned, c.appliedText())
 	}
 	writeReplays(w, cells, "- ")
 	fmt.Fprintln(w)
@@ -544,7 +576,7 @@ func writeValidateCSV(w io.Writer, cells []validCell) error {
 	for _, k := range sim.Kinds {
 		header = append(header, string(k))
 	}
-	header = append(header, "retries_p50", "retries_p99", "latency_p50_us", "latency_p99_us", "peak_pinned_bytes")
+	header = append(header, "retries_p50", "retries_p99", "latency_p50_us", "latency_p99_us", "peak_pinned_bytes", "snapshots_requested", "snapshots_applied")
 	for _, k := range sim.Kinds {
 		header = append(header, "replay_"+string(k))
 	}
@@ -562,7 +594,8 @@ func writeValidateCSV(w io.Writer, cells []validCell) error {
 			row = append(row, strconv.FormatUint(c.Kinds[k], 10))
 		}
 		row = append(row, strconv.Itoa(c.RetriesP50), strconv.Itoa(c.RetriesP99), strconv.FormatInt(c.LatencyP50US, 10),
-			strconv.FormatInt(c.LatencyP99US, 10), strconv.FormatInt(c.PeakPinned, 10))
+			strconv.FormatInt(c.LatencyP99US, 10), strconv.FormatInt(c.PeakPinned, 10),
+			strconv.FormatUint(c.Requested, 10), strconv.FormatUint(c.Applied, 10))
 		for _, k := range sim.Kinds {
 			row = append(row, c.Replays[k])
 		}

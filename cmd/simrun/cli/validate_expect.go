@@ -11,6 +11,7 @@ package cli
 //	# comment
 //	setting NAME VALUE          the validate flags it was measured with
 //	cell COLLECTOR PROFILE KIND zero|caught
+//	applied COLLECTOR PROFILE MIN%  the cell's applied share must stay >= MIN
 
 import (
 	"bufio"
@@ -44,7 +45,17 @@ type matrixExpectation struct {
 	// line each was given on.
 	cells map[string]string
 	lines map[string]int
+	// applied maps "collector profile" to the floor of the cell's applied
+	// share, in parts per thousand; appliedLines to its line.
+	applied      map[string]uint64
+	appliedLines map[string]int
 }
+
+// appliedFloorShare is the floor --record writes under a cell's applied
+// share, as a fraction of the measured share: a design change that ships
+// 10% fewer of the requested snapshots is a regression, the noise of a
+// changed schedule is not.
+const appliedFloorShare = 0.9
 
 // expectSettings lists the settings that must match between the recording
 // and the run, from the run's flags.
@@ -100,6 +111,13 @@ func renderExpectation(cells []validCell, settings [][2]string) []byte {
 			fmt.Fprintf(&b, "cell %s %s %s %s\n", c.Collector, c.Profile, k, state)
 		}
 	}
+	fmt.Fprintf(&b, "# The share of requested snapshots each cell must keep applying: %.0f%% of the\n", appliedFloorShare*100)
+	fmt.Fprintln(&b, "# share measured (in parentheses).")
+	for i := range cells {
+		c := &cells[i]
+		floor := uint64(float64(c.appliedPermille()) * appliedFloorShare)
+		fmt.Fprintf(&b, "applied %s %s %s # (%s: %d of %d)\n", c.Collector, c.Profile, permilleText(floor), c.appliedText(), c.Applied, c.Requested)
+	}
 	return b.Bytes()
 }
 
@@ -110,7 +128,8 @@ func loadExpectation(path string) (*matrixExpectation, error) {
 	if err != nil {
 		return nil, usagef("--expect: %v", err)
 	}
-	e := &matrixExpectation{path: path, cells: map[string]string{}, lines: map[string]int{}}
+	e := &matrixExpectation{path: path, cells: map[string]string{}, lines: map[string]int{},
+		applied: map[string]uint64{}, appliedLines: map[string]int{}}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 1<<16), 1<<20)
 	ln := 0
@@ -151,8 +170,21 @@ func loadExpectation(path string) (*matrixExpectation, error) {
 				return nil, bad("cell %s given twice (first at line %d)", key, prev)
 			}
 			e.cells[key], e.lines[key] = w[4], ln
+		case "applied":
+			if len(w) != 4 {
+				return nil, bad("want \"applied COLLECTOR PROFILE MIN%%\"")
+			}
+			p, ok := parsePermille(w[3])
+			if !ok {
+				return nil, bad("applied floor %q; want a percentage with at most one decimal, 0%%..100%% (86.9%%)", clip(w[3], 40))
+			}
+			key := w[1] + " " + w[2]
+			if prev, dup := e.appliedLines[key]; dup {
+				return nil, bad("applied %s given twice (first at line %d)", key, prev)
+			}
+			e.applied[key], e.appliedLines[key] = p, ln
 		default:
-			return nil, bad("unknown line %q; want \"setting NAME VALUE\" or \"cell COLLECTOR PROFILE KIND zero|caught\"", clip(w[0], 40))
+			return nil, bad("unknown line %q; want \"setting NAME VALUE\", \"cell COLLECTOR PROFILE KIND zero|caught\" or \"applied COLLECTOR PROFILE MIN%%\"", clip(w[0], 40))
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -162,6 +194,31 @@ func loadExpectation(path string) (*matrixExpectation, error) {
 		return nil, usagef("%s: empty; want a matrix expectation file (simrun validate --record FILE)", path)
 	}
 	return e, nil
+}
+
+// parsePermille parses "86.9%" (or "86%") into parts per thousand.
+func parsePermille(s string) (uint64, bool) {
+	num, ok := strings.CutSuffix(s, "%")
+	if !ok || num == "" {
+		return 0, false
+	}
+	whole, frac, dotted := strings.Cut(num, ".")
+	if dotted && len(frac) != 1 {
+		return 0, false
+	}
+	w, err := strconv.ParseUint(whole, 10, 64)
+	if err != nil || w > 100 {
+		return 0, false
+	}
+	p := w * 10
+	if dotted {
+		d, err := strconv.ParseUint(frac, 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		p += d
+	}
+	return p, p <= 1000
 }
 
 // checkSettings reports a usage error when the run's flags differ from the
@@ -193,7 +250,14 @@ type regression struct {
 	Want     string `json:"want"`
 	Measured uint64 `json:"measured_seeds"`
 	Replay   string `json:"replay,omitempty"`
+	// Floor and Share are set for an applied share under its floor (Want
+	// "applied"), in parts per thousand; Applied of Requested snapshots.
+	Floor, Share       uint64 `json:"-"`
+	Applied, Requested uint64 `json:"-"`
 }
+
+// wantApplied marks a regression of a cell's applied share.
+const wantApplied = "applied"
 
 // compare checks the measured cells against the expectation: the cells
 // that regressed, and the measured cells the file does not record.
@@ -214,6 +278,11 @@ func (e *matrixExpectation) compare(cells []validCell) (regs []regression, unrec
 				regs = append(regs, regression{Cell: key, Line: e.lines[key], Want: want, Measured: n, Replay: c.Replays[k]})
 			}
 		}
+		key := c.Collector + " " + c.Profile
+		if floor, ok := e.applied[key]; ok && c.appliedPermille() < floor {
+			regs = append(regs, regression{Cell: key, Line: e.appliedLines[key], Want: wantApplied, Floor: floor, Share: c.appliedPermille(),
+				Applied: c.Applied, Requested: c.Requested})
+		}
 	}
 	return regs, unrecorded
 }
@@ -223,6 +292,11 @@ func (e *matrixExpectation) compare(cells []validCell) (regs []regression, unrec
 func (e *matrixExpectation) writeComparison(w io.Writer, regs []regression, unrecorded []string, compared int) error {
 	fmt.Fprintln(w)
 	for _, r := range regs {
+		if r.Want == wantApplied {
+			fmt.Fprintf(w, "REGRESSION %s:%d: %s must keep applying at least %s of its requested snapshots, measured %s (%d of %d): a design that ships less\n",
+				e.path, r.Line, r.Cell, permilleText(r.Floor), permilleText(r.Share), r.Applied, r.Requested)
+			continue
+		}
 		if r.Want == cellZero {
 			fmt.Fprintf(w, "REGRESSION %s:%d: %s must stay at zero, measured %d seeds (a protection weakened); first: %s\n", e.path, r.Line, r.Cell, r.Measured, r.Replay)
 		} else {
@@ -232,10 +306,14 @@ func (e *matrixExpectation) writeComparison(w io.Writer, regs []regression, unre
 	for _, u := range unrecorded {
 		fmt.Fprintf(w, "note: %s is not in %s (re-record with --record to cover it)\n", u, e.path)
 	}
+	floors := ""
+	if n := len(e.applied); n > 0 {
+		floors = fmt.Sprintf(" and %d applied floors", n)
+	}
 	if len(regs) > 0 {
-		fmt.Fprintf(w, "expectation: NOT MET: %d of %d recorded cell kinds regressed (%s)\n", len(regs), compared, e.path)
+		fmt.Fprintf(w, "expectation: NOT MET: %d of %d recorded cell kinds%s regressed (%s)\n", len(regs), compared, floors, e.path)
 		return errNotMet
 	}
-	fmt.Fprintf(w, "expectation: met: %d recorded cell kinds as recorded (%s)\n", compared, e.path)
+	fmt.Fprintf(w, "expectation: met: %d recorded cell kinds%s as recorded (%s)\n", compared, floors, e.path)
 	return nil
 }

@@ -34,6 +34,8 @@ type jsonCell struct {
 	LatencyP50US   int64             `json:"latency_p50_us"`
 	LatencyP99US   int64             `json:"latency_p99_us"`
 	PeakPinned     int64             `json:"peak_pinned_bytes"`
+	Requested      uint64            `json:"snapshots_requested"`
+	Applied        uint64            `json:"snapshots_applied"`
 	Replays        map[string]string `json:"replays"`
 	Steps          int64             `json:"steps"`
 	Elapsed        float64           `json:"elapsed_seconds"`
@@ -146,7 +148,7 @@ func TestValidateCSV(t *testing.T) {
 		col[h] = i
 	}
 	for _, h := range append([]string{"collector", "profile", "seeds", "violating_seeds", "first_violation_index",
-		"retries_p50", "retries_p99", "latency_p50_us", "latency_p99_us", "peak_pinned_bytes", "replay_panic"}, allKinds...) {
+		"retries_p50", "retries_p99", "latency_p50_us", "latency_p99_us", "peak_pinned_bytes", "snapshots_requested", "snapshots_applied", "replay_panic"}, allKinds...) {
 		if _, ok := col[h]; !ok {
 			t.Errorf("header lacks %q: %v", h, rows[0])
 		}
@@ -169,7 +171,7 @@ func TestValidateCSV(t *testing.T) {
 func TestValidateTableAndMarkdown(t *testing.T) {
 	r := mustExit(t, exitOK, validateArgs...)
 	lines := strings.Split(r.stdout, "\n")
-	if !strings.HasPrefix(lines[0], "COLLECTOR") || !strings.Contains(lines[0], "PEAK PINNED") {
+	if !strings.HasPrefix(lines[0], "COLLECTOR") || !strings.Contains(lines[0], "PEAK PINNED") || !strings.HasSuffix(lines[0], "APPLIED") {
 		t.Fatalf("table header: %q", lines[0])
 	}
 	if !regexp.MustCompile(`^naive\s+default\s+12\s+\d+\s+0\s+0\s+\d+ \(open-deleted-file \d+, panic \d+\)`).MatchString(lines[1]) {
@@ -187,11 +189,11 @@ func TestValidateTableAndMarkdown(t *testing.T) {
 
 	m := mustExit(t, exitOK, append(validateArgs, "--format", "markdown")...)
 	ml := strings.Split(m.stdout, "\n")
-	if !strings.HasPrefix(ml[0], "| collector | profile |") || ml[1] != "|---|---|---|---|---|---|---|---|" {
+	if !strings.HasPrefix(ml[0], "| collector | profile |") || !strings.HasSuffix(ml[0], "| applied |") || ml[1] != "|---|---|---|---|---|---|---|---|---|" {
 		t.Fatalf("markdown header:\n%s", m.stdout)
 	}
 	for _, l := range ml[2:6] {
-		if strings.Count(l, "|") != 9 {
+		if strings.Count(l, "|") != 10 {
 			t.Errorf("markdown row %q", l)
 		}
 	}
@@ -262,9 +264,10 @@ func TestValidateExpectCatchesRegressions(t *testing.T) {
 	args := []string{"validate", "--collectors", "naive,lease-retry", "--profiles", "default", "--seeds", "12"}
 	mustExit(t, exitOK, append(args, "--record", rec)...)
 	r := mustExit(t, exitOK, append(args, "--expect", rec)...)
-	require.Contains(t, r.stdout, "expectation: met: 16 recorded cell kinds as recorded")
+	require.Contains(t, r.stdout, "expectation: met: 16 recorded cell kinds and 2 applied floors as recorded")
 
 	body := mustRead(t, rec)
+	require.Regexp(t, `\napplied lease-retry default \d+\.\d% # \(\d+\.\d%: \d+ of \d+\)\n`, body)
 	require.Contains(t, body, "cell naive default open-deleted-file caught\n")
 	require.Contains(t, body, "cell lease-retry default open-deleted-file zero\n")
 	// Pretend naive was recorded clean and lease-retry caught panicking.
@@ -275,7 +278,14 @@ func TestValidateExpectCatchesRegressions(t *testing.T) {
 	r = mustExit(t, exitViolation, append(args, "--expect", bad)...)
 	require.Regexp(t, `REGRESSION .*edited.txt:\d+: naive default open-deleted-file must stay at zero, measured \d+ seeds \(a protection weakened\); first: .*replay --collector naive --seed 1`, r.stdout)
 	require.Regexp(t, `REGRESSION .*edited.txt:\d+: lease-retry default panic must stay caught, measured 0 seeds`, r.stdout)
-	require.Contains(t, r.stdout, "expectation: NOT MET: 2 of 16 recorded cell kinds regressed")
+	require.Contains(t, r.stdout, "expectation: NOT MET: 2 of 16 recorded cell kinds and 2 applied floors regressed")
+
+	// A floor above the measured share: the design ships less than it did.
+	floor := regexp.MustCompile(`applied lease-retry default [0-9.]+%`).ReplaceAllString(body, "applied lease-retry default 99.9%")
+	high := writeFile(t, "floor.txt", floor)
+	r = mustExit(t, exitViolation, append(args, "--expect", high)...)
+	require.Regexp(t, `REGRESSION .*floor.txt:\d+: lease-retry default must keep applying at least 99\.9% of its requested snapshots, measured \d+\.\d% \(\d+ of \d+\): a design that ships less`, r.stdout)
+	require.Contains(t, r.stdout, "expectation: NOT MET: 1 of 16 recorded cell kinds and 2 applied floors regressed")
 
 	// Other flags than recorded: bad input, before any seed runs.
 	r = mustExit(t, exitUsage, "validate", "--collectors", "naive", "--profiles", "default", "--seeds", "13", "--expect", rec)
@@ -284,7 +294,22 @@ func TestValidateExpectCatchesRegressions(t *testing.T) {
 	mal := writeFile(t, "mal.txt", expectFormat+"\ncell naive default open-deleted-file maybe\n")
 	r = mustExit(t, exitUsage, append(args, "--expect", mal)...)
 	require.Contains(t, r.stderr, "mal.txt:2: state \"maybe\"; want zero or caught")
+	mal = writeFile(t, "mal2.txt", expectFormat+"\napplied naive default 80.25%\n")
+	r = mustExit(t, exitUsage, append(args, "--expect", mal)...)
+	require.Contains(t, r.stderr, "mal2.txt:2: applied floor \"80.25%\"; want a percentage with at most one decimal")
 	// --record refuses to overwrite without --force.
 	r = mustExit(t, exitUsage, append(args, "--record", rec)...)
 	require.Contains(t, r.stderr, "already exists")
+}
+
+func TestParsePermille(t *testing.T) {
+	for in, want := range map[string]uint64{"0%": 0, "86.9%": 869, "100%": 1000, "100.0%": 1000, "7%": 70, "7.0%": 70} {
+		got, ok := parsePermille(in)
+		require.True(t, ok, in)
+		require.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"", "%", "86.9", "86.95%", "100.1%", "101%", "-1%", "x%", "8.x%", ".5%"} {
+		_, ok := parsePermille(bad)
+		require.False(t, ok, bad)
+	}
 }
