@@ -11,8 +11,10 @@ import (
 	"os"
 
 	"github.com/snapsim/snapsim/cmd/simrun/cli"
+	"github.com/snapsim/snapsim/examples/dulwich"
 	"github.com/snapsim/snapsim/examples/etcd"
 	"github.com/snapsim/snapsim/examples/hbase"
+	"github.com/snapsim/snapsim/examples/opensearch"
 	"github.com/snapsim/snapsim/examples/solr"
 	"github.com/snapsim/snapsim/model"
 )
@@ -20,7 +22,7 @@ import (
 // Systems lists the example systems the command registers, in the order
 // simrun systems prints them.
 func Systems() []model.System {
-	return []model.System{etcd.System(), hbase.System(), solr.System()}
+	return []model.System{dulwich.System(), etcd.System(), hbase.System(), opensearch.System(), solr.System()}
 }
 
 func main() {

@@ -6,7 +6,7 @@
 //
 //	go run ./cmd/mysim collectors
 //	go run ./cmd/mysim validate --collectors naive,recheck,recheck-atomic,lease-retry --seeds 200
-//	go run ./cmd/mysim replay --collector recheck --profile swarm --seed 20
+//	go run ./cmd/mysim replay --collector recheck --profile swarm --seed 172
 //	go run ./cmd/mysim replay opensearch/buggy.scenario
 package main
 
