@@ -10,8 +10,9 @@ import (
 
 // Engine is the engine-facing interface a design uses: what every LSM
 // engine has. It is the part of RocksDB's and Pebble's public API that a
-// file-collection design needs (docs/extending.md maps each method to
-// Pebble v1.1.5):
+// file-collection design needs (docs/realpebble.md maps each method to
+// Pebble v1.1.5, and baseline/realpebble implements it over a real
+// *pebble.DB):
 //
 //   - an engine snapshot, a sequence number compaction must respect (it
 //     pins data, not files);
