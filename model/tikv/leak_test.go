@@ -55,7 +55,10 @@ func TestLongSweepNoLeak(t *testing.T) {
 		out, err := Run(cfg, sim.NewPRNG(seed), sim.Config{})
 		require.NoError(t, err)
 		require.Equal(t, sim.EndDone, out.Result.End, "seed %d", seed)
-		require.Equal(t, g0, settledGoroutines(g0), "seed %d: a coroutine outlived its run", seed)
+		// At most g0: a goroutine of an earlier test (the runtime's, the
+		// testing package's) may end during the sweep; a coroutine that
+		// outlived its run is one more.
+		require.LessOrEqual(t, settledGoroutines(g0), g0, "seed %d: a coroutine outlived its run", seed)
 		if seed == leakWarmSeeds {
 			h0 = liveHeap()
 		}
@@ -113,7 +116,7 @@ func TestNoGoroutineLeakAcrossEndings(t *testing.T) {
 // the check.
 func settledGoroutines(want int) int {
 	n := runtime.NumGoroutine()
-	for deadline := time.Now().Add(time.Second); n != want && time.Now().Before(deadline); n = runtime.NumGoroutine() {
+	for deadline := time.Now().Add(time.Second); n > want && time.Now().Before(deadline); n = runtime.NumGoroutine() {
 		time.Sleep(time.Millisecond)
 	}
 	return n
