@@ -109,7 +109,7 @@ func TestNoGoroutineLeakAcrossEndings(t *testing.T) {
 	}
 }
 
-// settledGoroutines returns the goroutine count once it is back to want, or
+// settledGoroutines returns the goroutine count once it is at most want, or
 // after a second if it is not. Stopping an iter.Pull coroutine is
 // synchronous, so the count is normally right at once; the grace only keeps
 // a goroutine that is exiting on its own (none of the model's) from failing
