@@ -101,7 +101,9 @@ func TestNoGoroutineLeakAcrossEndings(t *testing.T) {
 			out, err := Run(cfg, sim.NewPRNG(seed), v.sc)
 			require.NoError(t, err)
 			ends[out.Result.End] = true
-			require.Equal(t, g0, settledGoroutines(g0), "%s/%s seed %d (%s): a coroutine outlived its run", v.collector, v.profile, seed, out.Result.End)
+			// At most g0 (an earlier test's goroutine may end meanwhile);
+			// a coroutine that outlived its run is one more.
+			require.LessOrEqual(t, settledGoroutines(g0), g0, "%s/%s seed %d (%s): a coroutine outlived its run", v.collector, v.profile, seed, out.Result.End)
 		}
 	}
 	for _, end := range []string{sim.EndDone, sim.EndViolation, sim.EndBudget} {
