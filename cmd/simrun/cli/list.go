@@ -28,34 +28,24 @@ func lookupSystem(e *env, name string) (model.System, error) {
 }
 
 func newCollectorsCmd(e *env) *cobra.Command {
-	var system *string
-	cmd := &cobra.Command{
-		Use:     "collectors",
-		Short:   "List the file-collection designs of a system",
-		Example: "  simrun collectors\n  simrun collectors --system lazyread",
-		Args:    noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			sys, err := lookupSystem(e, *system)
-			if err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			for _, d := range sys.Spec().Designs {
-				fmt.Fprintf(tw, "%s\t%s\n", d.Name, d.Summary)
-			}
-			return tw.Flush()
-		},
-	}
-	system = systemFlag(cmd, e)
-	return cmd
+	return newInfoListCmd(e, "collectors", "List the file-collection designs of a system",
+		"  simrun collectors\n  simrun collectors --system hbase   (in a program that registers it)",
+		func(spec model.Spec) []model.Info { return spec.Designs })
 }
 
 func newProfilesCmd(e *env) *cobra.Command {
+	return newInfoListCmd(e, "profiles", "List the workload profiles of a system", "  simrun profiles",
+		func(spec model.Spec) []model.Info { return spec.Profiles })
+}
+
+// newInfoListCmd is a listing command over one of a system's named lists
+// (designs, profiles): NAME and summary, one per line, of --system's list.
+func newInfoListCmd(e *env, use, short, example string, list func(model.Spec) []model.Info) *cobra.Command {
 	var system *string
 	cmd := &cobra.Command{
-		Use:     "profiles",
-		Short:   "List the workload profiles of a system",
-		Example: "  simrun profiles",
+		Use:     use,
+		Short:   short,
+		Example: example,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sys, err := lookupSystem(e, *system)
@@ -63,8 +53,8 @@ func newProfilesCmd(e *env) *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			for _, p := range sys.Spec().Profiles {
-				fmt.Fprintf(tw, "%s\t%s\n", p.Name, p.Summary)
+			for _, x := range list(sys.Spec()) {
+				fmt.Fprintf(tw, "%s\t%s\n", x.Name, x.Summary)
 			}
 			return tw.Flush()
 		},
