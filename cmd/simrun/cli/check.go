@@ -644,7 +644,7 @@ type checkLine struct {
 	Level  *sim.LevelResult `json:"level,omitempty"`
 	Footer *checkFooter     `json:"footer,omitempty"`
 	Config json.RawMessage  `json:"config,omitempty"`
-	Sum    string           `json:"sum"`
+	Sum    string           `json:"sum,omitempty"`
 }
 
 // configJSON is a configuration's JSON encoding, as shard files carry it.

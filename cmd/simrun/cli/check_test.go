@@ -43,6 +43,16 @@ func TestCheckVerifiedAndSplit(t *testing.T) {
 		mustExit(t, exitOK, "check", "--collector", "lease-retry", "--scope", "report", "--shard", string(rune('0'+i))+"/3", "--out", f, "--workers", "1")
 		files = append(files, f)
 	}
+	// Every line carries its checksum member once (a JSON object with a
+	// key twice is one many decoders reject).
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			if n := strings.Count(line, `"sum":`); n != 1 {
+				t.Fatalf("%s:%d has %d \"sum\" members, want 1: %s", f, i+1, n, line)
+			}
+		}
+	}
 	merged := countsOf(t, mustExit(t, exitOK, append([]string{"merge"}, files...)...).stdout)
 	if one != two || one != merged {
 		t.Fatalf("counts differ: 1 worker %q, 2 workers %q, 3 shards merged %q", one, two, merged)

@@ -87,7 +87,7 @@ type outLine struct {
 	Header *outHeader `json:"header,omitempty"`
 	Footer *outFooter `json:"footer,omitempty"`
 	seedResult
-	Sum string `json:"sum"`
+	Sum string `json:"sum,omitempty"`
 }
 
 // sumSuffix is how every line of a shard file ends: the checksum member.
