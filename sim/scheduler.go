@@ -281,10 +281,29 @@ func (s *Scheduler) Stop(reason string) {
 	}
 }
 
+// Tracing reports whether the details of recorded events are used: they
+// are hashed, kept, or both. Under an exhaustive exploration they are
+// neither (a counterexample is re-run for its trace), so a caller may skip
+// formatting a detail string when Tracing is false; it must still call
+// Record (with any detail), which keeps the event count.
+func (s *Scheduler) Tracing() bool { return !s.trace.noHash || s.trace.Keep }
+
 // Record appends an event for the running actor (or "setup" outside one).
 func (s *Scheduler) Record(class Class, op, detail, result string) {
 	s.trace.Add(Event{Step: s.step, Time: s.Timestamp(), Actor: s.actorName(s.current),
 		Class: class, Op: op, Detail: detail, Result: result})
+}
+
+// Recordf is Record with the detail fmt.Sprintf(format, args...), formatted
+// only when Tracing: under an exhaustive exploration, which re-runs a
+// counterexample for its trace, the formatting is skipped. The arguments
+// must not be computed for the detail alone (they are evaluated anyway).
+func (s *Scheduler) Recordf(class Class, op, result, format string, args ...any) {
+	detail := ""
+	if s.Tracing() {
+		detail = fmt.Sprintf(format, args...)
+	}
+	s.Record(class, op, detail, result)
 }
 
 // Observe raises an observation attributed to the running actor and records

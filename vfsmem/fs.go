@@ -564,11 +564,15 @@ func (fs *FS) MkdirAll(dir string, perm os.FileMode) error {
 			break
 		}
 	}
-	var missing []string // deepest first
+	// The directories to create, deepest first: up to the first one that
+	// exists (its ancestors do too; a file in the way fails MkdirAll).
+	var missingBuf [8]string
+	missing := missingBuf[:0]
 	for d := p; d != "/"; d = path.Dir(d) {
-		if _, err := fs.mem.Stat(d); err != nil {
-			missing = append(missing, d)
+		if _, err := fs.mem.Stat(d); err == nil {
+			break
 		}
+		missing = append(missing, d)
 	}
 	err := fs.mem.MkdirAll(p, perm)
 	if err == nil {

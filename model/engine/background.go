@@ -105,13 +105,17 @@ func (e *Engine) Flush() error {
 	if err != nil {
 		return fail(err)
 	}
-	parts := make([]string, len(files))
-	total := 0
-	for i, f := range files {
-		parts[i] = fmt.Sprintf("%s (%s, %d records)", f.Name(), f.CF, counts[i])
-		total += counts[i]
+	detail := ""
+	if e.s.Tracing() {
+		parts := make([]string, len(files))
+		total := 0
+		for i, f := range files {
+			parts[i] = fmt.Sprintf("%s (%s, %d records)", f.Name(), f.CF, counts[i])
+			total += counts[i]
+		}
+		detail = fmt.Sprintf("L0 %s: %d records, seq<=%d, version %d", strings.Join(parts, " "), total, flushed, v.ID)
 	}
-	e.s.Record(sim.ClassAction, "flush", fmt.Sprintf("L0 %s: %d records, seq<=%d, version %d", strings.Join(parts, " "), total, flushed, v.ID), "ok")
+	e.s.Record(sim.ClassAction, "flush", detail, "ok")
 	if e.CompactionDue() {
 		e.wake(e.compactor)
 	}

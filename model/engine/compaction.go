@@ -502,8 +502,12 @@ func (e *Engine) runCompaction(p *compactionPick, gen uint64) error {
 		if err != nil {
 			return err
 		}
-		e.s.Record(sim.ClassAction, "compact", fmt.Sprintf("compaction %d (%s L%d->L%d, %s): %s -> %s, version %d",
-			id, p.cf, p.level, out, p.reason, Names(inputs), Names(outputs), v.ID), "ok")
+		detail := ""
+		if e.s.Tracing() {
+			detail = fmt.Sprintf("compaction %d (%s L%d->L%d, %s): %s -> %s, version %d",
+				id, p.cf, p.level, out, p.reason, Names(inputs), Names(outputs), v.ID)
+		}
+		e.s.Record(sim.ClassAction, "compact", detail, "ok")
 		release() // the inputs become obsolete unless a reader holds them
 		return nil
 	})
@@ -528,8 +532,8 @@ func (e *Engine) runMove(p *compactionPick, gen uint64) error {
 	if err != nil {
 		return fmt.Errorf("compaction %d: %w", id, err)
 	}
-	e.s.Record(sim.ClassAction, "compact", fmt.Sprintf("compaction %d (%s L%d->L%d move, %s): %s, version %d",
-		id, p.cf, p.level, p.out, p.reason, f.Name(), v.ID), "ok")
+	e.s.Recordf(sim.ClassAction, "compact", "ok", "compaction %d (%s L%d->L%d move, %s): %s, version %d",
+		id, p.cf, p.level, p.out, p.reason, f.Name(), v.ID)
 	return nil
 }
 

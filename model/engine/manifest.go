@@ -220,7 +220,7 @@ func (e *Engine) writeManifest(v *Version, gen uint64) error {
 		return err
 	}
 	e.manifestWrites++
-	tmp := path.Join(e.dir, fmt.Sprintf("%s.%06d.tmp", ManifestName, e.manifestWrites))
+	tmp := path.Join(e.dir, ManifestName+"."+string(appendPadded(nil, e.manifestWrites, 6))+".tmp")
 	if err := e.writeFileChecked(tmp, EncodeManifest(manifestOf(v, e.nextFile)), check); err != nil {
 		return fmt.Errorf("write manifest: %w", err)
 	}

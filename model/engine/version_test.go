@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -34,4 +35,14 @@ func TestVersionHelpers(t *testing.T) {
 	assert.Equal(t, [2]string{"k1", "k9"}, [2]string{lo, hi})
 	lo, hi = KeyRange(nil)
 	assert.Equal(t, [2]string{"", ""}, [2]string{lo, hi})
+}
+
+// TestPaddedNames: file names are fmt's zero-padded decimal, byte for byte
+// (they are in trace hashes and on disk).
+func TestPaddedNames(t *testing.T) {
+	for _, n := range []uint64{0, 7, 123456, 1234567, 1<<64 - 1} {
+		if got, want := sstName(n), fmt.Sprintf("%06d.sst", n); got != want {
+			t.Fatalf("sstName(%d) = %q, want %q", n, got, want)
+		}
+	}
 }

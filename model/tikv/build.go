@@ -95,7 +95,11 @@ func (g *Gen) List() (model.Version, []*FileMeta) {
 			files = append(files, f)
 		}
 	}
-	g.node.s.Record(sim.ClassAction, "list", fmt.Sprintf("version %d: %d files: %s", v.ID, len(files), names(files)), "ok")
+	detail := ""
+	if g.node.s.Tracing() {
+		detail = fmt.Sprintf("version %d: %d files: %s", v.ID, len(files), names(files))
+	}
+	g.node.s.Record(sim.ClassAction, "list", detail, "ok")
 	return version{v}, files
 }
 

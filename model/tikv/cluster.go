@@ -172,7 +172,11 @@ func (c *Cluster) WriteLoop(a *sim.Actor) {
 		if del {
 			op = "delete-key"
 		}
-		c.s.Record(sim.ClassAction, op, cf.String()+" "+rec.String(), "ok")
+		detail := ""
+		if c.s.Tracing() {
+			detail = cf.String() + " " + rec.String()
+		}
+		c.s.Record(sim.ClassAction, op, detail, "ok")
 	}
 }
 

@@ -99,7 +99,7 @@ func (c *Cluster) generate(a *sim.Actor, id int, r *Region) {
 	key := SnapKey{Region: r.ID, Term: c.term, Index: r.AppliedIndex}
 	rep := &SnapshotReport{ID: id, Key: key, Region: r.ID, Status: SnapRunning, Start: c.s.Now()}
 	c.Snapshots = append(c.Snapshots, rep)
-	c.s.Record(sim.ClassInfo, "generate", fmt.Sprintf("snapshot %d: %s key %s", id, r, key), "start")
+	c.s.Recordf(sim.ClassInfo, "generate", "start", "snapshot %d: %s key %s", id, r, key)
 	// A snapshot of this key already in flight is reused (TiKV's
 	// SnapManager hands out the existing one), unless builds are not
 	// exclusive per key (the TiKV #2923 bug).
@@ -191,7 +191,11 @@ func (c *Cluster) generate(a *sim.Actor, id int, r *Region) {
 	// moment at which the finished snapshot is unregistered.
 	n.Snap.Register(key, SnapPendingSend)
 	n.Snap.Deregister(key, SnapGenerating)
-	c.s.Record(sim.ClassAction, "generate", fmt.Sprintf("snapshot %d %s: %d keys at seq %d from %s", id, key, rep.Keys, got.Seq, strings.Join(got.Files, " ")), "done")
+	if c.s.Tracing() {
+		c.s.Record(sim.ClassAction, "generate", fmt.Sprintf("snapshot %d %s: %d keys at seq %d from %s", id, key, rep.Keys, got.Seq, strings.Join(got.Files, " ")), "done")
+	} else {
+		c.s.Record(sim.ClassAction, "generate", "", "done")
+	}
 	c.toSend = append(c.toSend, rep)
 	c.s.Wake(c.sender)
 }
@@ -325,7 +329,7 @@ func (c *Cluster) send(rep *SnapshotReport) {
 	c.Learner.Snap.Register(key, SnapPendingApply)
 	done()
 	rep.Status = SnapSent
-	c.s.Record(sim.ClassAction, "send", fmt.Sprintf("snapshot %d %s to %s", rep.ID, key, c.Learner.Name), "ok")
+	c.s.Recordf(sim.ClassAction, "send", "ok", "snapshot %d %s to %s", rep.ID, key, c.Learner.Name)
 	c.toApply = append(c.toApply, rep)
 	c.s.Wake(c.applier)
 }

@@ -3,6 +3,7 @@ package tikv
 import (
 	"fmt"
 	"path"
+	"strconv"
 
 	"github.com/snapsim/snapsim/sim"
 	"github.com/snapsim/snapsim/vfsmem"
@@ -145,6 +146,8 @@ type ThreadPool struct {
 	// waiters are actors parked until a slot becomes live or idle.
 	waiters      []*sim.Actor
 	churnStopped bool
+	// taskPath is /proc/<pid>/task, built once.
+	taskPath string
 }
 
 // NewThreadPool builds node nodeID's pool (pid 1000+nodeID): it creates
@@ -173,6 +176,7 @@ func NewThreadPool(s *sim.Scheduler, fs *vfsmem.FS, nodeID int, opts ThreadOptio
 	}
 	p := &ThreadPool{s: s, fs: fs, opts: opts, pid: 1000 + nodeID,
 		slots: make([]workerSlot, opts.Workers), used: make([]bool, opts.TidRange)}
+	p.taskPath = "/proc/" + strconv.Itoa(p.pid) + "/task"
 	if err := fs.MkdirAll(p.taskDir(), 0o755); err != nil {
 		return nil, fmt.Errorf("threads: create %s: %w", p.taskDir(), err)
 	}
@@ -217,7 +221,7 @@ func (p *ThreadPool) idle(slot int) bool { return p.live(slot) && p.slots[slot].
 
 // StatsPath returns the procfs stats path of tid: /proc/<pid>/task/<tid>/io.
 func (p *ThreadPool) StatsPath(tid int) string {
-	return path.Join(p.taskDir(), fmt.Sprint(tid), "io")
+	return p.taskPath + "/" + strconv.Itoa(tid) + "/io"
 }
 
 // CachedStatsPath returns the stats path slot's thread-local cache holds
@@ -225,7 +229,7 @@ func (p *ThreadPool) StatsPath(tid int) string {
 // is the path of the first thread that ever ran in the slot.
 func (p *ThreadPool) CachedStatsPath(slot int) string { return p.slots[slot].cache.path }
 
-func (p *ThreadPool) taskDir() string { return fmt.Sprintf("/proc/%d/task", p.pid) }
+func (p *ThreadPool) taskDir() string { return p.taskPath }
 
 // owner returns the thread whose tid is tid (nil if none), in any state:
 // its procfs entry may exist.
@@ -257,23 +261,33 @@ func (p *ThreadPool) Start(a *sim.Actor, slot int) error {
 	p.serial++
 	th := &task{ThreadInfo{Serial: p.serial, Tid: tid, Slot: slot, Started: p.s.Now()}}
 	sl.th, sl.state = th, threadStarting
-	if err := p.writeStatsFile(a, th); err != nil {
+	statsPath := p.StatsPath(tid)
+	if err := p.writeStatsFile(a, th, statsPath); err != nil {
 		sl.th, sl.state = nil, 0
 		p.used[idx] = false
 		return fmt.Errorf("threads: start thread %d in slot %d: %w", tid, slot, err)
 	}
 	sl.state = threadLive
 	p.starts++
-	hook := "cache " + p.StatsPath(tid) + " (new)"
+	tracing := p.s.Tracing()
+	hook := ""
 	switch {
 	case !sl.cache.set || p.opts.FreshCachePerThread:
-		sl.cache = statsCache{set: true, tid: tid, path: p.StatsPath(tid), creator: th.Serial}
+		if tracing {
+			hook = "cache " + statsPath + " (new)"
+		}
+		sl.cache = statsCache{set: true, tid: tid, path: statsPath, creator: th.Serial}
+	case !tracing:
 	case sl.cache.tid != tid:
 		hook = fmt.Sprintf("cache %s inherited from thread #%d (tid %d): stale", sl.cache.path, sl.cache.creator, sl.cache.tid)
 	default:
 		hook = fmt.Sprintf("cache %s inherited from thread #%d: same tid, by chance", sl.cache.path, sl.cache.creator)
 	}
-	p.s.Record(p.class(), "thread-start", fmt.Sprintf("slot %d: thread #%d tid %d; %s", slot, th.Serial, tid, hook), "ok")
+	detail := ""
+	if tracing {
+		detail = fmt.Sprintf("slot %d: thread #%d tid %d; %s", slot, th.Serial, tid, hook)
+	}
+	p.s.Record(p.class(), "thread-start", detail, "ok")
 	p.wakeWaiters()
 	return nil
 }
@@ -281,8 +295,8 @@ func (p *ThreadPool) Start(a *sim.Actor, slot int) error {
 // writeStatsFile creates /proc/<pid>/task/<tid>/io. Injected faults can
 // fail its filesystem calls; it retries a few times (procfs itself does
 // not fail) and gives up with the last error.
-func (p *ThreadPool) writeStatsFile(a *sim.Actor, th *task) error {
-	dir := path.Dir(p.StatsPath(th.Tid))
+func (p *ThreadPool) writeStatsFile(a *sim.Actor, th *task, statsPath string) error {
+	dir := path.Dir(statsPath)
 	var err error
 	for attempt := 0; attempt < 4; attempt++ {
 		if attempt > 0 && a != nil {
@@ -291,27 +305,37 @@ func (p *ThreadPool) writeStatsFile(a *sim.Actor, th *task) error {
 		if err = p.fs.MkdirAll(dir, 0o555); err != nil {
 			continue
 		}
-		f, cerr := p.fs.Create(p.StatsPath(th.Tid))
+		f, cerr := p.fs.Create(statsPath)
 		if cerr != nil {
 			err = cerr
 			continue
 		}
-		_, err = f.Write([]byte(renderProcIO(th.ThreadInfo)))
+		_, err = f.Write(appendProcIO(nil, th.ThreadInfo))
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
 		if err == nil {
 			return nil
 		}
-		_ = p.fs.RemoveBecause(p.StatsPath(th.Tid), "partial write")
+		_ = p.fs.RemoveBecause(statsPath, "partial write")
 	}
 	return err
 }
 
-// renderProcIO renders the content of a /proc/<pid>/task/<tid>/io file.
-func renderProcIO(t ThreadInfo) string {
-	return fmt.Sprintf("rchar: %d\nwchar: %d\nsyscr: %d\nsyscw: %d\nread_bytes: %d\nwrite_bytes: %d\ncancelled_write_bytes: 0\n",
-		t.RChar, t.WChar, t.SyscR, t.SyscW, t.ReadBytes, t.WriteBytes)
+// appendProcIO appends the content of a /proc/<pid>/task/<tid>/io file
+// (the kernel's format: one "name: value" line per counter).
+func appendProcIO(dst []byte, t ThreadInfo) []byte {
+	for _, f := range [...]struct {
+		name string
+		v    int64
+	}{{"rchar", t.RChar}, {"wchar", t.WChar}, {"syscr", t.SyscR}, {"syscw", t.SyscW},
+		{"read_bytes", t.ReadBytes}, {"write_bytes", t.WriteBytes}, {"cancelled_write_bytes", 0}} {
+		dst = append(dst, f.name...)
+		dst = append(dst, ": "...)
+		dst = strconv.AppendInt(dst, f.v, 10)
+		dst = append(dst, '\n')
+	}
+	return dst
 }
 
 // Exit ends slot's thread, which must be idle: its procfs entry is removed

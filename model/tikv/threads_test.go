@@ -291,3 +291,14 @@ func TestThreadPoolRestartAfterCrash(t *testing.T) {
 		})
 	}
 }
+
+// TestProcIOFormat: the stats file is the kernel's format, byte for byte
+// what the fmt rendering it replaced produced (trace hashes hash file
+// contents through the limiter's reads).
+func TestProcIOFormat(t *testing.T) {
+	for _, ti := range []ThreadInfo{{}, {RChar: 1, WChar: 22, SyscR: 333, SyscW: 4444, ReadBytes: 1 << 40, WriteBytes: -7}} {
+		want := fmt.Sprintf("rchar: %d\nwchar: %d\nsyscr: %d\nsyscw: %d\nread_bytes: %d\nwrite_bytes: %d\ncancelled_write_bytes: 0\n",
+			ti.RChar, ti.WChar, ti.SyscR, ti.SyscW, ti.ReadBytes, ti.WriteBytes)
+		assert.Equal(t, want, string(appendProcIO(nil, ti)))
+	}
+}
