@@ -123,7 +123,7 @@ func BenchmarkCoroutineRoundTrip(b *testing.B) {
 		for {
 			c.suspend()
 		}
-	})
+	}, nil)
 	defer c.halt()
 	b.ReportAllocs()
 	for b.Loop() {

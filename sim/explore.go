@@ -293,7 +293,10 @@ type walker struct {
 
 	counts Counts
 	found  *Counterexample
-	onCut  func(w *walker)
+	// pool keeps the actors' carriers from one run to the next (closed
+	// when the walk ends).
+	pool  Pool
+	onCut func(w *walker)
 
 	// traces, when not nil, collects the canonical hash of every complete
 	// execution's trace (Options.Traces); tr builds the current one.
@@ -912,6 +915,7 @@ func (x *explorer) afterRun() bool {
 // walk explores w's subtree to its end, its first counterexample, or a
 // stop; it reports whether it finished.
 func (x *explorer) walk(w *walker) (bool, error) {
+	defer w.pool.Close()
 	for {
 		res, err := w.runOnce()
 		if err != nil {
@@ -954,6 +958,7 @@ type planEvent struct {
 // (a deeper cut would give more items).
 func (x *explorer) plan(k, cut int) ([]planEvent, Counts, bool, error) {
 	w := x.newWalker(k)
+	defer w.pool.Close()
 	w.cut = cut
 	var events []planEvent
 	cutAny := false

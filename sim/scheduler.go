@@ -91,8 +91,11 @@ type Scheduler struct {
 	// xs is the exhaustive explorer driving the run (strategy
 	// "exhaustive"), nil otherwise; rec records each step's footprint
 	// when it reduces.
-	xs  *walker
-	rec stepRecorder
+	xs *walker
+	// pool supplies actors' carriers under an exploration (nil: a goroutine
+	// per actor).
+	pool *Pool
+	rec  stepRecorder
 	// spaces counts NewSpace calls.
 	spaces uint64
 }
@@ -128,6 +131,7 @@ func New(choice Choice, cfg Config) *Scheduler {
 			panic("sim: New: strategy \"exhaustive\" cannot run with a Director or in free mode")
 		}
 		s.xs = w
+		s.pool = &w.pool
 		s.rec.on = w.recording()
 		s.trace.noHash = true // the explorer re-runs a counterexample for its hash
 	}
@@ -147,7 +151,7 @@ func (s *Scheduler) Spawn(name string, opts ActorOptions, fn func(a *Actor)) *Ac
 	a := &Actor{id: len(s.actors), name: name, opts: opts, sched: s, decl: opts.Footprint}
 	switch {
 	case !s.free():
-		a.co.start(func() { fn(a) })
+		a.co.start(func() { fn(a) }, s.pool)
 	case s.fs.running:
 		s.goFree(a, func() { fn(a) })
 	default:
