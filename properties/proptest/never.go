@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/snapsim/snapsim/cmd/simrun/cli"
+	"github.com/snapsim/snapsim/internal/drawsfile"
 	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/sim"
 	"pgregory.net/rapid"
@@ -324,7 +324,7 @@ func rapidChecks() string {
 // writeDraws writes f's .draws file into the options' directory, named
 // after the test and the seed, and returns its path.
 func writeDraws(t *testing.T, o *options, f *Failure) (string, error) {
-	data, err := cli.EncodeDraws(&f.Outcome, f.Draws, o.maxSteps, f.GoTest)
+	data, err := drawsfile.Encode(&f.Outcome, f.Draws, o.maxSteps, f.GoTest)
 	if err != nil {
 		return "", err
 	}

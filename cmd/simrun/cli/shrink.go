@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/snapsim/snapsim/internal/drawsfile"
 	"github.com/snapsim/snapsim/model"
 	"github.com/snapsim/snapsim/model/tikv"
 	"github.com/snapsim/snapsim/sim"
@@ -18,38 +19,11 @@ import (
 )
 
 // drawsFormat names the .draws file format written by shrink and read by
-// replay FILE.draws.
-const drawsFormat = "snapsim-draws/1"
+// replay FILE.draws (internal/drawsfile).
+const drawsFormat = drawsfile.Format
 
-// drawsFile is a shrunk run: the selection it ran under and the exact draw
-// log (replayed with sim.NewLog), plus what it must reproduce.
-type drawsFile struct {
-	Format string `json:"format"`
-	// System names the system (absent in files from before systems: tikv).
-	System          string     `json:"system,omitempty"`
-	Collector       string     `json:"collector"`
-	Profile         string     `json:"profile"`
-	Strategy        string     `json:"strategy"`
-	Variants        []string   `json:"variants"`
-	Sets            []string   `json:"sets,omitempty"`
-	SnapGenerators  int64      `json:"snap_generators"`
-	SnapGCTimeoutUS int64      `json:"snap_gc_timeout_us,omitempty"`
-	GCGraceUS       int64      `json:"gc_grace_us,omitempty"`
-	ThreadChurnUS   int64      `json:"thread_churn_us,omitempty"`
-	MaxSteps        int64      `json:"max_steps"`
-	FromSeed        uint64     `json:"from_seed"`
-	Expect          sim.Kind   `json:"expect"`
-	TraceHash       string     `json:"trace_hash"`
-	Draws           []sim.Draw `json:"draws"`
-	// Scope and Config are set by simrun check: the scope the
-	// counterexample was found in, and its whole model configuration,
-	// which replay uses instead of the selection fields above.
-	Scope  string          `json:"scope,omitempty"`
-	Config json.RawMessage `json:"config,omitempty"`
-	// Origin says where a run written by EncodeDraws was found (a test and
-	// its -rapid.seed).
-	Origin string `json:"origin,omitempty"`
-}
+// drawsFile is a shrunk run (internal/drawsfile.File).
+type drawsFile = drawsfile.File
 
 // drawsConfig returns the model and kernel configuration a .draws file
 // replays under: its own configuration when it carries one (simrun check),
