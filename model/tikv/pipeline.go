@@ -191,11 +191,11 @@ func (c *Cluster) generate(a *sim.Actor, id int, r *Region) {
 	// moment at which the finished snapshot is unregistered.
 	n.Snap.Register(key, SnapPendingSend)
 	n.Snap.Deregister(key, SnapGenerating)
+	detail := ""
 	if c.s.Tracing() {
-		c.s.Record(sim.ClassAction, "generate", fmt.Sprintf("snapshot %d %s: %d keys at seq %d from %s", id, key, rep.Keys, got.Seq, strings.Join(got.Files, " ")), "done")
-	} else {
-		c.s.Record(sim.ClassAction, "generate", "", "done")
+		detail = fmt.Sprintf("snapshot %d %s: %d keys at seq %d from %s", id, key, rep.Keys, got.Seq, strings.Join(got.Files, " "))
 	}
+	c.s.Record(sim.ClassAction, "generate", detail, "done")
 	c.toSend = append(c.toSend, rep)
 	c.s.Wake(c.sender)
 }

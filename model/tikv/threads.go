@@ -269,27 +269,30 @@ func (p *ThreadPool) Start(a *sim.Actor, slot int) error {
 	}
 	sl.state = threadLive
 	p.starts++
-	tracing := p.s.Tracing()
-	hook := ""
-	switch {
-	case !sl.cache.set || p.opts.FreshCachePerThread:
-		if tracing {
-			hook = "cache " + statsPath + " (new)"
-		}
+	fresh := !sl.cache.set || p.opts.FreshCachePerThread
+	if fresh {
 		sl.cache = statsCache{set: true, tid: tid, path: statsPath, creator: th.Serial}
-	case !tracing:
-	case sl.cache.tid != tid:
-		hook = fmt.Sprintf("cache %s inherited from thread #%d (tid %d): stale", sl.cache.path, sl.cache.creator, sl.cache.tid)
-	default:
-		hook = fmt.Sprintf("cache %s inherited from thread #%d: same tid, by chance", sl.cache.path, sl.cache.creator)
 	}
 	detail := ""
-	if tracing {
-		detail = fmt.Sprintf("slot %d: thread #%d tid %d; %s", slot, th.Serial, tid, hook)
+	if p.s.Tracing() {
+		detail = fmt.Sprintf("slot %d: thread #%d tid %d; %s", slot, th.Serial, tid, startHook(sl.cache, tid, fresh))
 	}
 	p.s.Record(p.class(), "thread-start", detail, "ok")
 	p.wakeWaiters()
 	return nil
+}
+
+// startHook says, for the trace, what the thread-start hook did with the
+// slot's stats-path cache c for a new thread tid.
+func startHook(c statsCache, tid int, fresh bool) string {
+	switch {
+	case fresh:
+		return "cache " + c.path + " (new)"
+	case c.tid != tid:
+		return fmt.Sprintf("cache %s inherited from thread #%d (tid %d): stale", c.path, c.creator, c.tid)
+	default:
+		return fmt.Sprintf("cache %s inherited from thread #%d: same tid, by chance", c.path, c.creator)
+	}
 }
 
 // writeStatsFile creates /proc/<pid>/task/<tid>/io. Injected faults can
